@@ -1,0 +1,80 @@
+"""API plumbing shared by every app: JSON parsing that keeps money exact, and
+the one place where exceptions become the contract's error bodies."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+
+from orders.exceptions import DomainError, InvalidInput
+
+
+class DecimalJSONParser(JSONParser):
+    """JSON numbers with a fraction become Decimal, never float, so 0.1 stays
+    0.1 on its way to a price or a discount."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        encoding = (parser_context or {}).get("encoding", "utf-8")
+        try:
+            text = stream.read().decode(encoding)
+            return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise exceptions.ParseError(f"Malformed JSON: {exc}") from None
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a valid JSON value")
+
+
+def flatten_errors(detail: Any, prefix: str = "") -> list[dict[str, str]]:
+    """DRF's nested error detail → [{"field": "orderItems.0.quantity", "message": ...}]."""
+    if isinstance(detail, dict):
+        out = []
+        for key, value in detail.items():
+            name = "" if key == "non_field_errors" else str(key)
+            out.extend(flatten_errors(value, f"{prefix}.{name}" if prefix and name else prefix or name))
+        return out
+    if isinstance(detail, list):
+        if all(not isinstance(item, (dict, list)) for item in detail):
+            return [{"field": prefix, "message": str(item)} for item in detail]
+        out = []
+        for index, item in enumerate(detail):
+            if item:
+                out.extend(flatten_errors(item, f"{prefix}.{index}" if prefix else str(index)))
+        return out
+    return [{"field": prefix, "message": str(detail)}]
+
+
+def validation_error(errors: list[dict[str, str]]) -> Response:
+    return Response({"message": "Validation error", "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, InvalidInput):
+        return Response({"message": exc.message, "errors": exc.errors}, status=exc.status_code)
+    if isinstance(exc, DomainError):
+        return Response({"message": exc.message}, status=exc.status_code)
+    if isinstance(exc, exceptions.ValidationError):
+        return validation_error(flatten_errors(exc.detail))
+    if isinstance(exc, exceptions.ParseError):
+        return validation_error([{"field": "body", "message": str(exc.detail)}])
+    if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+        response = Response({"message": "Authentication required"}, status=status.HTTP_401_UNAUTHORIZED)
+        authenticator = context["request"].authenticators[0] if context["request"].authenticators else None
+        if authenticator is not None:
+            response["WWW-Authenticate"] = authenticator.authenticate_header(context["request"])
+        return response
+    if isinstance(exc, (exceptions.PermissionDenied, DjangoPermissionDenied)):
+        return Response({"message": "Insufficient permissions"}, status=status.HTTP_403_FORBIDDEN)
+    if isinstance(exc, (Http404, exceptions.NotFound)):
+        return Response({"message": "Not found"}, status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, exceptions.APIException):
+        return Response({"message": str(exc.detail)}, status=exc.status_code)
+    return None

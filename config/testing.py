@@ -1,0 +1,238 @@
+"""Helpers for tests and benchmarks: a real Daphne in a child process, a
+Server-Sent Events client with timeouts, and the services gate.
+
+Everything here talks to 127.0.0.1 only, and stops what it started by PID."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+# --- services ------------------------------------------------------------------------
+
+
+def services_required() -> bool:
+    return os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def require_service(name: str, available: bool, reason: str) -> None:
+    """Skip when a service is absent, fail instead when REQUIRE_SERVICES=1 (CI)."""
+    import pytest
+
+    if available:
+        return
+    if services_required():
+        pytest.fail(f"{name} is required (REQUIRE_SERVICES=1) but {reason}")
+    pytest.skip(f"{name} is not available: {reason}")
+
+
+def redis_reachable(url: str = "redis://127.0.0.1:6379/0") -> tuple[bool, str]:
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+        return True, ""
+    except Exception as exc:
+        return False, f"no Redis at {url} ({exc})"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_url(settings_dict: dict) -> str:
+    """DATABASE_URL for a child process that must use the same database."""
+    engine = settings_dict["ENGINE"]
+    if engine.endswith("sqlite3"):
+        return f"sqlite:///{settings_dict['NAME']}"
+    if engine.endswith("postgresql"):
+        auth = settings_dict.get("USER") or "postgres"
+        if settings_dict.get("PASSWORD"):
+            auth += f":{settings_dict['PASSWORD']}"
+        host = settings_dict.get("HOST") or "127.0.0.1"
+        port = settings_dict.get("PORT") or 5432
+        return f"postgres://{auth}@{host}:{port}/{settings_dict['NAME']}"
+    raise ValueError(f"no DATABASE_URL for {engine}")
+
+
+# --- Daphne ----------------------------------------------------------------------------
+
+
+class DaphneServer:
+    """`daphne config.asgi:application` on a free loopback port."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, port: int | None = None):
+        self.env = env
+        self.log_path = log_path
+        self.port = port or free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> DaphneServer:
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"],
+            cwd=BASE_DIR,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"daphne exited with {self.process.returncode}:\n{self.log_tail()}")
+            try:
+                if httpx.get(self.url + "/v1/categories", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"daphne did not answer within {timeout}s:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return ""
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+
+def server_env(settings_dict: dict, secret_key: str, **overrides: str) -> dict[str, str]:
+    env = os.environ.copy()
+    env.update(
+        DATABASE_URL=database_url(settings_dict),
+        DJANGO_SECRET_KEY=secret_key,
+        DJANGO_SETTINGS_MODULE="config.settings",
+        PYTHONUNBUFFERED="1",
+    )
+    env.pop("REDIS_URL", None)
+    env.update(overrides)
+    return env
+
+
+# --- Server-Sent Events client ------------------------------------------------------------
+
+
+@dataclass
+class SSEMessage:
+    event: str  # "comment" for a ": …" line
+    data: str = ""
+    id: str | None = None
+    received_at: float = field(default_factory=time.monotonic)
+
+    def json(self):
+        return json.loads(self.data)
+
+
+class SSEStream:
+    """Opens a stream and reads it in a thread; `next()` waits with a timeout,
+    so a test can never hang on a silent server."""
+
+    def __init__(self, url: str, headers: dict[str, str] | None = None, connect_timeout: float = 10.0):
+        self.client = httpx.Client(timeout=httpx.Timeout(connect_timeout, read=None))
+        self.response = self.client.send(self.client.build_request("GET", url, headers=headers or {}), stream=True)
+        self.status_code = self.response.status_code
+        self.headers = self.response.headers
+        self.messages: queue.Queue[SSEMessage] = queue.Queue()
+        self.closed = threading.Event()
+        if self.status_code == 200 and self.headers.get("content-type", "").startswith("text/event-stream"):
+            self.thread = threading.Thread(target=self._read, daemon=True)
+            self.thread.start()
+        else:
+            self.body = self.response.read()
+            self.response.close()
+
+    def _read(self) -> None:
+        event, data, event_id = "message", [], None
+        try:
+            for line in self.response.iter_lines():
+                if line == "":
+                    if data or event_id is not None:
+                        self.messages.put(SSEMessage(event, "\n".join(data), event_id))
+                    event, data, event_id = "message", [], None
+                elif line.startswith(":"):
+                    self.messages.put(SSEMessage("comment", line[1:].strip()))
+                else:
+                    name, _, value = line.partition(":")
+                    value = value[1:] if value.startswith(" ") else value
+                    if name == "event":
+                        event = value
+                    elif name == "data":
+                        data.append(value)
+                    elif name == "id":
+                        event_id = value
+        except Exception:
+            pass
+        finally:
+            self.closed.set()
+
+    def next(self, timeout: float = 10.0, *, skip_comments: bool = True) -> SSEMessage:
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                message = self.messages.get(timeout=max(remaining, 0.001))
+            except queue.Empty:
+                raise AssertionError(f"no event within {timeout}s") from None
+            if skip_comments and message.event == "comment":
+                continue
+            return message
+
+    def collect(self, count: int, timeout: float = 30.0, *, event: str | None = None) -> list[SSEMessage]:
+        """The next `count` events (of one kind when `event` is given)."""
+        deadline = time.monotonic() + timeout
+        found: list[SSEMessage] = []
+        while len(found) < count:
+            message = self.next(timeout=max(deadline - time.monotonic(), 0.001))
+            if event is None or message.event == event:
+                found.append(message)
+        return found
+
+    def close(self) -> None:
+        try:
+            self.response.close()
+        except Exception:
+            pass
+        self.client.close()
+
+    def __enter__(self) -> SSEStream:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from events.views import StreamTokenView
+from users.views import TokenRefresh, TokenView
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("auth/token", TokenView.as_view(), name="token"),
+    path("auth/token/refresh", TokenRefresh.as_view(), name="token-refresh"),
+    path("auth/stream-token", StreamTokenView.as_view(), name="stream-token"),
+    path("v1/", include("orders.urls")),
+    path("docs/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("", include("events.page_urls")),
+]
+
+handler404 = "config.errors.not_found"
+handler500 = "config.errors.server_error"

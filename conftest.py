@@ -1,0 +1,113 @@
+"""Fixtures shared by every app's tests: staff per role with their tokens, a
+small menu, and real Daphne servers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from config.testing import DaphneServer, server_env
+from orders.models import CashRegister, Category, Food, Printer
+from users.models import Role, User
+
+PASSWORD = "a-long-test-password"
+
+
+def make_user(username: str, role: str, **extra) -> User:
+    user = User(username=username, role=role, **extra)
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+def bearer(user: User) -> dict[str, str]:
+    return {"Authorization": f"Bearer {RefreshToken.for_user(user).access_token}"}
+
+
+@pytest.fixture
+def admin_user(db) -> User:
+    return make_user("ada", Role.ADMIN)
+
+
+@pytest.fixture
+def operator(db) -> User:
+    return make_user("olga", Role.OPERATOR)
+
+
+@pytest.fixture
+def waiter(db) -> User:
+    return make_user("walt", Role.WAITER)
+
+
+def _client_for(user: User | None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.credentials(HTTP_AUTHORIZATION=bearer(user)["Authorization"])
+    return client
+
+
+@pytest.fixture
+def anon_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def admin_client(admin_user) -> APIClient:
+    return _client_for(admin_user)
+
+
+@pytest.fixture
+def operator_client(operator) -> APIClient:
+    return _client_for(operator)
+
+
+@pytest.fixture
+def waiter_client(waiter) -> APIClient:
+    return _client_for(waiter)
+
+
+@pytest.fixture
+def menu(db):
+    """Two printers, two categories, three foods (one unavailable), a till."""
+    kitchen = Printer.objects.create(name="Kitchen")
+    bar = Printer.objects.create(name="Bar")
+    pizza = Category.objects.create(name="Pizza", printer=kitchen, position=1)
+    drinks = Category.objects.create(name="Drinks", position=2)
+    margherita = Food.objects.create(name="Margherita", price=Decimal("12.5"), category=pizza)
+    lemonade = Food.objects.create(name="Lemonade", price=Decimal("3.5"), category=drinks, printer=bar)
+    sold_out = Food.objects.create(name="Calzone", price=Decimal("14"), category=pizza, available=False)
+    till = CashRegister.objects.create(name="Till 1", default_printer=bar)
+    return {
+        "kitchen": kitchen,
+        "bar": bar,
+        "pizza": pizza,
+        "drinks": drinks,
+        "margherita": margherita,
+        "lemonade": lemonade,
+        "sold_out": sold_out,
+        "till": till,
+    }
+
+
+@pytest.fixture
+def daphne(transactional_db, tmp_path, settings):
+    """Start real Daphne servers on the test database: `daphne(**env)`.
+    Each is stopped (by PID) at the end of the test."""
+    from django.db import connection
+
+    servers: list[DaphneServer] = []
+
+    def start(**env: str) -> DaphneServer:
+        server = DaphneServer(
+            server_env(connection.settings_dict, settings.SECRET_KEY, **env),
+            tmp_path / f"daphne-{len(servers)}.log",
+        )
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in servers:
+        server.stop()

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class EventsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "events"
+
+    def ready(self) -> None:
+        from events import receivers  # noqa: F401  (connects the signal receivers)

@@ -1,0 +1,291 @@
+"""One fan-out hub per Daphne process.
+
+django-eventstream numbers and stores every event (send_event with
+DjangoModelStorage) and notifies processes: in-process through its listener
+manager, or across processes through Redis. The hub is the one listener of
+this process. It turns notifications into frames once and hands them to every
+open stream on its channel, in id order, without gaps:
+
+- an id right after the last one delivered is delivered at once;
+- anything else (a gap, the library's overflow flag, a Redis reconnect, the
+  periodic check) makes it read the log from the last delivered id.
+
+So a lost notification delays an event, never loses it. Streams are plain
+asyncio objects: no thread and no database connection per stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import deque
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+
+from events import log
+from events.channels import CHANNELS
+
+logger = logging.getLogger(__name__)
+
+KEEPALIVE_FRAME = b": keep-alive\n\n"
+REDIS_CHANNEL = "events_channel"  # django-eventstream's Redis pub/sub channel
+
+
+def frame(event_type: str, event_id: str | None, data: str) -> bytes:
+    lines = [f"event: {event_type}"]
+    if event_id is not None:
+        lines.append(f"id: {event_id}")
+    lines.append(f"data: {data}")
+    return ("\n".join(lines) + "\n\n").encode()
+
+
+def wire_id(channel: str, event_id: int) -> str:
+    """django-eventstream's id format, so that its own clients and Pushpin's
+    replay agree with ours: "printer:42"."""
+    return f"{channel}:{event_id}"
+
+
+def in_thread(func, *args):
+    return sync_to_async(func, thread_sensitive=False)(*args)
+
+
+class Subscriber:
+    """One open stream. The hub appends frames; the stream's writer sends
+    them. A writer that falls too far behind is marked `overflow` and goes back
+    to the log for what it missed."""
+
+    __slots__ = ("channel", "frames", "wakeup", "overflow", "closed", "last_write", "limit")
+
+    def __init__(self, channel: str, limit: int, now: float):
+        self.channel = channel
+        self.frames: deque[tuple[int | None, bytes]] = deque()
+        self.wakeup = asyncio.Event()
+        self.overflow = False
+        self.closed = False
+        self.last_write = now
+        self.limit = limit
+
+    def push(self, event_id: int | None, data: bytes) -> None:
+        if self.overflow:
+            return
+        if len(self.frames) >= self.limit:
+            self.overflow = True
+            self.frames.clear()
+        else:
+            self.frames.append((event_id, data))
+        self.wakeup.set()
+
+    def close(self) -> None:
+        self.closed = True
+        self.wakeup.set()
+
+
+class _LibraryListener:
+    """Stands in django-eventstream's listener manager for the whole process
+    (the shape of its views.Listener). The manager calls wake_threadsafe from
+    the publishing thread; the hub drains on its own loop."""
+
+    def __init__(self, hub: Hub):
+        self.hub = hub
+        self.loop = hub.loop
+        self.user_id = "events-hub"
+        self.channels = set(CHANNELS)
+        self.channel_items: dict = {}
+        self.overflow = False
+        self.error = ""
+
+    def wake_threadsafe(self) -> None:
+        self.loop.call_soon_threadsafe(self.hub.take_from_library, self)
+
+
+class Hub:
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.subscribers: dict[str, set[Subscriber]] = {channel: set() for channel in CHANNELS}
+        self.last_ids: dict[str, int] = {}
+        self.inbox: dict[str, asyncio.Queue] = {channel: asyncio.Queue() for channel in CHANNELS}
+        self.check_pending: set[str] = set()
+        self.ready = asyncio.Event()
+        self.redis_connected = False
+        self.tasks: list[asyncio.Task] = []
+        self.delivered = 0
+
+    # --- life cycle -----------------------------------------------------------
+
+    async def start(self) -> None:
+        self.last_ids = await in_thread(log.head_ids, CHANNELS)
+        for channel in CHANNELS:
+            self.tasks.append(self.loop.create_task(self._pump(channel), name=f"events-pump-{channel}"))
+        self.tasks.append(self.loop.create_task(self._ticker(), name="events-ticker"))
+        if getattr(settings, "EVENTSTREAM_REDIS", None):
+            self.tasks.append(self.loop.create_task(self._redis_loop(), name="events-redis"))
+        else:
+            from django_eventstream.views import get_listener_manager
+
+            get_listener_manager().add_listener(_LibraryListener(self))
+        self.ready.set()
+
+    # --- subscribers ----------------------------------------------------------
+
+    def subscribe(self, channel: str) -> Subscriber:
+        subscriber = Subscriber(channel, settings.EVENTS_CLIENT_QUEUE, self.loop.time())
+        self.subscribers[channel].add(subscriber)
+        return subscriber
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        self.subscribers[subscriber.channel].discard(subscriber)
+
+    def stream_count(self) -> int:
+        return sum(len(subs) for subs in self.subscribers.values())
+
+    # --- sources --------------------------------------------------------------
+
+    def take_from_library(self, listener: _LibraryListener) -> None:
+        from django_eventstream.views import get_listener_manager
+
+        with get_listener_manager().lock:
+            items, listener.channel_items = listener.channel_items, {}
+            overflow, listener.overflow = listener.overflow, False
+        for channel, events in items.items():
+            for event in events:
+                if channel in self.inbox and event.id is not None:
+                    self.inbox[channel].put_nowait(log.LogEvent(channel, int(event.id), event.type, event.data))
+        if overflow:
+            for channel in CHANNELS:
+                self.request_check(channel)
+
+    def request_check(self, channel: str) -> None:
+        """Ask the channel's pump to read the log once (coalesced)."""
+        if channel not in self.check_pending:
+            self.check_pending.add(channel)
+            self.inbox[channel].put_nowait(None)
+
+    async def _redis_loop(self) -> None:
+        """django-eventstream's own Redis listener stops for good when Redis
+        restarts; this one reconnects with backoff and, on every (re)connect,
+        reads the log for what was published while it was away."""
+        from redis.asyncio import Redis
+
+        backoff = 0.1
+        while True:
+            client = Redis(**settings.EVENTSTREAM_REDIS)
+            try:
+                pubsub = client.pubsub()
+                await pubsub.subscribe(REDIS_CHANNEL)
+                self.redis_connected = True
+                backoff = 0.1
+                for channel in CHANNELS:
+                    self.request_check(channel)
+                async for message in pubsub.listen():
+                    if message["type"] == "message":
+                        self._take_from_redis(message["data"])
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # connection refused, reset, timeout …
+                if self.redis_connected:
+                    logger.warning("lost Redis (%s); reconnecting, the event log covers the gap", exc)
+            finally:
+                self.redis_connected = False
+                try:
+                    await client.aclose()
+                except Exception:
+                    pass
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 2.0)
+
+    def _take_from_redis(self, raw: bytes) -> None:
+        try:
+            message = json.loads(raw)
+            channel, event_id = message["channel"], message["pub_id"]
+        except (ValueError, KeyError, TypeError):
+            logger.warning("ignored a malformed message on %s", REDIS_CHANNEL)
+            return
+        if channel in self.inbox and event_id is not None:
+            self.inbox[channel].put_nowait(log.LogEvent(channel, int(event_id), message["event_type"], message["data"]))
+
+    # --- delivery ---------------------------------------------------------------
+
+    async def _pump(self, channel: str) -> None:
+        inbox = self.inbox[channel]
+        while True:
+            item = await inbox.get()
+            if item is None:
+                self.check_pending.discard(channel)
+            last = self.last_ids[channel]
+            if item is not None and item.id <= last:
+                continue  # already delivered (read from the log before its notification came)
+            if item is not None and item.id == last + 1:
+                self._deliver(item)
+                continue
+            try:
+                await self._catch_up(channel)
+            except Exception:
+                logger.exception("could not read the event log for %s; retrying", channel)
+                await asyncio.sleep(0.5)
+                self.request_check(channel)
+
+    async def _catch_up(self, channel: str) -> None:
+        while True:
+            events = await in_thread(log.events_after, channel, self.last_ids[channel])
+            for event in events:
+                if event.id == self.last_ids[channel] + 1:
+                    self._deliver(event)
+            if len(events) < log.PAGE:
+                return
+
+    def _deliver(self, event: log.LogEvent) -> None:
+        self.last_ids[event.channel] = event.id
+        data = frame(event.type, wire_id(event.channel, event.id), event.data)
+        for subscriber in self.subscribers[event.channel]:
+            subscriber.push(event.id, data)
+        self.delivered += 1
+
+    async def _ticker(self) -> None:
+        """Keep-alives for streams that have been silent for the interval, and
+        the periodic look at the log (one query per process, not per stream)."""
+        keepalive = settings.EVENTS_KEEPALIVE_SECONDS
+        poll = settings.EVENTS_POLL_SECONDS
+        tick = min(1.0, keepalive / 4, poll)
+        next_poll = self.loop.time() + poll
+        while True:
+            await asyncio.sleep(tick)
+            now = self.loop.time()
+            for subscribers in self.subscribers.values():
+                for subscriber in subscribers:
+                    if now - subscriber.last_write >= keepalive and not subscriber.frames:
+                        subscriber.push(None, KEEPALIVE_FRAME)
+            if now >= next_poll:
+                next_poll = now + poll
+                try:
+                    heads = await in_thread(log.head_ids, CHANNELS)
+                except Exception as exc:
+                    logger.warning("could not read event heads: %s", exc)
+                    continue
+                for channel, head in heads.items():
+                    if head > self.last_ids[channel]:
+                        self.request_check(channel)
+
+
+_hub_task: asyncio.Task | None = None
+
+
+async def _start_hub() -> Hub:
+    hub = Hub()
+    await hub.start()
+    return hub
+
+
+def _failed(task: asyncio.Task) -> bool:
+    return task.done() and (task.cancelled() or task.exception() is not None)
+
+
+async def get_hub() -> Hub:
+    """The process's hub, started on first use on the server's event loop
+    (a failed start is retried by the next caller)."""
+    global _hub_task
+    loop = asyncio.get_running_loop()
+    if _hub_task is None or _hub_task.get_loop() is not loop or _failed(_hub_task):
+        _hub_task = loop.create_task(_start_hub())
+    return await asyncio.shield(_hub_task)

@@ -1,0 +1,73 @@
+"""Reads of django-eventstream's event log (its DjangoModelStorage tables).
+
+Event ids are per channel and contiguous: the library numbers them under a
+lock on the channel's counter row, in the transaction that inserts them, so
+ids become visible in order and a reader that has seen id N and finds N+1
+missing knows it was trimmed, not skipped.
+
+Every function here runs in a worker thread and closes its database
+connection before returning: no open stream keeps a connection."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from django.db import close_old_connections, connections
+from django_eventstream.models import Event as StoredEvent
+from django_eventstream.models import EventCounter
+
+PAGE = 200
+
+
+@dataclass(frozen=True)
+class LogEvent:
+    channel: str
+    id: int
+    type: str
+    data: str  # the payload's one-line JSON text
+
+
+def closes_connection(func):
+    """Run in a worker thread; leave no database connection open behind."""
+
+    def wrapper(*args, **kwargs):
+        close_old_connections()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            connections.close_all()
+
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    return wrapper
+
+
+@closes_connection
+def head_ids(channels: tuple[str, ...]) -> dict[str, int]:
+    """The id of the newest event of each channel (0 before the first)."""
+    found = dict(EventCounter.objects.filter(name__in=channels).values_list("name", "value"))
+    return {channel: found.get(channel, 0) for channel in channels}
+
+
+@closes_connection
+def events_after(channel: str, last_id: int, limit: int = PAGE) -> list[LogEvent]:
+    rows = (
+        StoredEvent.objects.filter(channel=channel, eid__gt=last_id)
+        .order_by("eid")
+        .values_list("eid", "type", "data")[:limit]
+    )
+    # The library stores the payload's JSON text JSON-encoded once more.
+    return [LogEvent(channel, eid, type_, json.loads(data)) for eid, type_, data in rows]
+
+
+@closes_connection
+def replay_start(channel: str, last_id: int) -> tuple[int, bool]:
+    """For a client that last saw `last_id`: (the channel's head, whether the
+    log still holds every event after last_id). False means the client must
+    be told to reset: its id is older than retention, or from another log."""
+    head = EventCounter.objects.filter(name=channel).values_list("value", flat=True).first() or 0
+    if last_id == head:
+        return head, True
+    if last_id > head:
+        return head, False
+    return head, StoredEvent.objects.filter(channel=channel, eid=last_id + 1).exists()

@@ -1,0 +1,40 @@
+"""One pure function per event kind: loaded models in, the contract's JSON out.
+The representations are shared with the REST API (orders.representations)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orders.models import Order
+from orders.representations import order_for_printer_repr, order_repr, order_summary_repr, reprint_repr
+
+
+def new_order_payload(order: Order) -> dict[str, Any]:
+    """`new-order` on cashier: the full order, lines without food details."""
+    return order_repr(order)
+
+
+def confirmed_order_summary_payload(order: Order) -> dict[str, Any]:
+    """`confirmed-order` on cashier and display."""
+    return order_summary_repr(order)
+
+
+def confirmed_order_printer_payload(order: Order) -> dict[str, Any]:
+    """`confirmed-order` on printer: the full order, each line with its food
+    and the printer it goes to."""
+    return order_for_printer_repr(order)
+
+
+def reprint_order_payload(order: Order, *, item_ids: list[str], receipt: bool) -> dict[str, Any]:
+    """`reprint-order` on printer."""
+    return reprint_repr(order, item_ids=item_ids, receipt=receipt)
+
+
+def order_status_update_payload(order: Order) -> dict[str, Any]:
+    """`order-status-update` on cashier and display."""
+    return {
+        "id": order.id,
+        "displayCode": order.display_code,
+        "ticketNumber": order.ticket_number,
+        "status": order.status,
+    }

@@ -1,0 +1,256 @@
+"""GET /events/{channel}: the Server-Sent Events endpoint, as a small ASGI
+application in front of Django (config/asgi.py routes /events/ here).
+
+django-eventstream's own view answers refusals with HTTP 200 streams, sends
+a named keep-alive every 20 s, holds a thread (and with storage a database
+connection) per stream and drops bursts; this endpoint keeps the library's
+event log, ids and publishing, and serves streams from the process's hub
+(events/hub.py) instead.
+
+Order of checks, as the contract fixes it: authentication (401), role (403),
+channel (400); every refusal is a JSON body, never an event stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from http.cookies import SimpleCookie
+from urllib.parse import parse_qs
+
+from django.conf import settings
+
+from events import log
+from events.channels import CHANNELS
+from events.hub import Subscriber, frame, get_hub, in_thread, wire_id
+from events.tokens import user_id_from_stream_token
+from users.models import Role
+
+logger = logging.getLogger(__name__)
+
+STREAM_HEADERS = [
+    (b"content-type", b"text/event-stream"),
+    (b"cache-control", b"no-cache"),
+    (b"connection", b"keep-alive"),
+    (b"x-accel-buffering", b"no"),
+]
+LISTENER_ROLES = (Role.ADMIN, Role.OPERATOR)
+
+
+# --- authentication -------------------------------------------------------------
+
+
+@log.closes_connection
+def authenticate(headers: dict[str, str], query: dict[str, list[str]]):
+    """The user behind a Bearer token, a stream token (?token=) or a Django
+    session cookie, in that order; None when none of them is valid. A bad
+    Authorization header is final: no fallback to the other two."""
+    from django.contrib.auth import get_user_model
+
+    authorization = headers.get("authorization")
+    if authorization is not None:
+        return _user_from_bearer(authorization)
+    if "token" in query:
+        user_id = user_id_from_stream_token(query["token"][0])
+        if user_id is None:
+            return None
+        return get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    return _user_from_session(headers.get("cookie", ""))
+
+
+def _user_from_bearer(authorization: str):
+    from rest_framework.exceptions import AuthenticationFailed
+    from rest_framework_simplejwt.authentication import JWTAuthentication
+    from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+
+    parts = authorization.split()
+    if len(parts) != 2 or parts[0] != "Bearer":
+        return None
+    authentication = JWTAuthentication()
+    try:
+        token = authentication.get_validated_token(parts[1].encode())
+        user = authentication.get_user(token)
+    except (InvalidToken, TokenError, AuthenticationFailed):
+        return None
+    return user if user.is_active else None
+
+
+def _user_from_session(cookie_header: str):
+    from django.contrib.auth import get_user
+    from django.http import HttpRequest
+    from importlib import import_module
+
+    cookies = SimpleCookie()
+    try:
+        cookies.load(cookie_header)
+    except Exception:
+        return None
+    morsel = cookies.get(settings.SESSION_COOKIE_NAME)
+    if morsel is None:
+        return None
+    request = HttpRequest()
+    request.session = import_module(settings.SESSION_ENGINE).SessionStore(morsel.value)
+    user = get_user(request)  # checks the session's auth hash, like the middleware
+    return user if user.is_authenticated else None
+
+
+# --- responses -------------------------------------------------------------------
+
+
+async def _send_json(send, status: int, body: dict, headers: list[tuple[bytes, bytes]] = ()) -> None:
+    payload = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()), *headers],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+def _parse_last_event_id(raw: str, channel: str) -> int | None:
+    """"printer:42" (django-eventstream's form, which we send) or "42"; None
+    when it names another channel or is not an id at all."""
+    value = raw.strip()
+    if ":" in value:
+        name, _, value = value.rpartition(":")
+        if name != channel:
+            return None
+    return int(value) if value.isdigit() else None
+
+
+def _control_frame(event_type: str, channel: str, event_id: int, **data) -> bytes:
+    body = {"channel": channel, "lastEventId": wire_id(channel, event_id), **data}
+    return frame(event_type, wire_id(channel, event_id), json.dumps(body, separators=(",", ":")))
+
+
+# --- the endpoint ----------------------------------------------------------------
+
+
+async def events_app(scope, receive, send) -> None:
+    if scope["method"] not in ("GET", "HEAD"):
+        await _send_json(send, 405, {"message": "Method not allowed"}, [(b"allow", b"GET")])
+        return
+    headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    user = await in_thread(authenticate, headers, query)
+    if user is None:
+        await _send_json(send, 401, {"message": "Authentication required"}, [(b"www-authenticate", b'Bearer realm="api"')])
+        return
+    if not user.has_role(*LISTENER_ROLES):
+        await _send_json(send, 403, {"message": "Insufficient permissions"})
+        return
+    channel = scope["path"][len("/events/") :].strip("/") if scope["path"].startswith("/events/") else ""
+    if channel not in CHANNELS:
+        await _send_json(
+            send,
+            400,
+            {
+                "message": "Validation error",
+                "errors": [{"field": "channel", "message": f"Must be one of {', '.join(CHANNELS)}."}],
+            },
+        )
+        return
+    raw_last_id = headers.get("last-event-id") or (query.get("lastEventId") or [None])[0]
+    hub = await get_hub()
+    subscriber = hub.subscribe(channel)
+    # No await between subscribing and reading the head: every event after
+    # `head` reaches this subscriber's queue.
+    head = hub.last_ids[channel]
+    watcher = asyncio.ensure_future(_watch_disconnect(receive, subscriber))
+    try:
+        await send({"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS})
+        if scope["method"] == "HEAD":
+            await send({"type": "http.response.body", "body": b""})
+            return
+        stream = _Stream(send, subscriber, hub.loop)
+        await stream.open(raw_last_id, head)
+        await stream.run()
+    except OSError:
+        pass  # the client went away mid-write
+    finally:
+        watcher.cancel()
+        hub.unsubscribe(subscriber)
+
+
+async def _watch_disconnect(receive, subscriber: Subscriber) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            subscriber.close()
+            return
+
+
+class _Stream:
+    def __init__(self, send, subscriber: Subscriber, loop: asyncio.AbstractEventLoop):
+        self.send = send
+        self.subscriber = subscriber
+        self.channel = subscriber.channel
+        self.loop = loop
+        self.last = 0
+
+    async def write(self, body: bytes) -> None:
+        await self.send({"type": "http.response.body", "body": body, "more_body": True})
+        self.subscriber.last_write = self.loop.time()
+
+    async def open(self, raw_last_id: str | None, head: int) -> None:
+        """Tell the client its position at once (`stream-open` carries an id,
+        so a drop before the first event loses nothing), replay what it
+        missed, or tell it to reset when the log no longer has it."""
+        if raw_last_id is None:
+            self.last = head
+            await self.write(_control_frame("stream-open", self.channel, head))
+            return
+        last_id = _parse_last_event_id(raw_last_id, self.channel)
+        complete = False
+        if last_id is not None:
+            _, complete = await in_thread(log.replay_start, self.channel, last_id)
+        if not complete:
+            self.last = head
+            await self.write(
+                _control_frame(
+                    "stream-reset",
+                    self.channel,
+                    head,
+                    reason="The events after this Last-Event-ID are no longer kept; reload the orders.",
+                    requestedLastEventId=raw_last_id,
+                )
+            )
+            return
+        self.last = last_id
+        await self.write(_control_frame("stream-open", self.channel, last_id))
+        await self.replay()
+
+    async def replay(self) -> None:
+        while True:
+            events = await in_thread(log.events_after, self.channel, self.last)
+            if events:
+                await self.write(b"".join(frame(e.type, wire_id(e.channel, e.id), e.data) for e in events))
+                self.last = events[-1].id
+            if len(events) < log.PAGE:
+                return
+
+    async def run(self) -> None:
+        subscriber = self.subscriber
+        while True:
+            await subscriber.wakeup.wait()
+            subscriber.wakeup.clear()
+            if subscriber.closed:
+                return
+            if subscriber.overflow:
+                subscriber.overflow = False
+                await self.replay()
+                continue
+            chunks = []
+            while subscriber.frames:
+                event_id, data = subscriber.frames.popleft()
+                if event_id is None:
+                    if not chunks:
+                        chunks.append(data)  # keep-alive
+                elif event_id > self.last:
+                    chunks.append(data)
+                    self.last = event_id
+            if chunks:
+                await self.write(b"".join(chunks))

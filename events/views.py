@@ -1,0 +1,17 @@
+from django.conf import settings
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from events.tokens import stream_token_for
+from users.permissions import IsStaffMember
+
+
+class StreamTokenView(APIView):
+    """POST /auth/stream-token (Bearer) → {"token", "expiresIn"}: a token for
+    `?token=` on /events/{channel}, good for opening streams only."""
+
+    permission_classes = [IsStaffMember]
+
+    def post(self, request: Request) -> Response:
+        return Response({"token": stream_token_for(request.user), "expiresIn": settings.EVENTS_STREAM_TOKEN_SECONDS})

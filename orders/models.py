@@ -1,0 +1,188 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+
+from config.ids import new_id
+
+MONEY = {"max_digits": 10, "decimal_places": 2}
+
+
+class Printer(models.Model):
+    id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
+    name = models.CharField(max_length=100)
+    ip = models.CharField("IP address or host name", max_length=255, blank=True)
+    port = models.PositiveIntegerField(default=9100)
+    description = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CashRegister(models.Model):
+    id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
+    name = models.CharField(max_length=100)
+    default_printer = models.ForeignKey(Printer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Category(models.Model):
+    id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
+    name = models.CharField(max_length=100)
+    printer = models.ForeignKey(Printer, null=True, blank=True, on_delete=models.SET_NULL, related_name="categories")
+    available = models.BooleanField(default=True)
+    position = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Food(models.Model):
+    id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
+    name = models.CharField(max_length=100)
+    price = models.DecimalField(**MONEY)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="foods")
+    printer = models.ForeignKey(Printer, null=True, blank=True, on_delete=models.SET_NULL, related_name="foods")
+    description = models.CharField(max_length=500, blank=True)
+    available = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["category__position", "name"]
+        constraints = [models.CheckConstraint(condition=models.Q(price__gte=0), name="food_price_not_negative")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def effective_printer_id(self) -> str | None:
+        """The food's own printer, else its category's."""
+        return self.printer_id or self.category.printer_id
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "PENDING"
+    CONFIRMED = "CONFIRMED"
+    COMPLETED = "COMPLETED"
+    PICKED_UP = "PICKED_UP"
+    CANCELLED = "CANCELLED"
+
+
+class PaymentMethod(models.TextChoices):
+    CASH = "CASH"
+    CARD = "CARD"
+
+
+class Order(models.Model):
+    """An order. `status_before_save` tells a post_save receiver what the
+    status was before the save that fired it (None for a new order), so the
+    events app can tell a creation, a confirmation and a status change apart
+    without the orders app knowing it exists."""
+
+    id = models.BigAutoField(primary_key=True)
+    display_code = models.CharField(max_length=8)
+    code_day = models.DateField(help_text="Service day the display code belongs to.")
+    table = models.CharField(max_length=100)
+    customer = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    ticket_day = models.DateField(null=True, blank=True, help_text="Service day of the ticket number.")
+    ticket_number = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING, db_index=True)
+    payment_method = models.CharField(max_length=8, choices=PaymentMethod.choices, null=True, blank=True)
+    sub_total = models.DecimalField(**MONEY, default=Decimal("0"))
+    discount = models.DecimalField(**MONEY, default=Decimal("0"))
+    surcharge = models.DecimalField(**MONEY, default=Decimal("0"))
+    total = models.DecimalField(**MONEY, default=Decimal("0"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="confirmed_orders",
+        help_text="Staff member who confirmed the order.",
+    )
+    cash_register = models.ForeignKey(CashRegister, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket_day", "ticket_number"], name="ticket_unique_per_service_day"),
+            models.UniqueConstraint(fields=["code_day", "display_code"], name="display_code_unique_per_service_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_code} (#{self.pk})"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._status_loaded = instance.__dict__.get("status")
+        return instance
+
+    def save(self, *args, **kwargs):
+        # Bookkeeping only: remember what this save changed, for receivers.
+        self.status_before_save = getattr(self, "_status_loaded", None)
+        super().save(*args, **kwargs)
+        self._status_loaded = self.status
+
+
+class OrderItem(models.Model):
+    id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    food = models.ForeignKey(Food, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField(default=0)
+    quantity = models.PositiveIntegerField()
+    unit_price = models.DecimalField(**MONEY)
+    unit_surcharge = models.DecimalField(**MONEY, default=Decimal("0"))
+    total = models.DecimalField(**MONEY)
+    notes = models.CharField(max_length=250, blank=True, default="")
+
+    class Meta:
+        ordering = ["order_id", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.food_id}"
+
+
+class Reprint(models.Model):
+    """A cashier's request to print an order again: a fact the printers hear of."""
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="reprints")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    item_ids = models.JSONField(default=list, help_text="Ids of the order items to print again.")
+    receipt = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class DayCounter(models.Model):
+    """Per-service-day sequences (ticket numbers, display codes). Incremented
+    by an upsert inside the transaction that uses the number, so a rollback
+    gives it back and no two transactions can take the same one."""
+
+    day = models.DateField()
+    kind = models.CharField(max_length=16)
+    value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "kind"], name="one_counter_per_day_and_kind")]

@@ -1,0 +1,130 @@
+"""Pure functions from loaded models to the contract's JSON shapes. The REST
+API and the events both use them, so an order looks the same everywhere.
+Callers load the order with `selectors.order_with_items`, which makes these
+free of queries whatever the order's size."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone as dt_timezone
+from typing import Any
+
+from orders.models import Category, Food, Order, OrderItem, Printer, CashRegister
+from orders.money import format_money
+
+
+def format_timestamp(moment: datetime | None) -> str | None:
+    """UTC, milliseconds, Z: "2026-01-15T18:30:00.000Z"."""
+    if moment is None:
+        return None
+    utc = moment.astimezone(dt_timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def order_item_repr(item: OrderItem) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "quantity": item.quantity,
+        "orderId": item.order_id,
+        "foodId": item.food_id,
+        "unitPrice": format_money(item.unit_price),
+        "unitSurcharge": format_money(item.unit_surcharge),
+        "total": format_money(item.total),
+        "notes": item.notes,
+    }
+
+
+def order_item_for_printer_repr(item: OrderItem) -> dict[str, Any]:
+    """A line as a printer needs it: with the food's name and the printer it
+    goes to (the food's own, else its category's)."""
+    return {
+        **order_item_repr(item),
+        "food": {"id": item.food.id, "name": item.food.name, "printerId": item.food.effective_printer_id},
+    }
+
+
+def _order_fields(order: Order) -> dict[str, Any]:
+    return {
+        "id": order.id,
+        "displayCode": order.display_code,
+        "table": order.table,
+        "customer": order.customer,
+        "createdAt": format_timestamp(order.created_at),
+        "confirmedAt": format_timestamp(order.confirmed_at),
+        "ticketNumber": order.ticket_number,
+        "status": order.status,
+        "paymentMethod": order.payment_method,
+        "subTotal": format_money(order.sub_total),
+        "discount": format_money(order.discount),
+        "surcharge": format_money(order.surcharge),
+        "total": format_money(order.total),
+        "userId": order.user_id,
+        "cashRegisterId": order.cash_register_id,
+    }
+
+
+def order_repr(order: Order) -> dict[str, Any]:
+    """The order as REST returns it and as `new-order` carries it."""
+    return {**_order_fields(order), "orderItems": [order_item_repr(item) for item in order.items.all()]}
+
+
+def order_for_printer_repr(order: Order) -> dict[str, Any]:
+    """The order as the printer channel carries it."""
+    return {**_order_fields(order), "orderItems": [order_item_for_printer_repr(item) for item in order.items.all()]}
+
+
+def order_summary_repr(order: Order) -> dict[str, Any]:
+    return {"displayCode": order.display_code, "ticketNumber": order.ticket_number, "id": order.id}
+
+
+def reprint_repr(order: Order, *, item_ids: list[str], receipt: bool) -> dict[str, Any]:
+    """The `reprint-order` payload: the whole order, the chosen lines, and
+    whether the receipt is wanted too."""
+    printed = order_for_printer_repr(order)
+    wanted = set(item_ids)
+    return {
+        **{key: value for key, value in printed.items() if key != "orderItems"},
+        "reprintReceipt": receipt,
+        "reprintOrderItems": [line for line in printed["orderItems"] if line["id"] in wanted],
+        "orderItems": printed["orderItems"],
+    }
+
+
+def printer_repr(printer: Printer) -> dict[str, Any]:
+    return {
+        "id": printer.id,
+        "name": printer.name,
+        "ip": printer.ip,
+        "port": printer.port,
+        "description": printer.description,
+    }
+
+
+def cash_register_repr(register: CashRegister) -> dict[str, Any]:
+    return {
+        "id": register.id,
+        "name": register.name,
+        "defaultPrinterId": register.default_printer_id,
+        "enabled": register.enabled,
+    }
+
+
+def category_repr(category: Category) -> dict[str, Any]:
+    return {
+        "id": category.id,
+        "name": category.name,
+        "printerId": category.printer_id,
+        "available": category.available,
+        "position": category.position,
+    }
+
+
+def food_repr(food: Food) -> dict[str, Any]:
+    return {
+        "id": food.id,
+        "name": food.name,
+        "price": format_money(food.price),
+        "categoryId": food.category_id,
+        "printerId": food.printer_id,
+        "description": food.description,
+        "available": food.available,
+    }

@@ -1,0 +1,263 @@
+"""Every write to orders goes through here: the REST views and the admin
+actions call these functions, so neither can bypass a rule."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from orders.exceptions import BadRequest, Conflict, InvalidInput, NotFound
+from orders.models import CashRegister, DayCounter, Food, Order, OrderItem, OrderStatus, Reprint
+from orders.money import ZERO, round_money
+
+
+@dataclass(frozen=True)
+class LineInput:
+    food_id: str
+    quantity: int
+    notes: str = ""
+    surcharge: Decimal = ZERO
+
+
+@dataclass(frozen=True)
+class ConfirmInput:
+    payment_method: str
+    cash_register_id: str | None = None
+    discount: Decimal = ZERO
+    customer: str | None = None
+    items: Sequence[LineInput] | None = field(default=None)
+
+
+# Status changes allowed through order_set_status. Confirmation has its own
+# service (it numbers the ticket); PICKED_UP and CANCELLED are final.
+STATUS_TRANSITIONS: dict[str, set[str]] = {
+    OrderStatus.PENDING: {OrderStatus.CANCELLED},
+    OrderStatus.CONFIRMED: {OrderStatus.COMPLETED, OrderStatus.CANCELLED},
+    OrderStatus.COMPLETED: {OrderStatus.PICKED_UP, OrderStatus.CANCELLED},
+}
+
+
+# --- service day and sequences ----------------------------------------------
+
+
+def service_day(moment: datetime) -> date:
+    """The service day a moment belongs to: local date, shifted back by the
+    roll-over hour (06:00 by default), so a night's service keeps one day."""
+    local = timezone.localtime(moment)
+    return (local - timedelta(hours=settings.SERVICE_DAY_ROLLOVER_HOUR)).date()
+
+
+def _next_in_sequence(day: date, kind: str) -> int:
+    """Take the next number of a per-day sequence inside the caller's
+    transaction. The upsert is one statement that holds the counter row's
+    lock until commit, so concurrent transactions (threads or processes)
+    queue on it; a rollback returns the number, so there are no gaps."""
+    assert connection.in_atomic_block, "sequence numbers must be taken inside the transaction that uses them"
+    table = DayCounter._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (day, kind, value) VALUES (%s, %s, 1) "
+            f"ON CONFLICT (day, kind) DO UPDATE SET value = {table}.value + 1 "
+            "RETURNING value",
+            [day, kind],
+        )
+        return cursor.fetchone()[0]
+
+
+def display_code_for(number: int) -> str:
+    """1 → A01 … 99 → A99, 100 → B01 … 2574 → Z99, 2575 → AA01: short, and
+    easy to read out across a counter."""
+    block, within = divmod(number - 1, 99)
+    letters = ""
+    block += 1
+    while block > 0:
+        block, rest = divmod(block - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return f"{letters}{within + 1:02d}"
+
+
+# --- pricing ------------------------------------------------------------------
+
+
+def _foods_for(lines: Sequence[LineInput], *, field_prefix: str) -> dict[str, Food]:
+    ids = {line.food_id for line in lines}
+    foods = Food.objects.select_related("category").in_bulk(ids)
+    errors = []
+    for index, line in enumerate(lines):
+        food = foods.get(line.food_id)
+        where = f"{field_prefix}.{index}.foodId"
+        if food is None:
+            errors.append({"field": where, "message": f"Food {line.food_id!r} does not exist."})
+        elif not (food.available and food.category.available):
+            errors.append({"field": where, "message": f"{food.name} is not available."})
+    if errors:
+        raise InvalidInput(errors)
+    return foods
+
+
+def _priced_items(lines: Sequence[LineInput], foods: dict[str, Food]) -> list[OrderItem]:
+    """Prices come from the food, never from the client. The line surcharge is
+    for the whole line; unitSurcharge is its share per unit, rounded."""
+    items = []
+    for position, line in enumerate(lines):
+        food = foods[line.food_id]
+        surcharge = round_money(line.surcharge)
+        items.append(
+            OrderItem(
+                food=food,
+                position=position,
+                quantity=line.quantity,
+                unit_price=food.price,
+                unit_surcharge=round_money(surcharge / line.quantity),
+                total=round_money(food.price * line.quantity + surcharge),
+                notes=line.notes,
+            )
+        )
+    return items
+
+
+def _apply_totals(order: Order, items: Sequence[OrderItem]) -> None:
+    order.sub_total = round_money(sum((item.unit_price * item.quantity for item in items), ZERO))
+    order.surcharge = round_money(sum((item.total for item in items), ZERO) - order.sub_total)
+    order.total = max(round_money(order.sub_total + order.surcharge - order.discount), ZERO)
+
+
+def _replace_items(order: Order, items: list[OrderItem]) -> None:
+    order.items.all().delete()
+    for item in items:
+        item.order = order
+    OrderItem.objects.bulk_create(items)
+
+
+# --- confirmation ---------------------------------------------------------------
+
+
+def _enabled_cash_register(cash_register_id: str | None, *, field_name: str) -> CashRegister | None:
+    if cash_register_id is None:
+        return None
+    register = CashRegister.objects.filter(pk=cash_register_id).first()
+    if register is None:
+        raise InvalidInput([{"field": field_name, "message": f"Cash register {cash_register_id!r} does not exist."}])
+    if not register.enabled:
+        raise InvalidInput([{"field": field_name, "message": f"Cash register {register.name} is disabled."}])
+    return register
+
+
+def _mark_confirmed(order: Order, *, by, confirmation: ConfirmInput, register: CashRegister | None, now: datetime) -> None:
+    day = service_day(now)
+    order.status = OrderStatus.CONFIRMED
+    order.confirmed_at = now
+    order.status_changed_at = now
+    order.user = by
+    order.cash_register = register
+    order.payment_method = confirmation.payment_method
+    order.discount = round_money(confirmation.discount)
+    if confirmation.customer is not None:
+        order.customer = confirmation.customer
+    order.ticket_day = day
+    order.ticket_number = _next_in_sequence(day, "ticket")
+
+
+@transaction.atomic
+def order_create(
+    *,
+    table: str,
+    customer: str,
+    lines: Sequence[LineInput],
+    created_by=None,
+    confirmation: ConfirmInput | None = None,
+) -> Order:
+    """Create an order, PENDING, or confirmed at once when `confirmation` is
+    given (its lines, when given, replace the created ones)."""
+    effective_lines = lines
+    register = None
+    if confirmation is not None:
+        register = _enabled_cash_register(confirmation.cash_register_id, field_name="confirm.cashRegisterId")
+        if confirmation.items is not None:
+            effective_lines = confirmation.items
+    prefix = "confirm.orderItems" if effective_lines is not lines else "orderItems"
+    foods = _foods_for(effective_lines, field_prefix=prefix)
+    items = _priced_items(effective_lines, foods)
+
+    now = timezone.now()
+    day = service_day(now)
+    order = Order(
+        table=table,
+        customer=customer,
+        created_by=created_by,
+        code_day=day,
+        display_code=display_code_for(_next_in_sequence(day, "display")),
+    )
+    if confirmation is not None:
+        _mark_confirmed(order, by=created_by, confirmation=confirmation, register=register, now=now)
+    _apply_totals(order, items)
+    order.save()
+    _replace_items(order, items)
+    return order
+
+
+def _locked_order(order_id: int) -> Order:
+    try:
+        return Order.objects.select_for_update().get(pk=order_id)
+    except Order.DoesNotExist:
+        raise NotFound("Order not found") from None
+
+
+@transaction.atomic
+def order_confirm(*, order_id: int, by, confirmation: ConfirmInput) -> Order:
+    """Confirm a PENDING order: numbers the ticket, records who and where,
+    applies the discount and, when given, the replacement lines. The row lock
+    makes two concurrent confirmations of one order end in exactly one win."""
+    order = _locked_order(order_id)
+    if order.status != OrderStatus.PENDING:
+        raise Conflict(f"Only pending orders can be confirmed; this one is {order.status}.")
+    register = _enabled_cash_register(confirmation.cash_register_id, field_name="cashRegisterId")
+    if confirmation.items is not None:
+        foods = _foods_for(confirmation.items, field_prefix="orderItems")
+        items = _priced_items(confirmation.items, foods)
+        _replace_items(order, items)
+    else:
+        items = list(order.items.all())
+    _mark_confirmed(order, by=by, confirmation=confirmation, register=register, now=timezone.now())
+    _apply_totals(order, items)
+    order.save()
+    return order
+
+
+@transaction.atomic
+def order_set_status(*, order_id: int, by, status: str) -> Order:
+    order = _locked_order(order_id)
+    if status not in STATUS_TRANSITIONS.get(order.status, set()):
+        raise Conflict(f"An order cannot go from {order.status} to {status}.")
+    order.status = status
+    order.status_changed_at = timezone.now()
+    order.save(update_fields=["status", "status_changed_at"])
+    return order
+
+
+@transaction.atomic
+def order_reprint(*, order_id: int, by, item_ids: Sequence[str], receipt: bool) -> Reprint:
+    """Record a reprint request; the printers hear of it once it commits."""
+    if not item_ids and not receipt:
+        raise InvalidInput([{"field": "orderItems", "message": "Ask for at least one item or the receipt."}])
+    order = _locked_order(order_id)
+    if order.status == OrderStatus.PENDING:
+        raise BadRequest("Pending orders can't be reprinted")
+    known = set(order.items.values_list("id", flat=True))
+    errors = [
+        {"field": f"orderItems.{index}", "message": f"Item {item_id!r} is not in this order."}
+        for index, item_id in enumerate(item_ids)
+        if item_id not in known
+    ]
+    if errors:
+        raise InvalidInput(errors)
+    # Keep the order's line order and drop repeats: a printer prints each once.
+    wanted = set(item_ids)
+    ordered_ids = [item_id for item_id in order.items.values_list("id", flat=True) if item_id in wanted]
+    return Reprint.objects.create(order=order, requested_by=by, item_ids=ordered_ids, receipt=receipt)
