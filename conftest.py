@@ -92,22 +92,41 @@ def menu(db):
     }
 
 
-@pytest.fixture
-def daphne(transactional_db, tmp_path, settings):
-    """Start real Daphne servers on the test database: `daphne(**env)`.
-    Each is stopped (by PID) at the end of the test."""
+def _daphne_factory(log_dir, secret_key):
     from django.db import connection
 
     servers: list[DaphneServer] = []
 
     def start(**env: str) -> DaphneServer:
         server = DaphneServer(
-            server_env(connection.settings_dict, settings.SECRET_KEY, **env),
-            tmp_path / f"daphne-{len(servers)}.log",
+            server_env(connection.settings_dict, secret_key, **env),
+            log_dir / f"daphne-{len(servers)}.log",
         )
         servers.append(server)
         return server.start()
 
+    return start, servers
+
+
+@pytest.fixture(scope="module")
+def shared_daphne(django_db_setup, django_db_blocker, tmp_path_factory):
+    """One Daphne for a whole module whose tests write no events (refusals,
+    headers): starting a server per test would cost seconds each. Tests that
+    use it still need `transactional_db` for the rows they create."""
+    from django.conf import settings
+
+    start, servers = _daphne_factory(tmp_path_factory.mktemp("daphne"), settings.SECRET_KEY)
+    server = start()
+    yield server
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def daphne(transactional_db, tmp_path, settings):
+    """Start real Daphne servers on the test database: `daphne(**env)`.
+    Each is stopped (by PID) at the end of the test."""
+    start, servers = _daphne_factory(tmp_path, settings.SECRET_KEY)
     yield start
     for server in servers:
         server.stop()

@@ -236,3 +236,48 @@ class SSEStream:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+# --- a private Redis ------------------------------------------------------------------------
+
+
+class RedisServer:
+    """A throw-away redis-server on a free loopback port, for tests that stop
+    or restart Redis: the machine's shared Redis is never touched."""
+
+    def __init__(self, log_path: Path, port: int | None = None):
+        self.port = port or free_port()
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout: float = 10.0) -> RedisServer:
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if redis_reachable(self.url)[0]:
+                return self
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"redis-server on port {self.port} did not start")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+
+def redis_server_installed() -> tuple[bool, str]:
+    import shutil
+
+    return (True, "") if shutil.which("redis-server") else (False, "redis-server is not installed")

@@ -97,7 +97,10 @@ class _LibraryListener:
         self.error = ""
 
     def wake_threadsafe(self) -> None:
-        self.loop.call_soon_threadsafe(self.hub.take_from_library, self)
+        try:
+            self.loop.call_soon_threadsafe(self.hub.take_from_library, self)
+        except RuntimeError:
+            pass  # the loop is closed (shutdown): the log keeps the event
 
 
 class Hub:
@@ -110,6 +113,7 @@ class Hub:
         self.ready = asyncio.Event()
         self.redis_connected = False
         self.tasks: list[asyncio.Task] = []
+        self.library_listener: _LibraryListener | None = None
         self.delivered = 0
 
     # --- life cycle -----------------------------------------------------------
@@ -124,8 +128,22 @@ class Hub:
         else:
             from django_eventstream.views import get_listener_manager
 
-            get_listener_manager().add_listener(_LibraryListener(self))
+            self.library_listener = _LibraryListener(self)
+            get_listener_manager().add_listener(self.library_listener)
         self.ready.set()
+
+    async def stop(self) -> None:
+        if self.library_listener is not None:
+            from django_eventstream.views import get_listener_manager
+
+            get_listener_manager().remove_listener(self.library_listener)
+            self.library_listener = None
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        for subscribers in self.subscribers.values():
+            for subscriber in subscribers:
+                subscriber.close()
 
     # --- subscribers ----------------------------------------------------------
 
@@ -164,7 +182,8 @@ class Hub:
 
     async def _redis_loop(self) -> None:
         """django-eventstream's own Redis listener stops for good when Redis
-        restarts; this one reconnects with backoff and, on every (re)connect,
+        restarts; this one reconnects (redis-py retries a few times itself,
+        then this loop takes over with backoff) and, on every subscription,
         reads the log for what was published while it was away."""
         from redis.asyncio import Redis
 
@@ -174,13 +193,17 @@ class Hub:
             try:
                 pubsub = client.pubsub()
                 await pubsub.subscribe(REDIS_CHANNEL)
-                self.redis_connected = True
-                backoff = 0.1
-                for channel in CHANNELS:
-                    self.request_check(channel)
                 async for message in pubsub.listen():
                     if message["type"] == "message":
                         self._take_from_redis(message["data"])
+                    elif message["type"] == "subscribe":
+                        # The first subscription, or redis-py's own silent
+                        # reconnection after a Redis restart: either way,
+                        # whatever was published meanwhile is only in the log.
+                        self.redis_connected = True
+                        backoff = 0.1
+                        for channel in CHANNELS:
+                            self.request_check(channel)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # connection refused, reset, timeout …
@@ -289,3 +312,11 @@ async def get_hub() -> Hub:
     if _hub_task is None or _hub_task.get_loop() is not loop or _failed(_hub_task):
         _hub_task = loop.create_task(_start_hub())
     return await asyncio.shield(_hub_task)
+
+
+async def stop_hub() -> None:
+    """Stop this process's hub (tests; a server's shutdown ends the loop)."""
+    global _hub_task
+    task, _hub_task = _hub_task, None
+    if task is not None and not _failed(task):
+        await (await task).stop()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+
 from django.db import close_old_connections, connections
 from django_eventstream.models import Event as StoredEvent
 from django_eventstream.models import EventCounter

@@ -77,9 +77,10 @@ def _user_from_bearer(authorization: str):
 
 
 def _user_from_session(cookie_header: str):
+    from importlib import import_module
+
     from django.contrib.auth import get_user
     from django.http import HttpRequest
-    from importlib import import_module
 
     cookies = SimpleCookie()
     try:
@@ -104,14 +105,18 @@ async def _send_json(send, status: int, body: dict, headers: list[tuple[bytes, b
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()), *headers],
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                *headers,
+            ],
         }
     )
     await send({"type": "http.response.body", "body": payload})
 
 
 def _parse_last_event_id(raw: str, channel: str) -> int | None:
-    """"printer:42" (django-eventstream's form, which we send) or "42"; None
+    """ "printer:42" (django-eventstream's form, which we send) or "42"; None
     when it names another channel or is not an id at all."""
     value = raw.strip()
     if ":" in value:
@@ -137,7 +142,9 @@ async def events_app(scope, receive, send) -> None:
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
     user = await in_thread(authenticate, headers, query)
     if user is None:
-        await _send_json(send, 401, {"message": "Authentication required"}, [(b"www-authenticate", b'Bearer realm="api"')])
+        await _send_json(
+            send, 401, {"message": "Authentication required"}, [(b"www-authenticate", b'Bearer realm="api"')]
+        )
         return
     if not user.has_role(*LISTENER_ROLES):
         await _send_json(send, 403, {"message": "Insufficient permissions"})

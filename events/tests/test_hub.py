@@ -1,0 +1,89 @@
+"""The hub and a stream's writer in-process, on the real event log: what a
+slow reader gets, and how gaps are filled."""
+
+import asyncio
+
+import pytest
+
+from events.hub import get_hub, in_thread, stop_hub
+from events.publisher import publish
+from events.stream import _Stream
+
+
+class SlowClient:
+    """An ASGI `send` that blocks until released, like a client that stopped
+    reading while the kitchen printed a rush."""
+
+    def __init__(self):
+        self.gate = asyncio.Event()
+        self.bodies: list[bytes] = []
+
+    async def send(self, message):
+        await self.gate.wait()
+        self.bodies.append(message["body"])
+
+    def event_ids(self) -> list[str]:
+        text = b"".join(self.bodies).decode()
+        return [line[4:] for line in text.splitlines() if line.startswith("id: ")]
+
+
+async def wait_for(condition, timeout: float = 20.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+
+
+def run(coro):
+    async def with_hub_stopped():
+        try:
+            return await coro
+        finally:
+            await stop_hub()
+
+    return asyncio.run(with_hub_stopped())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reader_whose_queue_overflows_gets_every_event_from_the_log_once_in_order(settings):
+    settings.EVENTS_CLIENT_QUEUE = 10
+
+    async def scenario():
+        hub = await get_hub()
+        subscriber = hub.subscribe("cashier")
+        client = SlowClient()
+        writer = _Stream(client.send, subscriber, hub.loop)
+        writer.last = hub.last_ids["cashier"]
+        task = asyncio.ensure_future(writer.run())
+        for n in range(25):
+            await in_thread(publish, "cashier", "new-order", {"n": n})
+        await wait_for(lambda: hub.last_ids["cashier"] == 25)
+        assert subscriber.overflow, "the burst must have overflowed the 10-frame queue"
+        client.gate.set()
+        await wait_for(lambda: len(client.event_ids()) >= 25)
+        await asyncio.sleep(0.2)
+        subscriber.close()
+        await asyncio.wait_for(task, 5)
+        return client.event_ids()
+
+    assert run(scenario()) == [f"cashier:{n}" for n in range(1, 26)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_events_the_hub_was_not_told_about_are_read_from_the_log(settings):
+    settings.EVENTS_POLL_SECONDS = 0.2
+
+    async def scenario():
+        hub = await get_hub()
+        subscriber = hub.subscribe("display")
+        # Published with the hub deaf (as from another process without Redis).
+        from django_eventstream.views import get_listener_manager
+
+        get_listener_manager().remove_listener(hub.library_listener)
+        hub.library_listener.channels = set()  # so that stopping removes nothing twice
+        for n in range(3):
+            await in_thread(publish, "display", "confirmed-order", {"n": n})
+        await wait_for(lambda: hub.last_ids["display"] == 3)
+        return [event_id for event_id, _ in subscriber.frames if event_id is not None]
+
+    assert run(scenario()) == [1, 2, 3]

@@ -1,0 +1,68 @@
+"""Several Daphne processes joined by Redis: an order confirmed on one
+reaches the streams of another, and a Redis restart leaves nobody deaf.
+Each test runs its own redis-server on a free port."""
+
+import time
+
+import pytest
+
+from config.testing import RedisServer, redis_server_installed, require_service
+from events.tests.test_delivery import stream
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    require_service("redis-server", *redis_server_installed())
+    server = RedisServer(tmp_path / "redis.log").start()
+    yield server
+    server.stop()
+
+
+def test_an_order_confirmed_on_one_process_reaches_the_streams_of_another(
+    daphne, redis_server, operator, menu, api_for
+):
+    # A poll interval far beyond the test's waits: only Redis can deliver in time.
+    env = {"REDIS_URL": redis_server.url, "EVENTS_POLL_SECONDS": "300"}
+    a, b = daphne(**env), daphne(**env)
+    on_a = api_for(a, operator)
+    with stream(b, operator, "printer") as printer_on_b, stream(b, operator, "display") as board_on_b:
+        assert printer_on_b.next().event == "stream-open"
+        assert board_on_b.next().event == "stream-open"
+        order = on_a.create_order(menu["margherita"].id)
+        assert on_a.confirm(order["id"]).status_code == 200
+        printed = printer_on_b.next(timeout=10)
+        assert (printed.event, printed.id, printed.json()["id"]) == ("confirmed-order", "printer:1", order["id"])
+        shown = board_on_b.next(timeout=10)
+        assert shown.json() == {"displayCode": order["displayCode"], "ticketNumber": 1, "id": order["id"]}
+
+
+@pytest.mark.parametrize("downtime", [0, 4], ids=["quick-restart", "four-seconds-down"])
+def test_a_redis_restart_leaves_no_process_deaf_and_loses_nothing(
+    daphne, redis_server, operator, menu, api_for, downtime
+):
+    env = {"REDIS_URL": redis_server.url, "EVENTS_POLL_SECONDS": "300"}
+    a, b = daphne(**env), daphne(**env)
+    on_a = api_for(a, operator)
+    food = menu["margherita"].id
+    with stream(b, operator, "cashier") as cashier_on_b:
+        assert cashier_on_b.next().event == "stream-open"
+        before = on_a.create_order(food, customer="before")
+        assert cashier_on_b.next(timeout=10).json()["id"] == before["id"]
+
+        redis_server.stop()
+        # Orders keep working while Redis is down; their events are in the log.
+        during = on_a.create_order(food, customer="during")
+        time.sleep(downtime)
+        redis_server.start()
+
+        after = on_a.create_order(food, customer="after")
+        received = cashier_on_b.collect(2, timeout=20)
+        assert [m.json()["id"] for m in received] == [during["id"], after["id"]]
+        assert [m.id for m in received] == ["cashier:2", "cashier:3"]
+
+    # A client that reconnects to the other process misses nothing either.
+    with stream(a, operator, "cashier", last_event_id="cashier:1") as cashier_on_a:
+        assert cashier_on_a.next().event == "stream-open"
+        assert [m.json()["id"] for m in cashier_on_a.collect(2)] == [during["id"], after["id"]]

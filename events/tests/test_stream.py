@@ -1,0 +1,161 @@
+"""GET /events/{channel} against a real Daphne: who may listen, what a
+refusal looks like, the headers, and the keep-alive."""
+
+import time
+from datetime import timedelta
+from itertools import pairwise
+
+import httpx
+import pytest
+from django.test import Client
+from rest_framework_simplejwt.tokens import AccessToken
+
+from config.testing import SSEStream
+from conftest import bearer, make_user
+from events.tokens import stream_token_for
+from users.models import Role
+
+
+@pytest.fixture
+def server(shared_daphne, transactional_db):
+    return shared_daphne
+
+
+def get(server, path: str, **headers) -> httpx.Response:
+    # A refusal is a complete JSON response: a plain GET must return.
+    return httpx.get(server.url + path, headers=headers, timeout=10)
+
+
+def test_an_anonymous_listener_gets_a_json_401_not_a_stream(server):
+    response = get(server, "/events/cashier")
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {"message": "Authentication required"}
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    ["Bearer not-a-jwt", "Basic dXNlcjpwYXNz", "Bearer", "Token abc"],
+)
+def test_a_bad_authorization_header_is_a_401(server, authorization):
+    response = get(server, "/events/printer", Authorization=authorization)
+    assert response.status_code == 401
+    assert response.json() == {"message": "Authentication required"}
+
+
+def test_an_expired_token_is_a_401(server, operator):
+    token = AccessToken.for_user(operator)
+    token.set_exp(lifetime=-timedelta(seconds=1))
+    response = get(server, "/events/cashier", Authorization=f"Bearer {token}")
+    assert response.status_code == 401
+
+
+def test_a_waiter_may_not_listen(server, waiter):
+    response = get(server, "/events/cashier", **bearer(waiter))
+    assert response.status_code == 403
+    assert response.json() == {"message": "Insufficient permissions"}
+
+
+def test_an_unknown_channel_is_a_400_naming_the_channel_field(server, operator):
+    response = get(server, "/events/kitchen", **bearer(operator))
+    assert response.status_code == 400
+    body = response.json()
+    assert body["message"] == "Validation error"
+    assert [error["field"] for error in body["errors"]] == ["channel"]
+
+
+def test_checks_run_in_the_contract_order_auth_then_role_then_channel(server, waiter):
+    assert get(server, "/events/kitchen").status_code == 401
+    assert get(server, "/events/kitchen", **bearer(waiter)).status_code == 403
+
+
+def test_a_missing_channel_is_a_400(server, operator):
+    assert get(server, "/events/", **bearer(operator)).status_code == 400
+
+
+def test_only_get_is_allowed(server, operator):
+    response = httpx.post(server.url + "/events/cashier", headers=bearer(operator), timeout=10)
+    assert response.status_code == 405
+    assert response.json() == {"message": "Method not allowed"}
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.OPERATOR])
+@pytest.mark.parametrize("channel", ["cashier", "display", "printer"])
+def test_admins_and_operators_open_every_channel_with_the_contract_headers(server, role, channel):
+    user = make_user(f"{role}-{channel}", role)
+    with SSEStream(f"{server.url}/events/{channel}", headers=bearer(user)) as stream:
+        assert stream.status_code == 200
+        assert stream.headers["content-type"] == "text/event-stream"
+        assert stream.headers["cache-control"] == "no-cache"
+        assert stream.headers["connection"] == "keep-alive"
+        assert stream.headers["x-accel-buffering"] == "no"
+        opening = stream.next()
+        assert opening.event == "stream-open"
+        assert opening.id == f"{channel}:0"
+
+
+def test_a_superuser_counts_as_admin(server):
+    boss = make_user("boss", Role.WAITER, is_superuser=True)
+    with SSEStream(server.url + "/events/printer", headers=bearer(boss)) as stream:
+        assert stream.status_code == 200
+
+
+def test_a_stream_token_opens_a_stream_from_the_query_string(server, operator):
+    response = httpx.post(server.url + "/auth/stream-token", headers=bearer(operator), timeout=10)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["expiresIn"] > 0
+    with SSEStream(f"{server.url}/events/display?token={body['token']}") as stream:
+        assert stream.status_code == 200
+        assert stream.next().event == "stream-open"
+
+
+def test_a_stream_token_needs_a_bearer_token(server):
+    assert httpx.post(server.url + "/auth/stream-token", timeout=10).status_code == 401
+
+
+def test_an_expired_or_forged_stream_token_is_a_401(server, operator):
+    good = stream_token_for(operator)
+    forged = good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(time, "time", lambda: 1_000_000_000.0)  # signed in 2001: long expired
+        expired = stream_token_for(operator)
+    assert get(server, "/events/cashier?token=garbage").status_code == 401
+    assert get(server, f"/events/cashier?token={forged}").status_code == 401
+    assert get(server, f"/events/cashier?token={expired}").status_code == 401
+    with SSEStream(f"{server.url}/events/cashier?token={good}") as stream:
+        assert stream.status_code == 200
+
+
+def test_a_jwt_is_not_a_stream_token(server, operator):
+    token = bearer(operator)["Authorization"].split()[1]
+    assert get(server, f"/events/cashier?token={token}").status_code == 401
+
+
+def test_a_waiters_stream_token_is_refused_with_403(server, waiter):
+    token = httpx.post(server.url + "/auth/stream-token", headers=bearer(waiter), timeout=10).json()["token"]
+    assert get(server, f"/events/cashier?token={token}").status_code == 403
+
+
+def test_a_logged_in_staff_session_opens_a_stream(server, operator):
+    client = Client()
+    client.force_login(operator)
+    cookie = f"sessionid={client.cookies['sessionid'].value}"
+    with SSEStream(server.url + "/events/cashier", headers={"Cookie": cookie}) as stream:
+        assert stream.status_code == 200
+    assert get(server, "/events/cashier", Cookie="sessionid=forged").status_code == 401
+
+
+def test_keep_alive_is_a_comment_sent_every_interval_of_silence(daphne, operator):
+    server = daphne(EVENTS_KEEPALIVE_SECONDS="1")
+    with SSEStream(server.url + "/events/printer", headers=bearer(operator)) as stream:
+        assert stream.next().event == "stream-open"
+        comments = []
+        for _ in range(3):
+            message = stream.next(timeout=5, skip_comments=False)
+            assert message.event == "comment", f"only comments while idle, got {message}"
+            comments.append(message)
+        assert [message.data for message in comments] == ["keep-alive"] * 3
+        gaps = [later.received_at - earlier.received_at for earlier, later in pairwise(comments)]
+        # One interval of silence each (the server checks once a quarter interval).
+        assert all(0.5 < gap < 2.5 for gap in gaps), gaps
