@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test test-services install install-test browser migrate demo lint bench clean
+.PHONY: run test test-production install install-test system-deps migrate demo lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,21 +35,37 @@ run: demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (admin: /admin/, API docs: /docs/, kitchen: /kitchen/, board: /display/)"
 	exec $(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
-## Debian's Chromium for the browser tests (Playwright drives it; no browser download).
-browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+## Debian packages the tests drive: chromium (Playwright uses it; no browser
+## download), pushpin (the GRIP proxy) and redis-server (tests that restart Redis).
+SYSTEM_TEST_PACKAGES := chromium:chromium pushpin:pushpin redis-server:redis-server
+system-deps:
+	@missing=""; for pair in $(SYSTEM_TEST_PACKAGES); do \
+	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	      || echo "could not install chromium: the browser tests will skip (or fail with REQUIRE_SERVICES=1)"; \
-	  else echo "chromium is not installed: the browser tests will skip (or fail with REQUIRE_SERVICES=1)"; fi; }
+	    echo "installing$$missing from Debian"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	      || echo "could not install$$missing: those tests will skip (or fail with REQUIRE_SERVICES=1)"; \
+	  else echo "missing$$missing: those tests will skip (or fail with REQUIRE_SERVICES=1)"; fi; fi
 
 ## The suite on the embedded defaults (SQLite, in-process events).
-test: install-test browser
+test: install-test system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## The same suite on the production set-up: PostgreSQL for data and the event
+## log, Redis between processes (both on this machine).
+PRODUCTION_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+PRODUCTION_REDIS_URL ?= redis://127.0.0.1:6379/0
+test-production: install-test system-deps
+	DATABASE_URL=$(PRODUCTION_DATABASE_URL) REDIS_URL=$(PRODUCTION_REDIS_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## The benchmark suite (bench/README.md): prints the table, about 6 minutes; BENCH_ARGS=--quick for a smoke run.
+bench: install-test
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

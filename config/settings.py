@@ -159,6 +159,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "NAME": env_str("TEST_SQLITE_PATH", str(VAR_DIR / f"test-{os.getpid()}.sqlite3")),
     }
 
+else:
+    # One test database per run, so that two runs on one server never meet.
+    DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", f"test_ordering_{os.getpid()}")}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "users.User"
 

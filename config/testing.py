@@ -141,7 +141,9 @@ def server_env(settings_dict: dict, secret_key: str, **overrides: str) -> dict[s
         DJANGO_SETTINGS_MODULE="config.settings",
         PYTHONUNBUFFERED="1",
     )
-    env.pop("REDIS_URL", None)
+    # REDIS_URL passes through: the production set-up's run (PostgreSQL +
+    # Redis) serves its streams over Redis too. Tests that stop Redis pass
+    # their own private one.
     env.update(overrides)
     return env
 
