@@ -27,6 +27,10 @@ class DecimalJSONParser(JSONParser):
             return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
         except (ValueError, UnicodeDecodeError) as exc:
             raise exceptions.ParseError(f"Malformed JSON: {exc}") from None
+        except RecursionError:
+            # Valid JSON nested deeper than the parser's stack: still the
+            # client's fault, so a 400 and not a 500.
+            raise exceptions.ParseError("Malformed JSON: nested too deeply") from None
 
 
 def _reject_constant(name: str):
@@ -60,7 +64,11 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, InvalidInput):
         return Response({"message": exc.message, "errors": exc.errors}, status=exc.status_code)
     if isinstance(exc, DomainError):
-        return Response({"message": exc.message}, status=exc.status_code)
+        body: dict[str, Any] = {"message": exc.message}
+        if exc.status_code == status.HTTP_400_BAD_REQUEST:
+            # Every 400 has the same keys, so a client can always read `errors`.
+            body["errors"] = []
+        return Response(body, status=exc.status_code)
     if isinstance(exc, exceptions.ValidationError):
         return validation_error(flatten_errors(exc.detail))
     if isinstance(exc, exceptions.ParseError):

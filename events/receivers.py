@@ -4,8 +4,6 @@ after the commit, when the order's lines exist."""
 
 from __future__ import annotations
 
-from functools import partial
-
 from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
@@ -25,10 +23,18 @@ from orders.models import Order, OrderStatus, Reprint
 from orders.selectors import order_with_items
 
 
-def _after_commit(func, *args, **kwargs) -> None:
-    # robust: a failure to publish is logged, it does not turn the client's
-    # committed order into a 500.
-    transaction.on_commit(partial(func, *args, **kwargs), robust=True)
+def _after_commit(func, *args) -> None:
+    """Run func(*args) once the transaction commits. robust: a failure to
+    publish is logged and does not stop the other callbacks nor turn the
+    client's committed order into a 500 (the log then lacks that event)."""
+
+    def after_commit() -> None:
+        func(*args)
+
+    # Django names the callback in its error log: a functools.partial has no
+    # __qualname__, and the logging itself would then raise.
+    after_commit.__qualname__ = f"{func.__qualname__}{args!r}"
+    transaction.on_commit(after_commit, robust=True)
 
 
 @receiver(post_save, sender=Order, dispatch_uid="events.order_saved")

@@ -122,7 +122,16 @@ class OrderAdmin(admin.ModelAdmin):
     """Orders are read here and changed only through the actions, which call
     the same services as the API: no field can be edited around a rule."""
 
-    list_display = ("display_code", "ticket_number", "status", "table", "customer", "total_display", "created_at", "confirmed_at")
+    list_display = (
+        "display_code",
+        "ticket_number",
+        "status",
+        "table",
+        "customer",
+        "total_display",
+        "created_at",
+        "confirmed_at",
+    )
     list_filter = ("status", "payment_method", "created_at", "confirmed_at", "cash_register")
     search_fields = ("display_code", "table", "customer")
     date_hierarchy = "created_at"
@@ -139,7 +148,10 @@ class OrderAdmin(admin.ModelAdmin):
     readonly_fields = [field.name for field in Order._meta.fields]
     fieldsets = (
         (None, {"fields": ("id", "display_code", "status", "table", "customer")}),
-        ("Confirmation", {"fields": ("ticket_number", "ticket_day", "confirmed_at", "user", "cash_register", "payment_method")}),
+        (
+            "Confirmation",
+            {"fields": ("ticket_number", "ticket_day", "confirmed_at", "user", "cash_register", "payment_method")},
+        ),
         ("Amounts", {"fields": ("sub_total", "surcharge", "discount", "total")}),
         ("History", {"fields": ("created_at", "created_by", "code_day", "status_changed_at")}),
     )

@@ -104,7 +104,10 @@ class Order(models.Model):
     ticket_day = models.DateField(null=True, blank=True, help_text="Service day of the ticket number.")
     ticket_number = models.PositiveIntegerField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING, db_index=True)
-    payment_method = models.CharField(max_length=8, choices=PaymentMethod.choices, null=True, blank=True)
+    # null, not "": the contract's paymentMethod is null until confirmation.
+    payment_method = models.CharField(  # noqa: DJ001
+        max_length=8, choices=PaymentMethod.choices, null=True, blank=True
+    )
     sub_total = models.DecimalField(**MONEY, default=Decimal("0"))
     discount = models.DecimalField(**MONEY, default=Decimal("0"))
     surcharge = models.DecimalField(**MONEY, default=Decimal("0"))
@@ -117,7 +120,9 @@ class Order(models.Model):
         related_name="confirmed_orders",
         help_text="Staff member who confirmed the order.",
     )
-    cash_register = models.ForeignKey(CashRegister, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
+    cash_register = models.ForeignKey(
+        CashRegister, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
+    )
     status_changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -130,17 +135,17 @@ class Order(models.Model):
     def __str__(self) -> str:
         return f"{self.display_code} (#{self.pk})"
 
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        instance._status_loaded = instance.__dict__.get("status")
-        return instance
-
     def save(self, *args, **kwargs):
         # Bookkeeping only: remember what this save changed, for receivers.
         self.status_before_save = getattr(self, "_status_loaded", None)
         super().save(*args, **kwargs)
         self._status_loaded = self.status
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._status_loaded = instance.__dict__.get("status")
+        return instance
 
 
 class OrderItem(models.Model):
@@ -174,6 +179,9 @@ class Reprint(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
+    def __str__(self) -> str:
+        return f"Reprint of order #{self.order_id}"
+
 
 class DayCounter(models.Model):
     """Per-service-day sequences (ticket numbers, display codes). Incremented
@@ -186,3 +194,6 @@ class DayCounter(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["day", "kind"], name="one_counter_per_day_and_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.day}: {self.value}"

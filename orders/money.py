@@ -32,10 +32,12 @@ def parse_money(raw) -> Decimal:
         raise ValueError("Must be a decimal number.") from None
     if not value.is_finite():
         raise ValueError("Must be a decimal number.")
-    if value != value.quantize(CENT, rounding=ROUND_HALF_UP):
-        raise ValueError("Must have at most 2 decimal places.")
+    # Range first: quantizing a huge value (1e30) raises InvalidOperation,
+    # which is no ValueError and would surface as a 500.
     if value < ZERO:
         raise ValueError("Must not be negative.")
     if value > MAX_MONEY:
         raise ValueError(f"Must not exceed {format_money(MAX_MONEY)}.")
+    if value != value.quantize(CENT, rounding=ROUND_HALF_UP):
+        raise ValueError("Must have at most 2 decimal places.")
     return round_money(value)

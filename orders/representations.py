@@ -5,10 +5,10 @@ free of queries whatever the order's size."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from orders.models import Category, Food, Order, OrderItem, Printer, CashRegister
+from orders.models import CashRegister, Category, Food, Order, OrderItem, Printer
 from orders.money import format_money
 
 
@@ -16,7 +16,7 @@ def format_timestamp(moment: datetime | None) -> str | None:
     """UTC, milliseconds, Z: "2026-01-15T18:30:00.000Z"."""
     if moment is None:
         return None
-    utc = moment.astimezone(dt_timezone.utc)
+    utc = moment.astimezone(UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 

@@ -39,17 +39,17 @@ def order_list(filters: OrderFilters) -> QuerySet[Order]:
         orders = orders.filter(display_code__iexact=filters.display_code)
     if filters.search:
         term = filters.search
-        orders = orders.filter(
-            Q(display_code__icontains=term) | Q(table__icontains=term) | Q(customer__icontains=term)
-        )
+        orders = orders.filter(Q(display_code__icontains=term) | Q(table__icontains=term) | Q(customer__icontains=term))
     return orders.order_by("-created_at", "-id")
 
 
 def food_list(*, available: bool | None = None, category_id: str | None = None) -> QuerySet[Food]:
     foods = Food.objects.all()
     if available is not None:
-        foods = foods.filter(available=available, category__available=available) if available else foods.filter(
-            Q(available=False) | Q(category__available=False)
+        foods = (
+            foods.filter(available=available, category__available=available)
+            if available
+            else foods.filter(Q(available=False) | Q(category__available=False))
         )
     if category_id:
         foods = foods.filter(category_id=category_id)

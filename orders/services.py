@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from orders.exceptions import BadRequest, Conflict, InvalidInput, NotFound
 from orders.models import CashRegister, DayCounter, Food, Order, OrderItem, OrderStatus, Reprint
-from orders.money import ZERO, round_money
+from orders.money import MAX_MONEY, ZERO, format_money, round_money
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,24 @@ def _priced_items(lines: Sequence[LineInput], foods: dict[str, Food]) -> list[Or
     return items
 
 
+def _check_amounts(items: Sequence[OrderItem], *, field_prefix: str) -> None:
+    """Every amount must fit DecimalField(max_digits=10): a larger one fails
+    on PostgreSQL and, worse, is stored by SQLite and then crashes every read
+    of the order. Line totals bound all the order's amounts (the sub-total
+    and the surcharge are parts of their sum; the total is at most it)."""
+    errors = [
+        {"field": f"{field_prefix}.{index}", "message": f"The line's total must not exceed {format_money(MAX_MONEY)}."}
+        for index, item in enumerate(items)
+        if item.total > MAX_MONEY
+    ]
+    if not errors and sum((item.total for item in items), ZERO) > MAX_MONEY:
+        errors.append(
+            {"field": field_prefix, "message": f"The order's total must not exceed {format_money(MAX_MONEY)}."}
+        )
+    if errors:
+        raise InvalidInput(errors)
+
+
 def _apply_totals(order: Order, items: Sequence[OrderItem]) -> None:
     order.sub_total = round_money(sum((item.unit_price * item.quantity for item in items), ZERO))
     order.surcharge = round_money(sum((item.total for item in items), ZERO) - order.sub_total)
@@ -149,7 +167,9 @@ def _enabled_cash_register(cash_register_id: str | None, *, field_name: str) -> 
     return register
 
 
-def _mark_confirmed(order: Order, *, by, confirmation: ConfirmInput, register: CashRegister | None, now: datetime) -> None:
+def _mark_confirmed(
+    order: Order, *, by, confirmation: ConfirmInput, register: CashRegister | None, now: datetime
+) -> None:
     day = service_day(now)
     order.status = OrderStatus.CONFIRMED
     order.confirmed_at = now
@@ -184,6 +204,7 @@ def order_create(
     prefix = "confirm.orderItems" if effective_lines is not lines else "orderItems"
     foods = _foods_for(effective_lines, field_prefix=prefix)
     items = _priced_items(effective_lines, foods)
+    _check_amounts(items, field_prefix=prefix)
 
     now = timezone.now()
     day = service_day(now)
@@ -221,6 +242,7 @@ def order_confirm(*, order_id: int, by, confirmation: ConfirmInput) -> Order:
     if confirmation.items is not None:
         foods = _foods_for(confirmation.items, field_prefix="orderItems")
         items = _priced_items(confirmation.items, foods)
+        _check_amounts(items, field_prefix="orderItems")
         _replace_items(order, items)
     else:
         items = list(order.items.all())
@@ -261,3 +283,19 @@ def order_reprint(*, order_id: int, by, item_ids: Sequence[str], receipt: bool) 
     wanted = set(item_ids)
     ordered_ids = [item_id for item_id in order.items.values_list("id", flat=True) if item_id in wanted]
     return Reprint.objects.create(order=order, requested_by=by, item_ids=ordered_ids, receipt=receipt)
+
+
+@transaction.atomic
+def order_recall(*, order_id: int, by) -> Order:
+    """Bring a bumped order back to the kitchen: COMPLETED → CONFIRMED, the
+    kitchen's undo for a bump made by mistake. The ticket, the lines and
+    confirmedAt stay as they were, so the card returns to its place among the
+    oldest. The locked row makes a recall and a pick-up at the same moment end
+    in one winner; the status save is what tells the screens (post_save)."""
+    order = _locked_order(order_id)
+    if order.status != OrderStatus.COMPLETED:
+        raise Conflict(f"Only completed orders can be recalled; this one is {order.status}.")
+    order.status = OrderStatus.CONFIRMED
+    order.status_changed_at = timezone.now()
+    order.save(update_fields=["status", "status_changed_at"])
+    return order

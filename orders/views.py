@@ -7,7 +7,7 @@ import math
 from django.db.models import ProtectedError
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -66,7 +66,10 @@ class OrdersView(APIView):
         )
         total = orders.count()
         page, limit = params["page"], params["limit"]
-        rows = orders[(page - 1) * limit : page * limit]
+        offset = (page - 1) * limit
+        # A page past the end is empty; asking the database for it could
+        # overflow its integer OFFSET (page=10**20 was a 500 on SQLite).
+        rows = orders[offset : offset + limit] if offset < total else []
         return Response(
             {
                 "data": [order_repr(order) for order in rows],
@@ -76,6 +79,12 @@ class OrdersView(APIView):
 
     @extend_schema(request=OrderCreateSerializer)
     def post(self, request: Request) -> Response:
+        # A waiter may create orders but not confirm them: "confirm" in the
+        # create body is the confirm endpoint's power, so it needs its role.
+        # Checked before validation, as permissions always are (403 before 400).
+        if isinstance(request.data, dict) and "confirm" in request.data:
+            if not IsAdminOrOperator().has_permission(request, self):
+                raise PermissionDenied()
         data = _validated(OrderCreateSerializer, request.data)
         order = services.order_create(
             table=data["table"],

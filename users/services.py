@@ -5,7 +5,6 @@ from django.db import transaction
 
 from users.models import Role, User
 
-
 OPERATOR_ADMIN_PERMISSIONS = ("view_order", "change_order", "view_orderitem", "view_food", "view_category")
 
 

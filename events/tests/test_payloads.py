@@ -238,3 +238,31 @@ def test_a_rolled_back_order_sends_nothing_and_burns_no_event_id(menu, django_ca
     with django_capture_on_commit_callbacks(execute=True):
         services.order_create(table="1", customer="Ann", lines=[LineInput(food_id=menu["margherita"].id, quantity=1)])
     assert list(StoredEvent.objects.filter(channel="cashier", eid__gt=0).values_list("eid", flat=True)) == [1]
+
+
+def test_a_failing_publication_is_logged_and_the_other_events_still_go(
+    menu, operator, monkeypatch, django_capture_on_commit_callbacks, caplog
+):
+    from events import receivers
+
+    def broken(order_id):
+        raise RuntimeError("event log unavailable")
+
+    monkeypatch.setattr(receivers, "publish_new_order", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.order_create(
+            table="1",
+            customer="Ann",
+            lines=[LineInput(food_id=menu["margherita"].id, quantity=1)],
+            created_by=operator,
+        )
+        services.order_create(
+            table="2",
+            customer="Bob",
+            lines=[LineInput(food_id=menu["margherita"].id, quantity=1)],
+            created_by=operator,
+            confirmation=ConfirmInput(payment_method="CASH"),
+        )
+    assert Order.objects.count() == 2
+    assert [kind for kind, _ in published("printer")] == ["confirmed-order"]
+    assert "event log unavailable" in caplog.text

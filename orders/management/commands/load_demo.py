@@ -57,5 +57,10 @@ class Command(BaseCommand):
             credentials.chmod(0o600)
         self.stdout.write(f"Demo menu ready: {Food.objects.count()} foods in {Category.objects.count()} categories.")
         if credentials.exists():
-            self.stdout.write(f"Staff accounts (username, role, password) are in {credentials.relative_to(settings.BASE_DIR) if credentials.is_relative_to(settings.BASE_DIR) else credentials}:")
+            shown = (
+                credentials.relative_to(settings.BASE_DIR)
+                if credentials.is_relative_to(settings.BASE_DIR)
+                else credentials
+            )
+            self.stdout.write(f"Staff accounts (username, role, password) are in {shown}:")
             self.stdout.write(credentials.read_text().rstrip())

@@ -1,0 +1,249 @@
+"""Smoke tests of the Django admin: every page a manager uses renders, and
+the order actions go through the services, refusals included."""
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.messages import get_messages
+
+from orders import services
+from orders.models import Order, OrderStatus, Reprint
+from orders.services import LineInput
+from orders.tests.helpers import CASH, events_since, snapshot
+from users.models import User
+from users.services import user_create
+
+PASSWORD = "an-admin-test-password"
+
+
+@pytest.fixture
+def manager(db):
+    return user_create(username="manager", role="admin", password=PASSWORD)
+
+
+@pytest.fixture
+def admin_site(client, manager):
+    """The Django test client, logged in as an admin-role user."""
+    assert client.login(username="manager", password=PASSWORD)
+    return client
+
+
+@pytest.fixture
+def orders(place_order, menu, operator):
+    """A01 pending, A02 confirmed (ticket 1), A03 picked up (ticket 2)."""
+    pending = place_order(
+        table="Terrace 4",
+        lines=[
+            LineInput(food_id=menu["margherita"].id, quantity=2, notes="No onions"),
+            LineInput(food_id=menu["lemonade"].id, quantity=1),
+        ],
+    )
+    confirmed = place_order(customer="Grace")
+    services.order_confirm(order_id=confirmed.id, by=operator, confirmation=CASH)
+    picked_up = place_order(customer="Linus")
+    services.order_confirm(order_id=picked_up.id, by=operator, confirmation=CASH)
+    services.order_set_status(order_id=picked_up.id, by=operator, status=OrderStatus.COMPLETED)
+    services.order_set_status(order_id=picked_up.id, by=operator, status=OrderStatus.PICKED_UP)
+    services.order_reprint(order_id=confirmed.id, by=operator, item_ids=[], receipt=True)
+    return {"pending": pending, "confirmed": confirmed, "picked_up": picked_up}
+
+
+def run_action(client, action: str, *orders: Order):
+    response = client.post(
+        "/admin/orders/order/",
+        {"action": action, ACTION_CHECKBOX_NAME: [order.pk for order in orders], "index": 0},
+        follow=True,
+    )
+    assert response.status_code == 200
+    return [(message.level_tag, message.message) for message in get_messages(response.wsgi_request)]
+
+
+def test_user_create_makes_an_admin_a_superuser(manager):
+    assert (manager.is_staff, manager.is_superuser, manager.role) == (True, True, "admin")
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/admin/", "Site administration"),
+        ("/admin/users/user/", "manager"),
+        ("/admin/orders/food/", "Margherita"),
+        ("/admin/orders/category/", "Drinks"),
+        ("/admin/orders/printer/", "Kitchen"),
+        ("/admin/orders/cashregister/", "Till 1"),
+        ("/admin/orders/order/", "Terrace 4"),
+        ("/admin/orders/order/?status__exact=PICKED_UP", "Linus"),
+        ("/admin/orders/order/?q=grace", "Grace"),
+        ("/admin/users/user/add/", "Role"),
+        ("/admin/orders/food/add/", "Price"),
+    ],
+)
+def test_each_admin_page_renders(admin_site, orders, path, expected):
+    response = admin_site.get(path)
+    assert response.status_code == 200
+    assert expected in response.content.decode()
+
+
+def test_the_order_search_finds_by_display_code_table_and_customer(admin_site, orders):
+    def found(term):
+        response = admin_site.get("/admin/orders/order/", {"q": term})
+        assert response.status_code == 200
+        return sorted(order.display_code for order in response.context["cl"].result_list)
+
+    assert found("A02") == ["A02"]
+    assert found("terrace") == ["A01"]
+    assert found("linus") == ["A03"]
+
+
+def test_the_order_filters_by_status(admin_site, orders):
+    response = admin_site.get("/admin/orders/order/", {"status__exact": "PENDING"})
+    assert [order.pk for order in response.context["cl"].result_list] == [orders["pending"].pk]
+
+
+def test_the_order_page_shows_its_lines_inline(admin_site, orders, menu):
+    response = admin_site.get(f"/admin/orders/order/{orders['pending'].pk}/change/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Margherita" in page
+    assert "Lemonade" in page
+    assert "No onions" in page
+    inline = response.context["inline_admin_formsets"][0]
+    assert inline.formset.queryset.model.__name__ == "OrderItem"
+    assert len(inline.formset.forms) == 2
+
+
+def test_the_order_page_shows_its_reprints(admin_site, orders):
+    response = admin_site.get(f"/admin/orders/order/{orders['confirmed'].pk}/change/")
+    assert response.status_code == 200
+    reprints = response.context["inline_admin_formsets"][1]
+    assert len(reprints.formset.forms) == 1
+
+
+def test_the_user_page_renders_with_its_role(admin_site, operator):
+    response = admin_site.get(f"/admin/users/user/{operator.pk}/change/")
+    assert response.status_code == 200
+    assert 'value="operator" selected' in response.content.decode()
+
+
+def test_orders_cannot_be_added_or_deleted_in_the_admin(admin_site, orders):
+    assert admin_site.get("/admin/orders/order/add/").status_code == 403
+    assert admin_site.get(f"/admin/orders/order/{orders['pending'].pk}/delete/").status_code == 403
+    assert Order.objects.count() == 3
+
+
+def test_the_confirm_action_confirms_a_pending_order(admin_site, manager, orders, django_capture_on_commit_callbacks):
+    before = snapshot()
+    with django_capture_on_commit_callbacks(execute=True):
+        messages = run_action(admin_site, "confirm_card", orders["pending"])
+
+    assert messages == [("success", "Confirmed 1 order(s).")]
+    order = Order.objects.get(pk=orders["pending"].pk)
+    assert (order.status, order.ticket_number, order.payment_method, order.user) == (
+        OrderStatus.CONFIRMED,
+        3,
+        "CARD",
+        manager,
+    )
+    assert events_since(before) == [
+        ("printer", "confirmed-order"),
+        ("cashier", "confirmed-order"),
+        ("display", "confirmed-order"),
+    ]
+
+
+def test_the_confirm_action_on_a_confirmed_order_reports_an_error_and_changes_nothing(
+    admin_site, orders, django_capture_on_commit_callbacks
+):
+    before = snapshot()
+    with django_capture_on_commit_callbacks(execute=True):
+        messages = run_action(admin_site, "confirm_cash", orders["confirmed"])
+
+    assert len(messages) == 1
+    level, text = messages[0]
+    assert level == "error"
+    assert text.startswith("A02: Only pending orders can be confirmed")
+    assert snapshot() == before
+    order = Order.objects.get(pk=orders["confirmed"].pk)
+    assert (order.status, order.ticket_number) == (OrderStatus.CONFIRMED, 1)
+
+
+def test_an_action_on_a_mixed_selection_does_what_it_may_and_reports_the_rest(admin_site, orders):
+    messages = run_action(admin_site, "confirm_cash", orders["pending"], orders["picked_up"])
+
+    assert messages[0] == ("success", "Confirmed 1 order(s).")
+    assert [level for level, _ in messages[1:]] == ["error"]
+    assert messages[1][1].startswith("A03:")
+    assert Order.objects.get(pk=orders["pending"].pk).status == OrderStatus.CONFIRMED
+    assert Order.objects.get(pk=orders["picked_up"].pk).status == OrderStatus.PICKED_UP
+
+
+def test_the_cancel_action_cancels_a_pending_order(admin_site, orders):
+    messages = run_action(admin_site, "mark_cancelled", orders["pending"])
+    assert messages == [("success", "Cancelled 1 order(s).")]
+    assert Order.objects.get(pk=orders["pending"].pk).status == OrderStatus.CANCELLED
+
+
+def test_the_cancel_action_on_a_picked_up_order_reports_an_error_and_changes_nothing(
+    admin_site, orders, django_capture_on_commit_callbacks
+):
+    before = snapshot()
+    with django_capture_on_commit_callbacks(execute=True):
+        messages = run_action(admin_site, "mark_cancelled", orders["picked_up"])
+
+    assert messages == [("error", "A03: An order cannot go from PICKED_UP to CANCELLED.")]
+    assert snapshot() == before
+    assert Order.objects.get(pk=orders["picked_up"].pk).status == OrderStatus.PICKED_UP
+
+
+def test_the_reprint_action_reprints_every_line_and_the_receipt(admin_site, manager, orders):
+    Reprint.objects.all().delete()
+    messages = run_action(admin_site, "reprint_everything", orders["confirmed"])
+
+    assert messages == [("success", "Sent to the printers 1 order(s).")]
+    reprint = Reprint.objects.get()
+    assert reprint.requested_by == manager
+    assert reprint.receipt is True
+    assert reprint.item_ids == list(orders["confirmed"].items.values_list("id", flat=True))
+
+
+def test_the_reprint_action_on_a_pending_order_reports_an_error_and_changes_nothing(
+    admin_site, orders, django_capture_on_commit_callbacks
+):
+    before = snapshot()
+    with django_capture_on_commit_callbacks(execute=True):
+        messages = run_action(admin_site, "reprint_everything", orders["pending"])
+
+    assert messages == [("error", "A01: Pending orders can't be reprinted")]
+    assert snapshot() == before
+
+
+def test_a_cashier_sees_the_orders_but_not_the_staff(client, db, orders):
+    user_create(username="cashier", role="operator", password=PASSWORD)
+    assert client.login(username="cashier", password=PASSWORD)
+    assert client.get("/admin/orders/order/").status_code == 200
+    assert client.get(f"/admin/orders/order/{orders['pending'].pk}/change/").status_code == 200
+    assert client.get("/admin/users/user/").status_code == 403
+
+
+def test_a_waiter_has_no_admin(client, db):
+    user_create(username="walter", role="waiter", password=PASSWORD)
+    assert client.login(username="walter", password=PASSWORD)
+    response = client.get("/admin/orders/order/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_a_manager_adds_a_staff_member_with_a_role_in_the_admin(admin_site):
+    response = admin_site.post(
+        "/admin/users/user/add/",
+        {
+            "username": "newbie",
+            "password1": "a-long-password-2",
+            "password2": "a-long-password-2",
+            "usable_password": "true",
+            "role": "operator",
+        },
+    )
+    assert response.status_code == 302
+    user = User.objects.get(username="newbie")
+    assert user.role == "operator"
+    assert user.check_password("a-long-password-2")

@@ -1,0 +1,77 @@
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from users.models import Role, User
+
+PASSWORD = "a-long-test-password"
+
+
+def createuser(*args: str) -> str:
+    out = StringIO()
+    call_command("createuser", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("role", "is_staff", "is_superuser"),
+    [(Role.ADMIN, True, True), (Role.OPERATOR, True, False), (Role.WAITER, False, False)],
+)
+def test_createuser_creates_a_user_with_the_role(db, role, is_staff, is_superuser):
+    output = createuser("sam", "--role", role, "--password", PASSWORD)
+
+    user = User.objects.get(username="sam")
+    assert user.role == role
+    assert (user.is_staff, user.is_superuser, user.is_active) == (is_staff, is_superuser, True)
+    assert authenticate(username="sam", password=PASSWORD) == user
+    assert output.strip() == f"Created {role} 'sam' (id {user.id})."
+
+
+def test_a_created_cashier_may_act_on_orders_in_the_admin(db):
+    createuser("cassie", "--role", "operator", "--password", PASSWORD)
+    user = User.objects.get(username="cassie")
+    assert user.has_perm("orders.change_order")
+    assert user.has_perm("orders.view_food")
+    assert not user.has_perm("orders.change_food")
+    assert not user.has_perm("users.view_user")
+
+
+def test_an_unknown_role_is_refused_with_the_roles_to_choose_from(db):
+    with pytest.raises(CommandError) as excinfo:
+        createuser("sam", "--role", "chef", "--password", PASSWORD)
+
+    assert str(excinfo.value) == "Unknown role 'chef': choose one of admin, operator, waiter."
+    assert not User.objects.filter(username="sam").exists()
+
+
+def test_a_taken_username_is_refused_and_the_user_kept(db):
+    createuser("sam", "--role", "waiter", "--password", PASSWORD)
+
+    with pytest.raises(CommandError) as excinfo:
+        createuser("sam", "--role", "admin", "--password", "another-long-password")
+
+    assert str(excinfo.value) == "The username 'sam' is already taken."
+    user = User.objects.get(username="sam")
+    assert (user.role, user.is_superuser) == (Role.WAITER, False)
+    assert authenticate(username="sam", password=PASSWORD) == user
+
+
+def test_a_too_short_password_is_refused(db):
+    with pytest.raises(CommandError) as excinfo:
+        createuser("sam", "--role", "waiter", "--password", "short")
+
+    assert "too short" in str(excinfo.value)
+    assert not User.objects.exists()
+
+
+@pytest.mark.parametrize("missing", ["--role", "--password"])
+def test_role_and_password_are_required(db, missing):
+    args = {"--role": "waiter", "--password": PASSWORD}
+    del args[missing]
+    with pytest.raises(CommandError) as excinfo:
+        createuser("sam", *[part for pair in args.items() for part in pair])
+    assert missing.lstrip("-") in str(excinfo.value)
+    assert not User.objects.exists()
