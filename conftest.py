@@ -130,3 +130,16 @@ def daphne(transactional_db, tmp_path, settings):
     yield start
     for server in servers:
         server.stop()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """pytest-django removes the SQLite test database; WAL mode leaves its
+    -wal and -shm files beside it."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        for suffix in ("-wal", "-shm"):
+            Path(str(database["TEST"]["NAME"]) + suffix).unlink(missing_ok=True)

@@ -20,20 +20,25 @@ def user_create(*, username: str, role: str, password: str) -> User:
         raise UserCreateError("A username is required.")
     if User.objects.filter(username=username).exists():
         raise UserCreateError(f"The username {username!r} is already taken.")
-    # Admins run the whole admin site; operators may see and act on orders
-    # there (the actions go through the services); waiters have no admin.
-    user = User(
-        username=username,
-        role=role,
-        is_staff=role in (Role.ADMIN, Role.OPERATOR),
-        is_superuser=role == Role.ADMIN,
-    )
+    user = User(username=username, role=role)
     try:
         validate_password(password, user)
     except ValidationError as exc:
         raise UserCreateError(" ".join(exc.messages)) from None
     user.set_password(password)
-    user.save()
-    if role == Role.OPERATOR:
-        user.user_permissions.set(Permission.objects.filter(codename__in=OPERATOR_ADMIN_PERMISSIONS))
+    user_apply_role(user=user)
     return user
+
+
+@transaction.atomic
+def user_apply_role(*, user: User) -> None:
+    """Give the user the admin-site access of its role, and save it.
+    Admins run the whole admin site; operators may see and act on orders
+    there (the actions go through the order services); waiters have none."""
+    user.is_staff = user.role in (Role.ADMIN, Role.OPERATOR)
+    user.is_superuser = user.role == Role.ADMIN
+    user.save()
+    if user.role == Role.OPERATOR:
+        user.user_permissions.set(Permission.objects.filter(codename__in=OPERATOR_ADMIN_PERMISSIONS))
+    else:
+        user.user_permissions.clear()

@@ -75,3 +75,34 @@ def test_role_and_password_are_required(db, missing):
         createuser("sam", *[part for pair in args.items() for part in pair])
     assert missing.lstrip("-") in str(excinfo.value)
     assert not User.objects.exists()
+
+
+def test_a_role_changed_in_the_admin_brings_the_matching_admin_access(db):
+    from django.test import Client
+
+    from users.models import Role, User
+    from users.services import user_create
+
+    admin_user = user_create(username="boss", role=Role.ADMIN, password="a-long-password-1")
+    waiter = User.objects.create_user("wendy", password="x-long-password", role=Role.WAITER)
+    client = Client()
+    client.force_login(admin_user)
+    page = client.get(f"/admin/users/user/{waiter.pk}/change/")
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None and name != "password"}
+    data.update(
+        role=Role.OPERATOR,
+        date_joined_0=waiter.date_joined.strftime("%Y-%m-%d"),
+        date_joined_1=waiter.date_joined.strftime("%H:%M:%S"),
+        is_active="on",
+    )
+    data.pop("date_joined", None)
+    data.pop("last_login", None)
+    data.pop("groups", None)
+    data.pop("user_permissions", None)
+    response = client.post(f"/admin/users/user/{waiter.pk}/change/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
+    waiter.refresh_from_db()
+    assert (waiter.role, waiter.is_staff, waiter.is_superuser) == (Role.OPERATOR, True, False)
+    assert waiter.user_permissions.filter(codename="change_order").exists()
