@@ -191,7 +191,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/login/"
 
 # --- REST API -------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,1 +1,25 @@
-urlpatterns: list = []
+"""The kitchen display, the board, the staff login, and the JSON their
+scripts read and write (events/pages.py)."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path, reverse_lazy
+
+from events import pages
+
+app_name = "pages"
+
+urlpatterns = [
+    path("kitchen/", pages.kitchen_page, name="kitchen"),
+    path("kitchen/state", pages.KitchenStateView.as_view(), name="kitchen-state"),
+    path("kitchen/orders/<int:order_id>", pages.KitchenOrderView.as_view(), name="kitchen-order"),
+    path("kitchen/orders/<int:order_id>/bump", pages.KitchenBumpView.as_view(), name="kitchen-bump"),
+    path("kitchen/orders/<int:order_id>/recall", pages.KitchenRecallView.as_view(), name="kitchen-recall"),
+    path("display/", pages.display_page, name="display"),
+    path("display/state", pages.DisplayStateView.as_view(), name="display-state"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="pages/login.html", next_page=reverse_lazy("pages:kitchen")),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(next_page=reverse_lazy("pages:login")), name="logout"),
+]

@@ -22,7 +22,9 @@ def publish(channel: str, event_type: str, payload: dict[str, Any]) -> None:
         send_event(channel, event_type, payload)
     except Exception as exc:  # the log append happens before the notification
         if _is_redis_error(exc):
-            logger.warning("event %s on %s stored, but Redis did not take the notification: %s", event_type, channel, exc)
+            logger.warning(
+                "event %s on %s stored, but Redis did not take the notification: %s", event_type, channel, exc
+            )
             return
         raise
 

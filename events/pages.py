@@ -1,0 +1,255 @@
+"""The kitchen display (/kitchen/) and the "now serving" board (/display/):
+pages rendered by Django for a staff member's session, and the small
+session-authenticated JSON endpoints their scripts use.
+
+How a page stays right (static/pages/live.js is the client half):
+
+- Its state always comes from the server. A state endpoint answers with a
+  snapshot *and* the position of the display channel's event log, read just
+  before the snapshot; the page then opens /events/display?lastEventId=<that
+  position>. Every event after the position is replayed to it, so nothing
+  falls between the snapshot and the stream. An event the snapshot already
+  shows may come again: the scripts key everything by order id and apply
+  absolute statuses, which makes a repeat harmless.
+- The EventSource rides on the session cookie (same origin). No JWT and no
+  stream token ever appears in a page or a URL.
+
+Both pages listen to the `display` channel only: `confirmed-order` and
+`order-status-update` say which order changed and to what; the kitchen asks
+/kitchen/orders/<id> for the lines of an order it has not seen yet.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django_eventstream.models import EventCounter
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from events.channels import CONFIRMED_ORDER, DISPLAY, ORDER_STATUS_UPDATE
+from events.hub import wire_id
+from orders import services
+from orders.exceptions import NotFound
+from orders.models import Order, OrderItem, OrderStatus, Printer
+from orders.representations import format_timestamp
+from orders.selectors import order_with_items, orders_with_items
+from users.models import Role
+
+PAGE_ROLES = (Role.ADMIN, Role.OPERATOR)
+# How many of the last bumped orders the kitchen offers to recall.
+RECALL_LIMIT = 8
+# Served by events/stream.py in front of Django (config/asgi.py), so no URL name.
+EVENTS_URL = f"/events/{DISPLAY}"
+EVENT_TYPES = [CONFIRMED_ORDER, ORDER_STATUS_UPDATE]
+
+
+# --- reads --------------------------------------------------------------------------
+
+
+def display_log_position() -> str:
+    """The id of the newest event on the display channel ("display:0" before
+    the first). Read it *before* the snapshot: an event committed in between
+    is then both in the snapshot and replayed, never in neither."""
+    head = EventCounter.objects.filter(name=DISPLAY).values_list("value", flat=True).first() or 0
+    return wire_id(DISPLAY, head)
+
+
+def _printer_or_none(printer_id: str | None) -> Printer | None:
+    if not printer_id:
+        return None
+    printer = Printer.objects.filter(pk=printer_id).first()
+    if printer is None:
+        raise NotFound("Printer not found")
+    return printer
+
+
+def _for_printer(orders: QuerySet[Order], printer: Printer | None) -> QuerySet[Order]:
+    """Orders with at least one line for the printer. The effective printer is
+    the food's, else its category's: Food.effective_printer_id, in SQL."""
+    if printer is None:
+        return orders
+    lines = OrderItem.objects.filter(
+        Q(food__printer=printer) | Q(food__printer__isnull=True, food__category__printer=printer)
+    )
+    return orders.filter(id__in=lines.values("order_id"))
+
+
+def kitchen_orders(printer: Printer | None) -> tuple[list[Order], list[Order]]:
+    """(the confirmed orders, oldest first; the last bumped ones, newest first)."""
+    waiting = _for_printer(orders_with_items().filter(status=OrderStatus.CONFIRMED), printer)
+    bumped = _for_printer(orders_with_items().filter(status=OrderStatus.COMPLETED), printer)
+    return (
+        list(waiting.order_by("confirmed_at", "id")),
+        list(bumped.order_by("-status_changed_at", "-id")[:RECALL_LIMIT]),
+    )
+
+
+def board_orders() -> tuple[list[Order], list[Order]]:
+    """(being prepared, oldest first; ready for pickup, in the order they became ready)."""
+    fields = ("id", "display_code", "ticket_number", "status")
+    preparing = Order.objects.filter(status=OrderStatus.CONFIRMED).only(*fields).order_by("confirmed_at", "id")
+    ready = Order.objects.filter(status=OrderStatus.COMPLETED).only(*fields).order_by("status_changed_at", "id")
+    return list(preparing), list(ready)
+
+
+# --- representations -------------------------------------------------------------------
+
+
+def kitchen_card(order: Order, printer: Printer | None) -> dict[str, Any]:
+    """An order as a kitchen card: on a station's screen, only that station's
+    lines, and how many lines went to other stations."""
+    items = list(order.items.all())
+    mine = [item for item in items if printer is None or item.food.effective_printer_id == printer.pk]
+    return {
+        "id": order.id,
+        "displayCode": order.display_code,
+        "ticketNumber": order.ticket_number,
+        "table": order.table,
+        "customer": order.customer,
+        "status": order.status,
+        "confirmedAt": format_timestamp(order.confirmed_at),
+        "forStation": bool(mine),
+        "otherStationLines": len(items) - len(mine),
+        "lines": [
+            {"id": item.id, "quantity": item.quantity, "name": item.food.name, "notes": item.notes} for item in mine
+        ],
+    }
+
+
+def board_entry(order: Order) -> dict[str, Any]:
+    """An order on the board: the same keys as `order-status-update`."""
+    return {
+        "id": order.id,
+        "displayCode": order.display_code,
+        "ticketNumber": order.ticket_number,
+        "status": order.status,
+    }
+
+
+# --- pages ----------------------------------------------------------------------------
+
+
+def staff_page(view):
+    """Anonymous → the login page; a signed-in waiter → 403 (the event stream
+    would refuse them anyway)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), login_url=reverse("pages:login"))
+        if not request.user.has_role(*PAGE_ROLES):
+            return render(request, "pages/refused.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return never_cache(wrapper)
+
+
+@staff_page
+def kitchen_page(request: HttpRequest) -> HttpResponse:
+    try:
+        printer = _printer_or_none(request.GET.get("printer"))
+    except NotFound:
+        message = {"title": "Unknown station", "message": "No printer has this id."}
+        return render(request, "pages/message.html", message, status=404)
+    query = "?" + urlencode({"printer": printer.pk}) if printer else ""
+    config = {
+        "eventsUrl": EVENTS_URL,
+        "eventTypes": EVENT_TYPES,
+        "stateUrl": reverse("pages:kitchen-state") + query,
+        # The scripts add "<id>", "<id>/bump" and "<id>/recall" (see page_urls).
+        "ordersUrl": reverse("pages:kitchen") + "orders/",
+        "printerQuery": query,
+        "recallLimit": RECALL_LIMIT,
+    }
+    context = {
+        "config": config,
+        "printer": printer,
+        "printers": Printer.objects.all(),
+        "late_minutes": settings.KITCHEN_LATE_MINUTES,
+    }
+    return render(request, "pages/kitchen.html", context)
+
+
+@staff_page
+def display_page(request: HttpRequest) -> HttpResponse:
+    config = {"eventsUrl": EVENTS_URL, "eventTypes": EVENT_TYPES, "stateUrl": reverse("pages:display-state")}
+    return render(request, "pages/display.html", {"config": config})
+
+
+# --- JSON for the pages' scripts (session + CSRF, or a Bearer token) ---------------------
+# The default permission is IsAdminOrOperator, the same roles as the pages.
+
+
+def _now() -> str:
+    return format_timestamp(timezone.now())
+
+
+class KitchenStateView(APIView):
+    """GET /kitchen/state[?printer=<id>]: what the kitchen display shows."""
+
+    def get(self, request: Request) -> Response:
+        printer = _printer_or_none(request.query_params.get("printer"))
+        position = display_log_position()
+        waiting, bumped = kitchen_orders(printer)
+        return Response(
+            {
+                "lastEventId": position,
+                "serverTime": _now(),
+                "lateMinutes": settings.KITCHEN_LATE_MINUTES,
+                "orders": [kitchen_card(order, printer) for order in waiting],
+                "recall": [kitchen_card(order, printer) for order in bumped],
+            }
+        )
+
+
+class KitchenOrderView(APIView):
+    """GET /kitchen/orders/<id>[?printer=<id>]: one card, for an order the
+    page heard of on the stream."""
+
+    def get(self, request: Request, order_id: int) -> Response:
+        printer = _printer_or_none(request.query_params.get("printer"))
+        return Response(kitchen_card(order_with_items(order_id), printer))
+
+
+class KitchenBumpView(APIView):
+    """POST /kitchen/orders/<id>/bump: CONFIRMED → COMPLETED (409 otherwise)."""
+
+    def post(self, request: Request, order_id: int) -> Response:
+        order = services.order_set_status(order_id=order_id, by=request.user, status=OrderStatus.COMPLETED)
+        return Response(board_entry(order))
+
+
+class KitchenRecallView(APIView):
+    """POST /kitchen/orders/<id>/recall: COMPLETED → CONFIRMED (409 otherwise)."""
+
+    def post(self, request: Request, order_id: int) -> Response:
+        order = services.order_recall(order_id=order_id, by=request.user)
+        return Response(board_entry(order))
+
+
+class DisplayStateView(APIView):
+    """GET /display/state: what the board shows."""
+
+    def get(self, request: Request) -> Response:
+        position = display_log_position()
+        preparing, ready = board_orders()
+        return Response(
+            {
+                "lastEventId": position,
+                "serverTime": _now(),
+                "preparing": [board_entry(order) for order in preparing],
+                "ready": [board_entry(order) for order in ready],
+            }
+        )
