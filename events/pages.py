@@ -40,6 +40,7 @@ from rest_framework.views import APIView
 
 from events.channels import CONFIRMED_ORDER, DISPLAY, ORDER_STATUS_UPDATE
 from events.hub import wire_id
+from events.payloads import order_status_update_payload
 from orders import services
 from orders.exceptions import NotFound
 from orders.models import Order, OrderItem, OrderStatus, Printer
@@ -128,14 +129,8 @@ def kitchen_card(order: Order, printer: Printer | None) -> dict[str, Any]:
     }
 
 
-def board_entry(order: Order) -> dict[str, Any]:
-    """An order on the board: the same keys as `order-status-update`."""
-    return {
-        "id": order.id,
-        "displayCode": order.display_code,
-        "ticketNumber": order.ticket_number,
-        "status": order.status,
-    }
+# An order on the board has the keys of `order-status-update`.
+board_entry = order_status_update_payload
 
 
 # --- pages ----------------------------------------------------------------------------
