@@ -245,6 +245,19 @@ if REDIS_URL:
 
     EVENTSTREAM_REDIS = _parse_redis_url(REDIS_URL)
 
+# Pushpin (GRIP) in front of the workers, holding the streams. GRIP_URL is
+# Pushpin's publish endpoint (django_grip reads it; ?iss=&key= in it would sign
+# the publishes), e.g. http://127.0.0.1:5561; GRIP_SIG_KEY is the key Pushpin
+# signs forwarded requests with (its sig_key; "base64:..." allowed). Both
+# empty: no GRIP, every process serves its own streams.
+GRIP_URL = env_str("GRIP_URL", "")
+GRIP_SIG_KEY = env_str("GRIP_SIG_KEY", "")
+if bool(GRIP_URL) != bool(GRIP_SIG_KEY):
+    raise ImproperlyConfigured("GRIP_URL and GRIP_SIG_KEY go together: set both for Pushpin, or neither")
+# An idle stream held by Pushpin asks its worker for missed events this often
+# (which bounds how late an event whose publish to Pushpin was lost arrives).
+GRIP_RECOVER_SECONDS = env_int("GRIP_RECOVER_SECONDS", 60, minimum=1)
+
 # Kitchen display: cards older than this many minutes stand out.
 KITCHEN_LATE_MINUTES = env_int("KITCHEN_LATE_MINUTES", 15, minimum=1)
 

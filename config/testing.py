@@ -283,3 +283,28 @@ def redis_server_installed() -> tuple[bool, str]:
     import shutil
 
     return (True, "") if shutil.which("redis-server") else (False, "redis-server is not installed")
+
+
+# --- a private Pushpin ----------------------------------------------------------------------
+
+from scripts.pushpin import Pushpin, missing_binaries  # noqa: E402  (the cluster script shares it; stdlib only)
+
+
+def pushpin_installed() -> tuple[bool, str]:
+    missing = missing_binaries()
+    if missing:
+        return False, f"{', '.join(missing)} not installed (Debian: apt-get install pushpin)"
+    return True, ""
+
+
+class PushpinServer(Pushpin):
+    """Pushpin on free loopback ports in a temporary directory, in front of
+    `targets`, for the tests: `PushpinServer(tmp_path, [server.url]).start()`,
+    then `grip_env()` for the Daphne workers behind it. `stop()` stops the
+    runner and every child it started, by PID."""
+
+    def __init__(self, directory: Path, targets: list[str], **options):
+        super().__init__(directory, [target.removeprefix("http://") for target in targets], **options)
+
+    def grip_env(self) -> dict[str, str]:
+        return {"GRIP_URL": self.grip_url, "GRIP_SIG_KEY": self.sig_key}

@@ -9,6 +9,10 @@ event log, ids and publishing, and serves streams from the process's hub
 
 Order of checks, as the contract fixes it: authentication (401), role (403),
 channel (400); every refusal is a JSON body, never an event stream.
+
+Behind Pushpin (settings.GRIP_URL and GRIP_SIG_KEY, and a request that
+Pushpin signed) the same checks run, and events/grip.py answers with the same
+opening and replay plus the instructions for Pushpin to hold the stream.
 """
 
 from __future__ import annotations
@@ -16,12 +20,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs
 
 from django.conf import settings
+from django.db import DatabaseError
 
-from events import log
+from events import grip, log
 from events.channels import CHANNELS
 from events.hub import Subscriber, frame, get_hub, in_thread, wire_id
 from events.tokens import user_id_from_stream_token
@@ -42,12 +48,21 @@ LISTENER_ROLES = (Role.ADMIN, Role.OPERATOR)
 
 
 @log.closes_connection
-def authenticate(headers: dict[str, str], query: dict[str, list[str]]):
+def authenticate(headers: dict[str, str], query: dict[str, list[str]], grip_channel: str | None = None):
     """The user behind a Bearer token, a stream token (?token=) or a Django
     session cookie, in that order; None when none of them is valid. A bad
-    Authorization header is final: no fallback to the other two."""
+    Authorization header is final: no fallback to the other two.
+
+    `grip_channel` is set only for a request that Pushpin signed: then the
+    token of a GRIP next link (Pushpin's recovery request, which carries none
+    of the client's headers) counts too, for that channel only."""
     from django.contrib.auth import get_user_model
 
+    if grip_channel is not None and grip.NEXT_PARAM in query:
+        user_id = grip.user_id_from_next_token(query[grip.NEXT_PARAM][0], grip_channel)
+        if user_id is None:
+            return None
+        return get_user_model().objects.filter(pk=user_id, is_active=True).first()
     authorization = headers.get("authorization")
     if authorization is not None:
         return _user_from_bearer(authorization)
@@ -115,6 +130,12 @@ async def _send_json(send, status: int, body: dict, headers: list[tuple[bytes, b
     await send({"type": "http.response.body", "body": payload})
 
 
+async def _unavailable(send, exc: Exception) -> None:
+    """The database is down: a JSON 503 the client can retry, not a crash page."""
+    logger.warning("refused a stream, database unavailable: %s", exc)
+    await _send_json(send, 503, {"message": "Service unavailable, retry shortly"}, [(b"retry-after", b"5")])
+
+
 def _parse_last_event_id(raw: str, channel: str) -> int | None:
     """ "printer:42" (django-eventstream's form, which we send) or "42"; None
     when it names another channel or is not an id at all."""
@@ -140,7 +161,13 @@ async def events_app(scope, receive, send) -> None:
         return
     headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-    user = await in_thread(authenticate, headers, query)
+    channel = scope["path"][len("/events/") :].strip("/") if scope["path"].startswith("/events/") else ""
+    via_grip = grip.signed_by_proxy(headers)  # always False while GRIP is not configured
+    try:
+        user = await in_thread(authenticate, headers, query, channel if via_grip else None)
+    except DatabaseError as exc:
+        await _unavailable(send, exc)
+        return
     if user is None:
         await _send_json(
             send, 401, {"message": "Authentication required"}, [(b"www-authenticate", b'Bearer realm="api"')]
@@ -149,7 +176,6 @@ async def events_app(scope, receive, send) -> None:
     if not user.has_role(*LISTENER_ROLES):
         await _send_json(send, 403, {"message": "Insufficient permissions"})
         return
-    channel = scope["path"][len("/events/") :].strip("/") if scope["path"].startswith("/events/") else ""
     if channel not in CHANNELS:
         await _send_json(
             send,
@@ -161,7 +187,17 @@ async def events_app(scope, receive, send) -> None:
         )
         return
     raw_last_id = headers.get("last-event-id") or (query.get("lastEventId") or [None])[0]
-    hub = await get_hub()
+    if via_grip and scope["method"] == "GET":
+        # Pushpin holds the stream; this process only answers with the opening.
+        await grip.respond(
+            send, path=scope["path"], headers=headers, query=query, user=user, channel=channel, raw_last_id=raw_last_id
+        )
+        return
+    try:
+        hub = await get_hub()
+    except DatabaseError as exc:
+        await _unavailable(send, exc)
+        return
     subscriber = hub.subscribe(channel)
     # No await between subscribing and reading the head: every event after
     # `head` reaches this subscriber's queue.
@@ -190,6 +226,81 @@ async def _watch_disconnect(receive, subscriber: Subscriber) -> None:
             return
 
 
+@dataclass(frozen=True)
+class Opening:
+    """Where a new stream starts: `head` is the position announced by
+    `stream-open` (or `stream-reset`); `replay_after` the client's last id
+    when the log can replay every event after it."""
+
+    channel: str
+    head: int
+    replay_after: int | None = None
+    reset: bool = False
+    requested: str | None = None
+
+
+async def plan_opening(channel: str, raw_last_id: str | None, head: int | None) -> Opening:
+    """Decide how a stream opens. `head` is the position a stream without a
+    Last-Event-ID starts at; None reads it from the log (the GRIP path, which
+    must know the position before it writes anything)."""
+    if raw_last_id is None:
+        if head is None:
+            head = (await in_thread(log.head_ids, (channel,)))[channel]
+        return Opening(channel, head)
+    last_id = _parse_last_event_id(raw_last_id, channel)
+    complete = False
+    if last_id is not None:
+        log_head, complete = await in_thread(log.replay_start, channel, last_id)
+        head = log_head if head is None else head
+    elif head is None:
+        head = (await in_thread(log.head_ids, (channel,)))[channel]
+    if not complete:
+        return Opening(channel, head, reset=True, requested=raw_last_id)
+    return Opening(channel, head, replay_after=last_id)
+
+
+async def write_opening(write, opening: Opening, *, upto: int | None = None, announce: bool = True) -> int:
+    """Tell the client its position at once (`stream-open` carries an id, so
+    a drop before the first event loses nothing), replay what it missed, or
+    tell it to reset when the log no longer has it. Returns the id of the
+    last event the client now has. `announce=False` leaves out `stream-open`
+    (a GRIP recovery continues a stream that is already open)."""
+    channel = opening.channel
+    if opening.reset:
+        await write(
+            _control_frame(
+                "stream-reset",
+                channel,
+                opening.head,
+                reason="The events after this Last-Event-ID are no longer kept; reload the orders.",
+                requestedLastEventId=opening.requested,
+            )
+        )
+        return opening.head
+    if opening.replay_after is None:
+        if announce:
+            await write(_control_frame("stream-open", channel, opening.head))
+        return opening.head
+    if announce:
+        await write(_control_frame("stream-open", channel, opening.replay_after))
+    return await write_replay(write, channel, opening.replay_after, upto=upto)
+
+
+async def write_replay(write, channel: str, after: int, *, upto: int | None = None) -> int:
+    """Every logged event of the channel after `after` (up to `upto` when
+    given), page by page; returns the last id written."""
+    last = after
+    while upto is None or last < upto:
+        page = await in_thread(log.events_after, channel, last)
+        events = [e for e in page if upto is None or e.id <= upto]
+        if events:
+            await write(b"".join(frame(e.type, wire_id(e.channel, e.id), e.data) for e in events))
+            last = events[-1].id
+        if len(events) < log.PAGE:
+            break
+    return last
+
+
 class _Stream:
     def __init__(self, send, subscriber: Subscriber, loop: asyncio.AbstractEventLoop):
         self.send = send
@@ -203,41 +314,10 @@ class _Stream:
         self.subscriber.last_write = self.loop.time()
 
     async def open(self, raw_last_id: str | None, head: int) -> None:
-        """Tell the client its position at once (`stream-open` carries an id,
-        so a drop before the first event loses nothing), replay what it
-        missed, or tell it to reset when the log no longer has it."""
-        if raw_last_id is None:
-            self.last = head
-            await self.write(_control_frame("stream-open", self.channel, head))
-            return
-        last_id = _parse_last_event_id(raw_last_id, self.channel)
-        complete = False
-        if last_id is not None:
-            _, complete = await in_thread(log.replay_start, self.channel, last_id)
-        if not complete:
-            self.last = head
-            await self.write(
-                _control_frame(
-                    "stream-reset",
-                    self.channel,
-                    head,
-                    reason="The events after this Last-Event-ID are no longer kept; reload the orders.",
-                    requestedLastEventId=raw_last_id,
-                )
-            )
-            return
-        self.last = last_id
-        await self.write(_control_frame("stream-open", self.channel, last_id))
-        await self.replay()
+        self.last = await write_opening(self.write, await plan_opening(self.channel, raw_last_id, head))
 
     async def replay(self) -> None:
-        while True:
-            events = await in_thread(log.events_after, self.channel, self.last)
-            if events:
-                await self.write(b"".join(frame(e.type, wire_id(e.channel, e.id), e.data) for e in events))
-                self.last = events[-1].id
-            if len(events) < log.PAGE:
-                return
+        self.last = await write_replay(self.write, self.channel, self.last)
 
     async def run(self) -> None:
         subscriber = self.subscriber

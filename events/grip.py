@@ -1,0 +1,200 @@
+"""GET /events/{channel} with Pushpin in front (GRIP).
+
+Pushpin forwards the client's request to a worker, signed with a Grip-Sig
+token. events/stream.py runs the usual checks (401, 403, 400 as JSON, which
+Pushpin relays as they are), then `respond` answers with the usual opening
+(`stream-open`, the replay for a Last-Event-ID, or `stream-reset`, written by
+the same code as a direct stream) and these instructions, after which Pushpin
+holds the connection and the worker is done with it:
+
+    Grip-Hold: stream
+    Grip-Channel: events-printer; prev-id=41; filter=build-id
+    Grip-Set-Meta: id_format="printer:%(events-printer)s"
+    Grip-Keep-Alive: : keep-alive\\n\\n; format=cstring; timeout=15
+    Grip-Link: </events/printer?recover=<token>>; rel=next; timeout=60
+
+django-eventstream's send_event publishes every event to Pushpin on the
+channel `events-<channel>` with its id and prev-id, and `id: %I`, which the
+build-id filter fills in from id_format: `id: printer:42`, as a direct stream
+writes it.
+
+Reliability (Pushpin's reliable mode): prev-id tells Pushpin where each
+connection is. When a published event does not follow it (a publish that was
+lost, arrived out of order, or never left a worker killed between commit and
+publish) or when the stream has been idle for GRIP_RECOVER_SECONDS, Pushpin
+requests the next link with `Grip-Last: events-printer; last-id=41` and
+appends the answer to the stream: the missed events from the log (no
+`stream-open`; `stream-reset` if the log no longer has them) and a new hold at
+the new position.
+
+A recovery request carries none of the client's headers. It is
+authenticated by the token in the link, signed with Django's signing, bound
+to the user and the channel, and accepted only on a request with a valid
+Grip-Sig (the link never reaches the client: Pushpin consumes Grip-*
+headers); the user must still be active and an admin or operator. Pushpin may
+share one recovery answer between connections at the same position on the
+same channel, so a link can carry another listener's token for that channel.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from urllib.parse import quote
+
+import jwt
+from django.conf import settings
+from django.core import signing
+
+from events.hub import KEEPALIVE_FRAME
+
+NEXT_PARAM = "recover"
+# A busy stream may go long without a recovery; a token older than this is
+# refused at its next recovery (Pushpin retries, then closes the stream) and
+# the client reconnects with its Last-Event-ID: nothing is lost.
+NEXT_TOKEN_SECONDS = 24 * 3600
+_TOKEN_SALT = "events.grip-next"
+
+
+def enabled() -> bool:
+    return bool(getattr(settings, "GRIP_URL", "") and getattr(settings, "GRIP_SIG_KEY", ""))
+
+
+def _sig_key() -> bytes:
+    """GRIP_SIG_KEY as Pushpin reads its sig_key: raw, or `base64:...`."""
+    key = settings.GRIP_SIG_KEY
+    if key.startswith("base64:"):
+        return base64.b64decode(key[len("base64:") :])
+    return key.encode()
+
+
+def signed_by_proxy(headers: dict[str, str]) -> bool:
+    """Whether the request came through our Pushpin: a Grip-Sig JWT signed
+    with GRIP_SIG_KEY and not expired. False whenever GRIP is not configured."""
+    if not enabled():
+        return False
+    token = headers.get("grip-sig")
+    if not token:
+        return False
+    try:
+        jwt.decode(token, _sig_key(), algorithms=["HS256"], options={"require": ["exp"]})
+    except jwt.PyJWTError:
+        return False
+    return True
+
+
+def grip_channel(channel: str) -> str:
+    """django-eventstream's GRIP channel name (utils.publish_event)."""
+    return f"events-{channel}"
+
+
+# --- the next link's token --------------------------------------------------------
+
+
+def next_token(user_id: str, channel: str) -> str:
+    return signing.dumps({"u": str(user_id), "c": channel}, salt=_TOKEN_SALT, compress=False)
+
+
+def user_id_from_next_token(token: str, channel: str) -> str | None:
+    try:
+        data = signing.loads(token, salt=_TOKEN_SALT, max_age=NEXT_TOKEN_SECONDS)
+    except signing.BadSignature:  # also SignatureExpired
+        return None
+    if not isinstance(data, dict) or data.get("c") != channel:
+        return None
+    return data.get("u")
+
+
+def next_link(path: str, user_id: str, channel: str) -> str:
+    return f"{path}?{NEXT_PARAM}={quote(next_token(user_id, channel), safe='')}"
+
+
+# --- headers --------------------------------------------------------------------------
+
+
+def parse_grip_last(value: str) -> dict[str, str]:
+    """`events-printer; last-id=41, events-cashier; last-id=7` → {channel: last id}."""
+    found: dict[str, str] = {}
+    for part in value.split(","):
+        name, *params = (piece.strip() for piece in part.split(";"))
+        for param in params:
+            key, _, raw = param.partition("=")
+            if name and key.strip().lower() == "last-id":
+                found[name] = raw.strip().strip('"')
+    return found
+
+
+def _cstring(data: str) -> str:
+    return data.replace("\\", "\\\\").replace("\r", "\\r").replace("\n", "\\n")
+
+
+def hold_headers(channel: str, position: int, link: str) -> list[tuple[bytes, bytes]]:
+    """The instructions for Pushpin to hold a stream at `position`."""
+    name = grip_channel(channel)
+    # Pushpin sends the keep-alive after `timeout` seconds of silence, less up
+    # to one second of jitter; it takes whole seconds.
+    keepalive = max(1, math.ceil(settings.EVENTS_KEEPALIVE_SECONDS))
+    headers = {
+        "grip-hold": "stream",
+        "grip-channel": f"{name}; prev-id={position}; filter=build-id",
+        "grip-set-meta": f'id_format="{channel}:%({name})s"',
+        "grip-keep-alive": f"{_cstring(KEEPALIVE_FRAME.decode())}; format=cstring; timeout={keepalive}",
+        # An idle stream asks for its next link this often: it bounds how late
+        # an event whose publish was lost arrives, and re-checks the listener.
+        "grip-link": f"<{link}>; rel=next; timeout={settings.GRIP_RECOVER_SECONDS}",
+    }
+    return [(key.encode(), value.encode("latin-1")) for key, value in headers.items()]
+
+
+def escape_body(body: bytes) -> bytes:
+    """Pushpin runs the build-id filter over the body of a hold response too:
+    a literal % (a customer's note) must be written %%."""
+    return body.replace(b"%", b"%%")
+
+
+# --- the response ---------------------------------------------------------------------
+
+
+async def respond(
+    send,
+    *,
+    path: str,
+    headers: dict[str, str],
+    query: dict[str, list[str]],
+    user,
+    channel: str,
+    raw_last_id: str | None,
+) -> None:
+    """Answer a request that Pushpin signed, after the usual checks: the
+    opening (or, for a recovery, what the connection missed) and a hold."""
+    from events.stream import STREAM_HEADERS, plan_opening, write_opening  # events.stream imports this module
+
+    recovering = NEXT_PARAM in query
+    if recovering:
+        position = parse_grip_last(headers.get("grip-last", "")).get(grip_channel(channel))
+        if position is None or not position.isdigit():
+            # Pushpin names the position in every recovery; without it the
+            # connection's place is unknown. End the stream: the client
+            # reconnects with its Last-Event-ID and gets the replay.
+            await send({"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        raw_last_id = position
+
+    # The position must be in the headers, before the body: read it from the
+    # log and replay exactly up to it. Events after it reach Pushpin as
+    # publishes; one Pushpin saw before it took this hold makes it recover.
+    opening = await plan_opening(channel, raw_last_id, None)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [*STREAM_HEADERS, *hold_headers(channel, opening.head, next_link(path, user.pk, channel))],
+        }
+    )
+
+    async def write(body: bytes) -> None:
+        await send({"type": "http.response.body", "body": escape_body(body), "more_body": True})
+
+    await write_opening(write, opening, upto=opening.head, announce=not recovering)
+    await send({"type": "http.response.body", "body": b""})

@@ -1,0 +1,493 @@
+"""The events contract for a client connected to Pushpin: Pushpin holds the
+streams, the Daphne workers behind it only authorise, open, replay and
+publish (events/grip.py).
+
+Each test starts its own Pushpin on free ports in a temporary directory and
+stops it by PID; the fixture checks that none of its children outlive it."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from itertools import pairwise
+from pathlib import Path
+
+import httpx
+import jwt
+import pytest
+from django_eventstream.models import Event as StoredEvent
+
+from config.testing import (
+    BASE_DIR,
+    PushpinServer,
+    RedisServer,
+    SSEStream,
+    database_url,
+    free_port,
+    pushpin_installed,
+    redis_server_installed,
+    require_service,
+)
+from conftest import bearer
+from events import grip
+from events.publisher import publish
+
+
+@pytest.fixture
+def pushpin(tmp_path):
+    require_service("pushpin", *pushpin_installed())
+    server = PushpinServer(tmp_path / "pushpin", [])
+    yield server
+    server.stop()
+    assert server.leftovers() == [], f"pushpin children outlived the test: {server.leftovers()}"
+
+
+@pytest.fixture
+def behind_pushpin(daphne, pushpin):
+    """`behind_pushpin(workers=1, **env)`: Daphne workers configured for
+    GRIP, and Pushpin in front of them (targets in order: it fails over)."""
+
+    def start(workers: int = 1, **env: str):
+        servers = [daphne(**pushpin.grip_env(), **env) for _ in range(workers)]
+        pushpin.targets = [server.url.removeprefix("http://") for server in servers]
+        pushpin.start()
+        return servers
+
+    return start
+
+
+def listen(url: str, user, channel: str, last_event_id: str | None = None) -> SSEStream:
+    headers = bearer(user)
+    if last_event_id is not None:
+        headers["Last-Event-ID"] = last_event_id
+    opened = SSEStream(f"{url}/events/{channel}", headers=headers)
+    assert opened.status_code == 200, getattr(opened, "body", b"")
+    return opened
+
+
+def get(url: str, path: str, **headers) -> httpx.Response:
+    return httpx.get(url + path, headers=headers, timeout=10)
+
+
+class Api:
+    def __init__(self, url: str, user):
+        self.client = httpx.Client(base_url=url, headers=bearer(user), timeout=30)
+
+    def order(self, food_id: str, *, notes: str = "", customer: str = "Ann") -> dict:
+        item = {"foodId": food_id, "quantity": 2, **({"notes": notes} if notes else {})}
+        response = self.client.post("/v1/orders", json={"table": "4", "customer": customer, "orderItems": [item]})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def confirm(self, order_id: int) -> dict:
+        response = self.client.post(f"/v1/orders/{order_id}/confirm", json={"paymentMethod": "CARD"})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def close(self) -> None:
+        self.client.close()
+
+
+@pytest.fixture
+def api():
+    clients: list[Api] = []
+
+    def make(url: str, user) -> Api:
+        clients.append(Api(url, user))
+        return clients[-1]
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+# --- refusals and headers -------------------------------------------------------------------
+
+
+def test_refusals_through_pushpin_are_json_in_the_contract_order_not_held_streams(
+    behind_pushpin, pushpin, operator, waiter
+):
+    behind_pushpin()
+    anonymous = get(pushpin.url, "/events/cashier")
+    assert anonymous.status_code == 401
+    assert anonymous.headers["content-type"] == "application/json"
+    assert anonymous.json() == {"message": "Authentication required"}
+    assert get(pushpin.url, "/events/cashier", Authorization="Bearer nonsense").status_code == 401
+
+    forbidden = get(pushpin.url, "/events/kitchen", **bearer(waiter))
+    assert forbidden.status_code == 403
+    assert forbidden.headers["content-type"] == "application/json"
+    assert forbidden.json() == {"message": "Insufficient permissions"}
+
+    unknown = get(pushpin.url, "/events/kitchen", **bearer(operator))
+    assert unknown.status_code == 400
+    assert unknown.headers["content-type"] == "application/json"
+    assert [error["field"] for error in unknown.json()["errors"]] == ["channel"]
+
+
+def test_a_stream_through_pushpin_has_the_contract_headers_and_opens_with_its_position(
+    behind_pushpin, pushpin, operator
+):
+    behind_pushpin()
+    with listen(pushpin.url, operator, "printer") as stream:
+        assert stream.headers["content-type"] == "text/event-stream"
+        assert stream.headers["cache-control"] == "no-cache"
+        assert stream.headers["x-accel-buffering"] == "no"
+        # Pushpin's connection manager owns the hop-by-hop Connection header:
+        # it sends "Transfer-Encoding" for a chunked HTTP/1.1 response (which
+        # stays open: HTTP/1.1 is persistent), never "close" and never the
+        # origin's "keep-alive". docs/deploy.md: the proxy in front sets it.
+        assert stream.headers["connection"] == "Transfer-Encoding"
+        assert not any(name.lower().startswith("grip-") for name in stream.headers), "GRIP instructions leaked"
+        opening = stream.next()
+        assert (opening.event, opening.id) == ("stream-open", "printer:0")
+
+
+# --- delivery -----------------------------------------------------------------------------
+
+
+def test_an_order_confirmed_through_the_api_reaches_a_printer_stream_held_by_pushpin_exactly(
+    behind_pushpin, pushpin, operator, menu, api
+):
+    (worker,) = behind_pushpin()
+    cashier = api(pushpin.url, operator)
+    order = cashier.order(menu["margherita"].id, notes="50% less salt")
+    with listen(pushpin.url, operator, "printer") as held, listen(worker.url, operator, "printer") as direct:
+        assert held.next().id == direct.next().id == "printer:0"
+        confirmed = cashier.confirm(order["id"])
+        printed, reference = held.next(), direct.next()
+        # Byte for byte what a stream served by the worker itself carries.
+        assert (printed.event, printed.id, printed.data) == (reference.event, reference.id, reference.data)
+        assert (printed.event, printed.id) == ("confirmed-order", "printer:1")
+        payload = printed.json()
+        assert payload["id"] == order["id"]
+        assert payload["ticketNumber"] == confirmed["ticketNumber"] == 1
+        assert payload["status"] == "CONFIRMED"
+        line = payload["orderItems"][0]
+        assert line["notes"] == "50% less salt"
+        assert line["food"] == {
+            "id": menu["margherita"].id,
+            "name": "Margherita",
+            "printerId": menu["kitchen"].id,
+        }
+        assert json.loads(StoredEvent.objects.get(channel="printer", eid=1).data) == printed.data
+
+
+def test_keep_alive_comments_come_after_each_interval_of_silence(behind_pushpin, pushpin, operator):
+    # Pushpin sends its keep-alive up to one second early (jitter): with a
+    # 2 s interval each gap is between 1 and 2 s.
+    behind_pushpin(EVENTS_KEEPALIVE_SECONDS="2")
+    with listen(pushpin.url, operator, "display") as stream:
+        assert stream.next().event == "stream-open"
+        comments = [stream.next(timeout=5, skip_comments=False) for _ in range(3)]
+    assert [(m.event, m.data) for m in comments] == [("comment", "keep-alive")] * 3
+    gaps = [later.received_at - earlier.received_at for earlier, later in pairwise(comments)]
+    assert all(0.8 < gap < 2.6 for gap in gaps), gaps
+
+
+def test_a_client_reconnecting_through_pushpin_with_last_event_id_gets_what_it_missed_then_live_once(
+    behind_pushpin, pushpin, operator, menu, api
+):
+    behind_pushpin()
+    cashier = api(pushpin.url, operator)
+    food = menu["margherita"].id
+    placed = [cashier.order(food, customer=f"guest {n}", notes=f"{n}0% spicy")["id"] for n in range(4)]
+    with listen(pushpin.url, operator, "cashier", last_event_id="cashier:1") as stream:
+        opening = stream.next()
+        assert (opening.event, opening.id) == ("stream-open", "cashier:1")
+        replayed = stream.collect(3)
+        assert [m.id for m in replayed] == ["cashier:2", "cashier:3", "cashier:4"]
+        assert [m.json()["id"] for m in replayed] == placed[1:]
+        assert [m.json()["orderItems"][0]["notes"] for m in replayed] == ["10% spicy", "20% spicy", "30% spicy"]
+        live = cashier.order(food, customer="live")["id"]
+        following = stream.next()
+        assert (following.id, following.json()["id"]) == ("cashier:5", live)
+        with pytest.raises(AssertionError, match="no event"):
+            stream.next(timeout=1.5)
+
+
+def test_an_id_older_than_the_log_gets_an_explicit_reset_through_pushpin(behind_pushpin, pushpin, operator, menu, api):
+    behind_pushpin()
+    cashier = api(pushpin.url, operator)
+    for _ in range(3):
+        cashier.order(menu["margherita"].id)
+    StoredEvent.objects.filter(channel="cashier", eid__lte=2).delete()
+    with listen(pushpin.url, operator, "cashier", last_event_id="cashier:1") as stream:
+        reset = stream.next()
+        assert (reset.event, reset.id) == ("stream-reset", "cashier:3")
+        assert reset.json()["requestedLastEventId"] == "cashier:1"
+        live = cashier.order(menu["margherita"].id)["id"]
+        assert (stream.next().id, live) == ("cashier:4", live)
+
+
+# --- reliability: Pushpin asks the worker for what it missed --------------------------------
+
+
+def assert_silent(stream: SSEStream, seconds: float) -> None:
+    try:
+        unexpected = stream.next(timeout=seconds)
+    except AssertionError:
+        return
+    pytest.fail(f"expected no event, got {unexpected}")
+
+
+def settle_first_recovery() -> None:
+    """Pushpin 1.36 makes one recovery request about a second after it takes
+    a new hold, whatever the link's timeout (seen in its logs every time);
+    let it pass, so that what a test sees next has the cause it names."""
+    time.sleep(2.5)
+
+
+def lose_a_publish(channel: str, payload: dict) -> None:
+    """An event that is in the log but never reached Pushpin (this test
+    process has no GRIP_URL): as if its worker died between commit and publish."""
+    publish(channel, "reprint-order", payload)
+
+
+def test_an_event_whose_publish_was_lost_is_recovered_when_the_next_one_arrives(
+    behind_pushpin, pushpin, operator, menu, api
+):
+    behind_pushpin()
+    cashier = api(pushpin.url, operator)
+    order = cashier.order(menu["margherita"].id)
+    with listen(pushpin.url, operator, "printer") as stream:
+        assert stream.next().id == "printer:0"
+        settle_first_recovery()
+        lose_a_publish("printer", {"lost": "50% of the time"})
+        assert_silent(stream, 1.5)
+        cashier.confirm(order["id"])
+        # The publish of printer:2 names printer:1 as its predecessor, which
+        # this connection never saw: Pushpin recovers it from the worker.
+        recovered, confirmed = stream.collect(2, timeout=15)
+        assert (recovered.event, recovered.id, recovered.json()) == (
+            "reprint-order",
+            "printer:1",
+            {"lost": "50% of the time"},
+        )
+        assert (confirmed.event, confirmed.id, confirmed.json()["id"]) == ("confirmed-order", "printer:2", order["id"])
+        with pytest.raises(AssertionError, match="no event"):
+            stream.next(timeout=1.5)
+
+
+def test_an_idle_stream_recovers_a_lost_last_event_on_its_own(behind_pushpin, pushpin, operator):
+    behind_pushpin(GRIP_RECOVER_SECONDS="3")
+    with listen(pushpin.url, operator, "display") as stream:
+        assert stream.next().id == "display:0"
+        settle_first_recovery()
+        lose_a_publish("display", {"n": 1})
+        lost_at = time.monotonic()
+        recovered = stream.next(timeout=10)
+        assert (recovered.id, recovered.json()) == ("display:1", {"n": 1})
+        # Nothing but the idle timer could have brought it.
+        assert time.monotonic() - lost_at < 3.5 + 1
+
+
+def signed_by(key: str, *, seconds: int = 60) -> str:
+    return jwt.encode({"iss": "pushpin", "exp": int(time.time()) + seconds}, key, algorithm="HS256")
+
+
+def test_a_recovery_link_is_honoured_only_with_pushpins_signature_and_for_its_own_channel(
+    behind_pushpin, pushpin, operator, waiter
+):
+    (worker,) = behind_pushpin()
+    for n in range(3):
+        lose_a_publish("printer", {"n": n})
+    token = grip.next_token(operator.pk, "printer")
+    link = f"/events/printer?{grip.NEXT_PARAM}={token}"
+    last = "events-printer; last-id=1"
+
+    # Without Pushpin's signature the token is nothing.
+    assert get(worker.url, link, **{"Grip-Last": last}).status_code == 401
+    forged = signed_by("not-the-key-pushpin-signs-with-at-all")
+    assert get(worker.url, link, **{"Grip-Sig": forged, "Grip-Last": last}).status_code == 401
+    expired = signed_by(pushpin.sig_key, seconds=-5)
+    assert get(worker.url, link, **{"Grip-Sig": expired, "Grip-Last": last}).status_code == 401
+    sig = signed_by(pushpin.sig_key)
+    # Bound to its channel and its user's role.
+    other_channel = f"/events/display?{grip.NEXT_PARAM}={token}"
+    assert get(worker.url, other_channel, **{"Grip-Sig": sig, "Grip-Last": last}).status_code == 401
+    waiters = f"/events/printer?{grip.NEXT_PARAM}={grip.next_token(waiter.pk, 'printer')}"
+    assert get(worker.url, waiters, **{"Grip-Sig": sig, "Grip-Last": last}).status_code == 403
+
+    # Signed: the events after Grip-Last, no stream-open, and a new hold.
+    answer = get(worker.url, link, **{"Grip-Sig": sig, "Grip-Last": last})
+    assert answer.status_code == 200
+    assert answer.headers["grip-hold"] == "stream"
+    assert answer.headers["grip-channel"] == "events-printer; prev-id=3; filter=build-id"
+    assert answer.headers["grip-set-meta"] == 'id_format="printer:%(events-printer)s"'
+    assert answer.headers["grip-keep-alive"] == ": keep-alive\\n\\n; format=cstring; timeout=15"
+    assert answer.headers["grip-link"].startswith(f"</events/printer?{grip.NEXT_PARAM}=")
+    assert answer.headers["grip-link"].endswith(">; rel=next; timeout=60")
+    assert answer.text == (
+        'event: reprint-order\nid: printer:2\ndata: {"n": 1}\n\nevent: reprint-order\nid: printer:3\ndata: {"n": 2}\n\n'
+    )
+
+
+# --- several workers ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    require_service("redis-server", *redis_server_installed())
+    server = RedisServer(tmp_path / "redis.log").start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.redis
+def test_two_workers_behind_pushpin_publish_from_either_worker_and_survive_one_dying(
+    behind_pushpin, pushpin, redis_server, operator, menu, api
+):
+    first, second = behind_pushpin(workers=2, REDIS_URL=redis_server.url)
+    on_first, on_second = api(first.url, operator), api(second.url, operator)
+    food = menu["margherita"].id
+    with listen(pushpin.url, operator, "cashier") as held:
+        assert held.next().id == "cashier:0"
+        one = on_first.order(food, customer="on the first")["id"]
+        two = on_second.order(food, customer="on the second")["id"]
+        three = on_first.order(food, customer="on the first again")["id"]
+        received = held.collect(3, timeout=15)
+        assert [(m.id, m.json()["id"]) for m in received] == [
+            ("cashier:1", one),
+            ("cashier:2", two),
+            ("cashier:3", three),
+        ]
+
+        # Pushpin holds the stream, not the worker: it outlives the worker
+        # that opened it, and Pushpin sends new requests to the other one.
+        first.kill()
+        four = on_second.order(food, customer="after the crash")["id"]
+        assert (held.next(timeout=15).id, four) == ("cashier:4", four)
+        through_pushpin = api(pushpin.url, operator)
+        five = through_pushpin.order(food, customer="through pushpin")["id"]
+        assert held.next(timeout=15).json()["id"] == five
+    with listen(pushpin.url, operator, "cashier", last_event_id="cashier:3") as again:
+        assert again.next().event == "stream-open"
+        assert [m.id for m in again.collect(2)] == ["cashier:4", "cashier:5"]
+
+
+# --- make run-cluster -----------------------------------------------------------------------
+
+
+def consecutive_free_ports(count: int) -> int:
+    for _ in range(50):
+        first = free_port()
+        if first + count < 65535 and all(_port_free(first + n) for n in range(count)):
+            return first
+    raise RuntimeError("no run of free ports")
+
+
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def run_cluster(tmp_path, env: dict[str, str], *args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, str(BASE_DIR / "scripts" / "cluster.py"), "--dir", str(tmp_path / "cluster"), *args],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def cluster_env(settings, **overrides: str) -> dict[str, str]:
+    from django.db import connection
+
+    env = os.environ.copy()
+    for name in ("REDIS_URL", "GRIP_URL", "GRIP_SIG_KEY", "WORKERS", "PORT"):
+        env.pop(name, None)
+    env.update(
+        DATABASE_URL=database_url(connection.settings_dict),
+        DJANGO_SECRET_KEY=settings.SECRET_KEY,
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(overrides)
+    return env
+
+
+def test_run_cluster_refuses_several_workers_on_sqlite_without_redis(tmp_path, settings):
+    env = cluster_env(settings, DATABASE_URL="sqlite:///" + str(tmp_path / "db.sqlite3"))
+    process = run_cluster(tmp_path, env, "--workers", "2")
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert "REDIS_URL" in output and "SQLite" in output
+    assert not (tmp_path / "cluster" / "state.json").exists()
+
+
+@pytest.mark.redis
+def test_run_cluster_serves_api_and_streams_through_pushpin_and_stops_everything_on_sigterm(
+    transactional_db, tmp_path, settings, redis_server, operator, menu
+):
+    require_service("pushpin", *pushpin_installed())
+    port, first_worker = free_port(), consecutive_free_ports(2)
+    env = cluster_env(settings, REDIS_URL=redis_server.url)
+    process = run_cluster(
+        tmp_path, env, "--workers", "2", "--port", str(port), "--first-worker-port", str(first_worker), "--no-prepare"
+    )
+    state_path = tmp_path / "cluster" / "state.json"
+    state = restarted = {"pushpin": {"pid": 0, "children": []}, "workers": []}
+    try:
+        deadline = time.monotonic() + 60
+        while not state_path.exists():
+            assert process.poll() is None, process.stdout.read()
+            assert time.monotonic() < deadline, "the cluster did not start within 60 s"
+            time.sleep(0.2)
+        state = json.loads(state_path.read_text())
+        assert [w["port"] for w in state["workers"]] == [first_worker, first_worker + 1]
+        routes = (tmp_path / "cluster" / "pushpin" / "routes").read_text().splitlines()
+        assert routes[0].split() == ["*", f"127.0.0.1:{first_worker}", f"127.0.0.1:{first_worker + 1}"]
+
+        url = f"http://127.0.0.1:{port}"
+        with listen(url, operator, "printer") as printer:
+            assert printer.next().event == "stream-open"
+            cashier = Api(url, operator)
+            order = cashier.order(menu["margherita"].id)
+            cashier.confirm(order["id"])
+            cashier.close()
+            printed = printer.next(timeout=15)
+            assert printed.json()["id"] == order["id"]
+
+        # Pushpin crashes: the script stops what it left behind and starts it
+        # again; a client that reconnects with its Last-Event-ID misses nothing.
+        os.kill(state["pushpin"]["pid"], signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while True:
+            restarted = json.loads(state_path.read_text()) if state_path.exists() else state
+            if restarted["pushpin"]["pid"] != state["pushpin"]["pid"]:
+                break
+            assert time.monotonic() < deadline, "pushpin was not restarted within 30 s"
+            time.sleep(0.2)
+        assert [pid for pid in state["pushpin"]["children"] if _running(pid)] == []
+        with listen(url, operator, "printer", last_event_id="printer:0") as again:
+            assert again.next().event == "stream-open"
+            replayed = again.next()
+            assert (replayed.event, replayed.id, replayed.data) == (printed.event, printed.id, printed.data)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    pids = [
+        *(restarted["pushpin"]["pid"], *restarted["pushpin"]["children"]),
+        *(state["pushpin"]["pid"], *state["pushpin"]["children"]),
+        *(w["pid"] for w in restarted["workers"]),
+    ]
+    assert [pid for pid in pids if _running(pid)] == []
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False

@@ -1,0 +1,268 @@
+#!/usr/bin/env python3
+"""`make run-cluster`: N Daphne workers on consecutive ports behind Pushpin.
+
+    WORKERS=2 PORT=8000 FIRST_WORKER_PORT=8101 make run-cluster
+    python scripts/cluster.py --workers 3 --port 8000 --first-worker-port 8101
+
+Clients talk to Pushpin on PORT (API and event streams alike); Pushpin holds
+the streams and forwards everything else to the workers on 127.0.0.1, trying
+them in order (it fails over, it does not balance). DATABASE_URL and
+REDIS_URL come from the environment as for `make run`; GRIP_URL and
+GRIP_SIG_KEY are set by this script (GRIP_SIG_KEY is taken from the
+environment when given, else a random one per run).
+
+Everything Pushpin needs is generated into var/cluster/ (--dir): nothing is
+edited by hand. SIGINT or SIGTERM stops Pushpin and the workers by PID; a
+worker or Pushpin that dies is restarted. var/cluster/state.json lists the
+PIDs and ports while the cluster runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+from scripts.pushpin import Pushpin, missing_binaries  # noqa: E402
+
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never via a proxy
+
+REFUSE_SQLITE = """\
+Refusing to start {workers} workers on SQLite without REDIS_URL.
+
+Streams through Pushpin would get every event, but a client connected to a
+worker directly would see the other workers' events only when its worker
+next polls the log (every EVENTS_POLL_SECONDS), and SQLite makes the workers
+queue for one write lock. For several workers use PostgreSQL and Redis:
+
+    DATABASE_URL=postgres://USER:PASSWORD@HOST:5432/DB REDIS_URL=redis://127.0.0.1:6379/0 make run-cluster
+
+or run one worker (WORKERS=1) on SQLite."""
+
+
+def log(message: str) -> None:
+    print(f"[cluster] {message}", flush=True)
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "")
+    try:
+        return int(raw) if raw else default
+    except ValueError:
+        sys.exit(f"{name} must be an integer, not {raw!r}")
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workers", type=int, default=env_int("WORKERS", 2))
+    parser.add_argument("--port", type=int, default=env_int("PORT", 8000), help="Pushpin's public port")
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"), help="Pushpin's public address")
+    parser.add_argument("--first-worker-port", type=int, default=env_int("FIRST_WORKER_PORT", 8101))
+    parser.add_argument(
+        "--publish-port", type=int, default=env_int("PUSHPIN_PUBLISH_PORT", 5561), help="Pushpin's publish port"
+    )
+    parser.add_argument("--dir", type=Path, default=None, help="generated files and logs (default var/cluster)")
+    parser.add_argument("--no-prepare", action="store_true", help="skip migrate and collectstatic")
+    args = parser.parse_args()
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+    return args
+
+
+def uses_sqlite() -> bool:
+    return os.environ.get("DATABASE_URL", "sqlite").split(":", 1)[0] in ("sqlite", "")
+
+
+class Worker:
+    def __init__(self, port: int, env: dict[str, str], log_path: Path):
+        self.port = port
+        self.env = env
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        with open(self.log_path, "ab") as output:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "daphne",
+                    "-b",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "config.asgi:application",
+                ],
+                cwd=BASE_DIR,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def ready(self) -> bool:
+        try:
+            with _DIRECT.open(f"http://127.0.0.1:{self.port}/v1/categories", timeout=1) as response:
+                return response.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if not self.running():
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+
+class Cluster:
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.directory = (args.dir or Path(os.environ.get("VAR_DIR", BASE_DIR / "var")) / "cluster").resolve()
+        self.stopping = False
+        self.pushpin: Pushpin | None = None
+        self.workers: list[Worker] = []
+
+    def check(self) -> None:
+        missing = missing_binaries()
+        if missing:
+            sys.exit(f"{', '.join(missing)} not found: install Pushpin (Debian: apt-get install pushpin)")
+        if self.args.workers > 1 and uses_sqlite() and not os.environ.get("REDIS_URL"):
+            print(REFUSE_SQLITE.format(workers=self.args.workers), file=sys.stderr)
+            sys.exit(2)
+
+    def prepare(self, env: dict[str, str]) -> None:
+        for command in (["migrate", "--noinput"], ["collectstatic", "--noinput", "--verbosity", "0"]):
+            log("manage.py " + " ".join(command))
+            subprocess.run([sys.executable, "manage.py", *command], cwd=BASE_DIR, env=env, check=True)
+
+    def start(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        (self.directory / "state.json").unlink(missing_ok=True)
+        ports = [self.args.first_worker_port + n for n in range(self.args.workers)]
+        self.pushpin = Pushpin(
+            self.directory / "pushpin",
+            [f"127.0.0.1:{port}" for port in ports],
+            sig_key=os.environ.get("GRIP_SIG_KEY") or secrets.token_urlsafe(32),
+            host=self.args.host,
+            http_port=self.args.port,
+            publish_port=self.args.publish_port,
+        )
+        env = {**os.environ, "GRIP_URL": self.pushpin.grip_url, "GRIP_SIG_KEY": self.pushpin.sig_key}
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        if not self.args.no_prepare:
+            self.prepare(env)
+        self.workers = [Worker(port, env, self.directory / f"worker-{port}.log") for port in ports]
+        for worker in self.workers:
+            worker.start()
+        self.wait_for_workers()
+        if self.stopping:
+            return
+        self.pushpin.start()
+        self.write_state()
+        log(
+            f"serving on {self.pushpin.url}/ through Pushpin, {len(self.workers)} worker(s) on "
+            f"127.0.0.1:{ports[0]}..{ports[-1]}; logs and config in {self.directory}"
+        )
+
+    def wait_for_workers(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        waiting = list(self.workers)
+        while waiting and not self.stopping:
+            for worker in list(waiting):
+                if not worker.running():
+                    raise RuntimeError(f"worker on port {worker.port} exited; see {worker.log_path}")
+                if worker.ready():
+                    waiting.remove(worker)
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"workers not ready within {timeout}s: {[w.port for w in waiting]}")
+            if waiting:
+                time.sleep(0.2)
+
+    def write_state(self) -> None:
+        state = {
+            "url": self.pushpin.url,
+            "grip_url": self.pushpin.grip_url,
+            "pushpin": {"pid": self.pushpin.process.pid, "children": sorted(self.pushpin.child_pids)},
+            "workers": [{"port": w.port, "pid": w.process.pid} for w in self.workers],
+        }
+        (self.directory / "state.json").write_text(json.dumps(state, indent=2) + "\n")
+
+    def supervise(self) -> None:
+        """Restart what dies, until told to stop."""
+        while not self.stopping:
+            time.sleep(0.5)
+            if self.stopping:
+                break
+            changed = False
+            for worker in self.workers:
+                if not worker.running():
+                    log(f"worker on port {worker.port} exited ({worker.process.returncode}); restarting it")
+                    worker.start()
+                    changed = True
+            if not self.pushpin.running():
+                log(f"pushpin exited ({self.pushpin.process.returncode}); restarting it")
+                self.pushpin.stop()
+                self.pushpin.child_pids.clear()
+                try:
+                    self.pushpin.start()
+                except RuntimeError as exc:
+                    log(str(exc))
+                changed = True
+            if changed and not self.stopping:
+                self.write_state()
+
+    def stop(self) -> None:
+        if self.pushpin is not None:
+            self.pushpin.stop()
+        for worker in self.workers:
+            worker.stop()
+        (self.directory / "state.json").unlink(missing_ok=True)
+
+
+def main() -> int:
+    args = parse_args()
+    cluster = Cluster(args)
+    cluster.check()
+
+    def request_stop(signum, _frame) -> None:
+        if not cluster.stopping:
+            log(f"{signal.Signals(signum).name}: stopping Pushpin and the workers")
+        cluster.stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        cluster.start()
+        cluster.supervise()
+    except (RuntimeError, subprocess.CalledProcessError) as exc:
+        log(f"failed: {exc}")
+        if cluster.pushpin is not None and cluster.pushpin.process is not None:
+            log(cluster.pushpin.log_tail())
+        return 1
+    finally:
+        cluster.stop()
+    log("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,323 @@
+"""Run a private Pushpin: its config, routes, run and log directories in one
+folder, free or chosen ports, started and stopped by PID.
+
+Used by scripts/cluster.py (`make run-cluster`) and, through
+config.testing.PushpinServer, by the tests. Standard library only: the cluster
+runs on the runtime requirements.
+
+Pushpin's runner (`pushpin`) starts condure (client connections), zurl
+(outgoing HTTP), pushpin-proxy and pushpin-handler, each in its own process
+group, so stopping it by process group is not enough: the children's PIDs
+are recorded after start and any that outlive the runner are killed one by
+one.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+SERVICES = ("condure", "zurl", "pushpin-proxy", "pushpin-handler")
+BINARIES = ("pushpin", "condure", "zurl", "pushpin-proxy", "pushpin-handler")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def missing_binaries() -> list[str]:
+    """Pushpin's programs that are not installed (Debian: `apt-get install pushpin`,
+    which brings condure and zurl)."""
+    return [name for name in BINARIES if shutil.which(name) is None]
+
+
+_PROBE_OPENED = b"[stream opened]\n"
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never via a proxy
+
+
+def _answers(host: str, port: int) -> bool:
+    """Whether an HTTP request gets any response at all: a port that accepts
+    connections is not enough, condure listens before the proxy behind it is
+    ready and drops what it cannot pass on."""
+    try:
+        with _DIRECT.open(f"http://{host}:{port}/", timeout=2):
+            return True
+    except urllib.error.HTTPError:
+        return True  # 404, 405, 502 from Pushpin itself: it is answering
+    except (urllib.error.URLError, OSError, http.client.HTTPException):
+        return False
+
+
+def _alive(pid: int) -> bool:
+    """Running, and not a zombie waiting for its parent."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+
+
+def _command_name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found.update(int(child) for child in (task / "children").read_text().split())
+    except OSError:
+        pass
+    return found
+
+
+class _PortTaken(Exception):
+    """Another process bound one of Pushpin's ports between picking and binding."""
+
+
+class Pushpin:
+    """One Pushpin instance in `directory`, proxying to `targets` ("host:port",
+    tried in order: Pushpin fails over, it does not balance)."""
+
+    def __init__(
+        self,
+        directory: Path,
+        targets: list[str],
+        *,
+        sig_key: str | None = None,
+        host: str = "127.0.0.1",
+        http_port: int | None = None,
+        publish_port: int | None = None,
+        max_connections: int = 20000,
+        debug: bool = False,
+    ):
+        self.directory = Path(directory)
+        self.targets = list(targets)
+        self.sig_key = sig_key or secrets.token_urlsafe(32)
+        self.host = host
+        self.http_port = http_port or free_port()
+        self.publish_port = publish_port or free_port()
+        # Pushpin's internal ports, picked when it starts (after the workers
+        # have taken theirs) and picked again if one was taken meanwhile.
+        self.push_in_port = self.push_in_sub_port = self.command_port = 0
+        self.max_connections = max_connections
+        self.debug = debug
+        self.process: subprocess.Popen | None = None
+        self.child_pids: set[int] = set()
+        self.probe_path = f"/.pushpin-ready-{secrets.token_hex(8)}/"
+
+    # --- addresses ------------------------------------------------------------------
+
+    @property
+    def url_host(self) -> str:
+        return "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.url_host}:{self.http_port}"
+
+    @property
+    def grip_url(self) -> str:
+        """What the workers need as GRIP_URL: Pushpin's HTTP publish endpoint."""
+        return f"http://127.0.0.1:{self.publish_port}"
+
+    @property
+    def config_path(self) -> Path:
+        return self.directory / "pushpin.conf"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.directory / "log"
+
+    # --- configuration ----------------------------------------------------------------
+
+    def write_config(self) -> Path:
+        # Pushpin's IPC sockets live here; a Unix socket path has a limit of
+        # about 100 bytes, which a deep test or project directory exceeds.
+        run_dir = self.run_dir = Path(tempfile.mkdtemp(prefix="pushpin-"))
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        (self.directory / "routes").write_text(
+            f"* {' '.join(self.targets)}\n"
+            f"# Pushpin's own test target, for the readiness check of scripts/pushpin.py\n"
+            f"*,path_beg={self.probe_path} test\n"
+        )
+        self.config_path.write_text(
+            f"""# Written by scripts/pushpin.py: edit the generator, not this file.
+[global]
+include={{libdir}}/internal.conf
+rundir={run_dir}
+ipc_prefix=pushpin-{self.http_port}-
+port_offset=0
+stats_connection_ttl=120
+
+[runner]
+services={",".join(SERVICES)}
+http_port={self.host}:{self.http_port}
+logdir={self.log_dir}
+log_level=2
+client_buffer_size=8192
+client_maxconn={self.max_connections}
+condure_bin=condure
+zurl_bin=zurl
+
+[proxy]
+routesfile=routes
+debug={"true" if self.debug else "false"}
+auto_cross_origin=false
+accept_x_forwarded_protocol=false
+set_x_forwarded_protocol=proto-only
+x_forwarded_for=
+x_forwarded_for_trusted=
+orig_headers_need_mark=
+accept_pushpin_route=false
+log_from=false
+log_user_agent=false
+sig_iss=pushpin
+sig_key={self.sig_key}
+upstream_key=
+updates_check=off
+organization_name=
+# zurl, Pushpin's HTTP client, runs in this instance's run directory (the
+# packaged defaults expect a system-wide one in /var/run/zurl).
+zurl_out_specs=ipc://{{rundir}}/{{ipc_prefix}}zurl-in
+zurl_out_stream_specs=ipc://{{rundir}}/{{ipc_prefix}}zurl-in-stream
+zurl_in_specs=ipc://{{rundir}}/{{ipc_prefix}}zurl-out
+
+[handler]
+push_in_spec=tcp://127.0.0.1:{self.push_in_port}
+push_in_sub_specs=tcp://127.0.0.1:{self.push_in_sub_port}
+push_in_sub_connect=false
+push_in_http_addr=127.0.0.1
+push_in_http_port={self.publish_port}
+push_in_http_max_headers_size=10000
+push_in_http_max_body_size=1000000
+stats_spec=ipc://{{rundir}}/{{ipc_prefix}}stats
+command_spec=tcp://127.0.0.1:{self.command_port}
+message_rate=2500
+message_hwm=25000
+message_wait=5000
+id_cache_ttl=60
+connection_subscription_max=20
+subscription_linger=60
+stats_subscription_ttl=60
+stats_report_interval=10
+stats_format=tnetstring
+"""
+        )
+        return self.config_path
+
+    # --- life cycle -------------------------------------------------------------------
+
+    def start(self, timeout: float = 20.0, attempts: int = 3) -> Pushpin:
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._start(timeout)
+            except _PortTaken:
+                if attempt == attempts:
+                    raise RuntimeError(f"pushpin could not bind its ports:\n{self.log_tail()}") from None
+        raise AssertionError("unreachable")
+
+    def _pick_internal_ports(self) -> None:
+        taken = {self.http_port, self.publish_port}
+        picked: list[int] = []
+        while len(picked) < 3:
+            port = free_port()
+            if port not in taken and port not in picked:
+                picked.append(port)
+        self.push_in_port, self.push_in_sub_port, self.command_port = picked
+
+    def _start(self, timeout: float) -> Pushpin:
+        self._pick_internal_ports()
+        self.write_config()
+        with open(self.log_dir / "runner.log", "ab") as log:
+            self.process = subprocess.Popen(
+                ["pushpin", "--config", str(self.config_path)],
+                cwd=self.directory,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.child_pids |= _children(self.process.pid)
+            if self.process.poll() is not None:
+                self.stop()
+                if "unable to bind" in self.log_tail():
+                    raise _PortTaken
+                raise RuntimeError(f"pushpin exited with {self.process.returncode}:\n{self.log_tail()}")
+            if _answers("127.0.0.1", self.publish_port):
+                self.child_pids |= _children(self.process.pid)
+                if len(self.child_pids) >= len(SERVICES) and self._holds_a_stream():
+                    return self
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"pushpin did not answer on {self.http_port} within {timeout}s:\n{self.log_tail()}")
+
+    def _holds_a_stream(self) -> bool:
+        """Both ports answering is not enough: right after start the proxy's
+        link to the handler ("Accept service unavailable") or the handler's
+        link to condure (the client gets no response) may not be up yet. Hold
+        a stream on Pushpin's own test target, behind an unguessable path."""
+        try:
+            with _DIRECT.open(f"{self.url}{self.probe_path}stream", timeout=2) as response:
+                return response.read(len(_PROBE_OPENED)) == _PROBE_OPENED
+        except (urllib.error.URLError, OSError, http.client.HTTPException):
+            return False
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM the runner (it stops its children); then SIGTERM, and after
+        a grace period SIGKILL, by PID, each child still running (the runner
+        itself may have been killed and left them behind)."""
+        if self.process is not None:
+            self.child_pids |= _children(self.process.pid)
+            if self.process.poll() is None:
+                self.process.send_signal(signal.SIGTERM)
+                try:
+                    self.process.wait(timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait(timeout=5)
+        for sig, grace in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 3.0)):
+            for pid in self.leftovers():
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    pass
+            deadline = time.monotonic() + grace
+            while self.leftovers() and time.monotonic() < deadline:
+                time.sleep(0.05)
+
+        if getattr(self, "run_dir", None) is not None and not self.leftovers():
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+
+    def leftovers(self) -> list[int]:
+        """Children of this instance still running (checked by PID and program
+        name, so a reused PID is not mistaken for one)."""
+        return sorted(pid for pid in self.child_pids if _alive(pid) and Path(_command_name(pid)).name in SERVICES)
+
+    def log_tail(self, lines: int = 20) -> str:
+        parts = []
+        for path in sorted(self.log_dir.glob("*.log")):
+            text = path.read_text(errors="replace").splitlines()[-lines:]
+            if text:
+                parts.append(f"--- {path.name}\n" + "\n".join(text))
+        return "\n".join(parts)
