@@ -63,9 +63,15 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-## The benchmark suite (bench/README.md): prints the table, about 6 minutes; BENCH_ARGS=--quick for a smoke run.
+## The benchmark suite (bench/README.md): prints the tables, about 5 minutes; BENCH_ARGS=--quick for a smoke run.
 bench: install-test
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
+
+## WORKERS Daphne workers (default 2) on FIRST_WORKER_PORT.. (default 8101) behind
+## Pushpin on http://$(HOST):$(PORT)/; DATABASE_URL and REDIS_URL as for `run`.
+## Ctrl-C stops them all. See docs/deploy.md.
+run-cluster: install
+	exec $(BIN)/python scripts/cluster.py --port $(PORT) --host $(HOST)

@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` (or `python bench/run.py`). See bench/README.md."""
