@@ -4,16 +4,20 @@ the one place where exceptions become the contract's error bodies."""
 from __future__ import annotations
 
 import json
+import logging
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from orders.exceptions import DomainError, InvalidInput
+
+logger = logging.getLogger(__name__)
 
 
 class DecimalJSONParser(JSONParser):
@@ -83,6 +87,16 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         return Response({"message": "Insufficient permissions"}, status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, (Http404, exceptions.NotFound)):
         return Response({"message": "Not found"}, status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        # The database is unreachable or refused the statement for a reason of
+        # its own: the request wrote nothing (it ran in a transaction) and may
+        # be retried.
+        logger.warning("database unavailable: %s", exc)
+        return Response(
+            {"message": "Service unavailable, retry shortly"},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
+        )
     if isinstance(exc, exceptions.APIException):
         return Response({"message": str(exc.detail)}, status=exc.status_code)
     return None

@@ -271,13 +271,18 @@ class Hub:
         keepalive = settings.EVENTS_KEEPALIVE_SECONDS
         poll = settings.EVENTS_POLL_SECONDS
         tick = min(1.0, keepalive / 4, poll)
+        # A stream is due one tick early, so that no silence outlasts the
+        # interval however the ticks fall; ticks keep a fixed rhythm.
+        due_after = keepalive - tick
+        next_tick = self.loop.time() + tick
         next_poll = self.loop.time() + poll
         while True:
-            await asyncio.sleep(tick)
+            await asyncio.sleep(max(0.0, next_tick - self.loop.time()))
             now = self.loop.time()
+            next_tick = max(next_tick + tick, now)  # no burst of ticks after a stall
             for subscribers in self.subscribers.values():
                 for subscriber in subscribers:
-                    if now - subscriber.last_write >= keepalive and not subscriber.frames:
+                    if now - subscriber.last_write >= due_after and not subscriber.frames:
                         subscriber.push(None, KEEPALIVE_FRAME)
             if now >= next_poll:
                 next_poll = now + poll

@@ -159,3 +159,41 @@ def test_keep_alive_is_a_comment_sent_every_interval_of_silence(daphne, operator
         gaps = [later.received_at - earlier.received_at for earlier, later in pairwise(comments)]
         # One interval of silence each (the server checks once a quarter interval).
         assert all(0.5 < gap < 2.5 for gap in gaps), gaps
+
+
+def test_a_stream_asked_for_while_the_database_is_unreachable_gets_a_json_503(transactional_db, operator):
+    """A real database failure (the users table is gone for a moment), served
+    in-process: the endpoint answers 503 JSON, not a crash page."""
+    import asyncio
+    import json
+
+    from django.db import connection
+
+    from events.stream import events_app
+
+    table = operator._meta.db_table
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    async def receive():
+        return {"type": "http.disconnect"}
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/events/printer",
+        "query_string": b"",
+        "headers": [(b"authorization", bearer(operator)["Authorization"].encode())],
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {table} RENAME TO {table}_away")
+    try:
+        asyncio.run(events_app(scope, receive, send))
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {table}_away RENAME TO {table}")
+    assert sent[0]["status"] == 503
+    assert (b"retry-after", b"5") in sent[0]["headers"]
+    assert json.loads(sent[1]["body"]) == {"message": "Service unavailable, retry shortly"}
