@@ -159,7 +159,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "NAME": env_str("TEST_SQLITE_PATH", str(VAR_DIR / f"test-{os.getpid()}.sqlite3")),
     }
 
-else:
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A pool per process: a request, a stream's authentication or a read of
+    # the event log borrows a connection and gives it back, instead of paying
+    # for a new PostgreSQL session each time. Its size bounds the process's
+    # connections, whatever the number of open streams.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 0,
+        "max_size": env_int("DATABASE_POOL_SIZE", 10, minimum=1),
+        # How long a request waits for a connection before it is a 503.
+        "timeout": 5,
+        "max_idle": 60,
+    }
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
     # One test database per run, so that two runs on one server never meet.
     DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", f"test_ordering_{os.getpid()}")}
 
@@ -238,7 +250,7 @@ EVENTS_STREAM_TOKEN_SECONDS = env_int("EVENTS_STREAM_TOKEN_SECONDS", 120, minimu
 # Events a slow client may have queued before it is sent back to the log.
 EVENTS_CLIENT_QUEUE = env_int("EVENTS_CLIENT_QUEUE", 1000, minimum=10)
 
-EVENTSTREAM_STORAGE_CLASS = "django_eventstream.storage.DjangoModelStorage"
+EVENTSTREAM_STORAGE_CLASS = "events.storage.EventLogStorage"
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
     from redis.connection import parse_url as _parse_redis_url

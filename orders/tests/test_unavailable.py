@@ -9,12 +9,16 @@ from django.db import connection
 def unreachable_database(transactional_db):
     original = dict(connection.settings_dict)
     connection.close()
+    if hasattr(connection, "close_pool"):  # PostgreSQL: a pool made with the good address would keep serving
+        connection.close_pool()
     if connection.vendor == "sqlite":
         connection.settings_dict["NAME"] = "/nonexistent-directory/db.sqlite3"
     else:
         connection.settings_dict["HOST"], connection.settings_dict["PORT"] = "127.0.0.1", "1"
     yield
     connection.close()
+    if hasattr(connection, "close_pool"):
+        connection.close_pool()
     connection.settings_dict.clear()
     connection.settings_dict.update(original)
 
