@@ -146,11 +146,15 @@ def _apply_totals(order: Order, items: Sequence[OrderItem]) -> None:
     order.total = max(round_money(order.sub_total + order.surcharge - order.discount), ZERO)
 
 
-def _replace_items(order: Order, items: list[OrderItem]) -> None:
-    order.items.all().delete()
+def _add_items(order: Order, items: list[OrderItem]) -> None:
     for item in items:
         item.order = order
     OrderItem.objects.bulk_create(items)
+
+
+def _replace_items(order: Order, items: list[OrderItem]) -> None:
+    order.items.all().delete()
+    _add_items(order, items)
 
 
 # --- confirmation ---------------------------------------------------------------
@@ -219,7 +223,7 @@ def order_create(
         _mark_confirmed(order, by=created_by, confirmation=confirmation, register=register, now=now)
     _apply_totals(order, items)
     order.save()
-    _replace_items(order, items)
+    _add_items(order, items)
     return order
 
 
