@@ -143,3 +143,15 @@ def pytest_sessionfinish(session, exitstatus):
     if database["ENGINE"].endswith("sqlite3"):
         for suffix in ("-wal", "-shm"):
             Path(str(database["TEST"]["NAME"]) + suffix).unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_database_pools(django_db_setup):
+    """On PostgreSQL each process keeps a connection pool; close it before
+    pytest-django drops the test database, which open sessions would block."""
+    yield
+    from django.db import connections
+
+    for connection in connections.all():
+        if hasattr(connection, "close_pool"):
+            connection.close_pool()
