@@ -5,3 +5,6 @@ mounts the library's own `events` view instead of our endpoint."""
 from config.settings import *  # noqa: F403
 
 ROOT_URLCONF = "bench.stock_urls"
+
+# Stock means stock: the library's own storage, not the project's leaner one.
+EVENTSTREAM_STORAGE_CLASS = "django_eventstream.storage.DjangoModelStorage"
