@@ -94,7 +94,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         database = os.path.join(tmp, "db.sqlite3")
-        env = dict(os.environ, DATABASE_URL=f"sqlite:///{database}", VAR_DIR=tmp, DJANGO_SECRET_KEY="bench-only")
+        env = dict(
+            os.environ, DATABASE_URL=f"sqlite:///{database}", VAR_DIR=tmp, DJANGO_SECRET_KEY="bench-only-" + "k" * 40
+        )
         env.pop("REDIS_URL", None)
         manage = [sys.executable, "manage.py"]
         subprocess.run([*manage, "migrate", "-v0"], cwd=BASE, env=env, check=True)
@@ -109,6 +111,7 @@ def main() -> None:
             [
                 *manage,
                 "shell",
+                "--no-imports",
                 "-c",
                 "from rest_framework_simplejwt.tokens import AccessToken; from users.models import User; print(AccessToken.for_user(User.objects.get(username='olga')))",
             ],
@@ -117,7 +120,7 @@ def main() -> None:
             check=True,
             capture_output=True,
             text=True,
-        ).stdout.strip()
+        ).stdout.strip().splitlines()[-1]
         print(f"{args.streams} idle streams, one Daphne process, SQLite:")
         stock_env = dict(env, DJANGO_SETTINGS_MODULE="bench.settings")
         measure(
