@@ -272,6 +272,12 @@ def browser(page_server, monkeypatch):
         try:
             yield chromium
         finally:
+            # Connections the test opened while Playwright's loop ran belong
+            # to that context: close them here, or PostgreSQL's test database
+            # cannot be dropped at the end of the run.
+            from django.db import connections
+
+            connections.close_all()
             chromium.close()
 
 
