@@ -4,7 +4,7 @@
 (function () {
   "use strict";
 
-  const { readConfig, announce, h, Sound, Connection } = window.Live;
+  const { readConfig, announce, h, Sound, Connection, reconcile } = window.Live;
   const config = readConfig();
   const FRESH_MS = 60000;
 
@@ -74,22 +74,8 @@
       const entries = [...orders.values()].filter((entry) => entry.status === status);
       // Preparing: in the order they were confirmed. Ready: newest first.
       entries.sort((a, b) => (status === "COMPLETED" ? b.seq - a.seq : a.seq - b.seq));
-      const wanted = new Set(entries.map((entry) => entry.id));
-      for (const [id, element] of cache) {
-        if (!wanted.has(id)) {
-          element.remove();
-          cache.delete(id);
-        }
-      }
-      entries.forEach((entry, index) => {
-        let element = cache.get(entry.id);
-        if (!element) {
-          element = build(entry);
-          cache.set(entry.id, element);
-        }
-        element.classList.toggle("fresh", entry.freshUntil > now);
-        if (list.children[index] !== element) list.insertBefore(element, list.children[index] || null);
-      });
+      reconcile(list, entries, cache, build);
+      for (const entry of entries) cache.get(entry.id).classList.toggle("fresh", entry.freshUntil > now);
       list.parentElement.classList.toggle("is-empty", entries.length === 0);
     }
   }

@@ -9,7 +9,7 @@
 (function () {
   "use strict";
 
-  const { readConfig, request, refused, sessionGone, announce, h, Sound, Connection } = window.Live;
+  const { readConfig, request, refused, sessionGone, announce, h, Sound, Connection, reconcile } = window.Live;
   const config = readConfig();
   const CARD_RETRY_MS = 2000;
   const AGE_TICK_MS = 5000;
@@ -194,26 +194,6 @@
       ]),
       button,
     ]);
-  }
-
-  /* Put `entries` into `container` in order, reusing elements (so a focused
-     button keeps its focus) and moving only what is out of place. */
-  function reconcile(container, entries, elements, build) {
-    const wanted = new Set(entries.map((entry) => entry.id));
-    for (const [id, element] of elements) {
-      if (!wanted.has(id)) {
-        element.remove();
-        elements.delete(id);
-      }
-    }
-    entries.forEach((entry, index) => {
-      let element = elements.get(entry.id);
-      if (!element) {
-        element = build(entry);
-        elements.set(entry.id, element);
-      }
-      if (container.children[index] !== element) container.insertBefore(element, container.children[index] || null);
-    });
   }
 
   function byConfirmation(a, b) {

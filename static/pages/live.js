@@ -316,7 +316,28 @@
     }
   }
 
+  /* Put `entries` into `container` in order, reusing elements (so a focused
+     button keeps its focus) and moving only what is out of place. */
+  function reconcile(container, entries, elements, build) {
+    const wanted = new Set(entries.map((entry) => entry.id));
+    for (const [id, element] of elements) {
+      if (!wanted.has(id)) {
+        element.remove();
+        elements.delete(id);
+      }
+    }
+    entries.forEach((entry, index) => {
+      let element = elements.get(entry.id);
+      if (!element) {
+        element = build(entry);
+        elements.set(entry.id, element);
+      }
+      if (container.children[index] !== element) container.insertBefore(element, container.children[index] || null);
+    });
+  }
+
   window.Live = {
+    reconcile: reconcile,
     readConfig: readConfig,
     request: request,
     refused: refused,
