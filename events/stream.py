@@ -130,6 +130,16 @@ async def _send_json(send, status: int, body: dict, headers: list[tuple[bytes, b
     await send({"type": "http.response.body", "body": payload})
 
 
+def _host_allowed(host: str) -> bool:
+    from django.http.request import split_domain_port, validate_host
+
+    allowed = settings.ALLOWED_HOSTS
+    if settings.DEBUG and not allowed:
+        allowed = [".localhost", "127.0.0.1", "[::1]"]
+    domain, _ = split_domain_port(host)
+    return bool(domain) and validate_host(domain, allowed)
+
+
 async def _unavailable(send, exc: Exception) -> None:
     """The database is down: a JSON 503 the client can retry, not a crash page."""
     logger.warning("refused a stream, database unavailable: %s", exc)
@@ -160,6 +170,10 @@ async def events_app(scope, receive, send) -> None:
         await _send_json(send, 405, {"message": "Method not allowed"}, [(b"allow", b"GET")])
         return
     headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+    if not _host_allowed(headers.get("host", "")):
+        # What Django does for every other URL (this endpoint bypasses it).
+        await _send_json(send, 400, {"message": "Bad request: host not allowed"})
+        return
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
     channel = scope["path"][len("/events/") :].strip("/") if scope["path"].startswith("/events/") else ""
     via_grip = grip.signed_by_proxy(headers)  # always False while GRIP is not configured

@@ -73,6 +73,13 @@ def test_a_missing_channel_is_a_400(server, operator):
     assert get(server, "/events/", **bearer(operator)).status_code == 400
 
 
+def test_a_host_outside_allowed_hosts_is_a_400_as_everywhere_in_django(server, operator):
+    response = get(server, "/events/cashier", Host="evil.example", **bearer(operator))
+    assert response.status_code == 400
+    assert response.json() == {"message": "Bad request: host not allowed"}
+    assert httpx.get(server.url + "/v1/orders", headers={"Host": "evil.example"}, timeout=10).status_code == 400
+
+
 def test_only_get_is_allowed(server, operator):
     response = httpx.post(server.url + "/events/cashier", headers=bearer(operator), timeout=10)
     assert response.status_code == 405
@@ -185,7 +192,7 @@ def test_a_stream_asked_for_while_the_database_is_unreachable_gets_a_json_503(tr
         "method": "GET",
         "path": "/events/printer",
         "query_string": b"",
-        "headers": [(b"authorization", bearer(operator)["Authorization"].encode())],
+        "headers": [(b"host", b"127.0.0.1"), (b"authorization", bearer(operator)["Authorization"].encode())],
     }
     with connection.cursor() as cursor:
         cursor.execute(f"ALTER TABLE {table} RENAME TO {table}_away")
