@@ -114,7 +114,6 @@ class Hub:
         self.redis_connected = False
         self.tasks: list[asyncio.Task] = []
         self.library_listener: _LibraryListener | None = None
-        self.delivered = 0
 
     # --- life cycle -----------------------------------------------------------
 
@@ -154,9 +153,6 @@ class Hub:
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self.subscribers[subscriber.channel].discard(subscriber)
-
-    def stream_count(self) -> int:
-        return sum(len(subs) for subs in self.subscribers.values())
 
     # --- sources --------------------------------------------------------------
 
@@ -263,7 +259,6 @@ class Hub:
         data = frame(event.type, wire_id(event.channel, event.id), event.data)
         for subscriber in self.subscribers[event.channel]:
             subscriber.push(event.id, data)
-        self.delivered += 1
 
     async def _ticker(self) -> None:
         """Keep-alives for streams that have been silent for the interval, and

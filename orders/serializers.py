@@ -6,7 +6,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from orders.models import CashRegister, Category, Food, OrderStatus, PaymentMethod, Printer
-from orders.money import format_money, parse_money
+from orders.money import ZERO, format_money, parse_money
 from orders.representations import cash_register_repr, category_repr, food_repr, printer_repr
 from orders.services import ConfirmInput, LineInput
 
@@ -48,21 +48,22 @@ class LineSerializer(serializers.Serializer):
     notes = StrictCharField(max_length=250, required=False, allow_blank=True, default="")
     surcharge = MoneyField(required=False)
 
-    def to_line(self, data: dict) -> LineInput:
-        return LineInput(
-            food_id=data["foodId"],
-            quantity=data["quantity"],
-            notes=data.get("notes", ""),
-            surcharge=data.get("surcharge", parse_money(0)),
-        )
-
 
 def _lines_field(**kwargs) -> serializers.ListField:
     return serializers.ListField(child=LineSerializer(), min_length=1, max_length=MAX_LINES, **kwargs)
 
 
-def _lines(data: list[dict]) -> list[LineInput]:
-    return [LineSerializer().to_line(line) for line in data]
+def to_lines(data: list[dict]) -> list[LineInput]:
+    """Validated `orderItems` → the services' line inputs."""
+    return [
+        LineInput(
+            food_id=line["foodId"],
+            quantity=line["quantity"],
+            notes=line.get("notes", ""),
+            surcharge=line.get("surcharge", ZERO),
+        )
+        for line in data
+    ]
 
 
 class ConfirmSerializer(serializers.Serializer):
@@ -77,9 +78,9 @@ class ConfirmSerializer(serializers.Serializer):
         return ConfirmInput(
             payment_method=data["paymentMethod"],
             cash_register_id=data.get("cashRegisterId"),
-            discount=data.get("discount", parse_money(0)),
+            discount=data.get("discount", ZERO),
             customer=data.get("customer"),
-            items=_lines(data["orderItems"]) if "orderItems" in data else None,
+            items=to_lines(data["orderItems"]) if "orderItems" in data else None,
         )
 
 

@@ -26,7 +26,7 @@ from orders.serializers import (
     OrderStatusSerializer,
     PrinterSerializer,
     ReprintSerializer,
-    _lines,
+    to_lines,
 )
 from users.permissions import IsAdmin, IsAdminOrOperator, IsStaffMember, ReadAnyoneWriteAdmin
 
@@ -89,7 +89,7 @@ class OrdersView(APIView):
         order = services.order_create(
             table=data["table"],
             customer=data["customer"],
-            lines=_lines(data["orderItems"]),
+            lines=to_lines(data["orderItems"]),
             created_by=request.user,
             confirmation=ConfirmSerializer.to_confirmation(data["confirm"]) if "confirm" in data else None,
         )
