@@ -71,6 +71,13 @@ def database_url(settings_dict: dict) -> str:
     raise ValueError(f"no DATABASE_URL for {engine}")
 
 
+def spawn(args: list[str], log_path: Path, **popen) -> subprocess.Popen:
+    """A child in its own session (so it can be stopped by PID with all it
+    starts), its output appended to log_path."""
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, **popen)
+
+
 # --- Daphne ----------------------------------------------------------------------------
 
 
@@ -88,16 +95,12 @@ class DaphneServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30.0) -> DaphneServer:
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
+        self.process = spawn(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"],
+            self.log_path,
             cwd=BASE_DIR,
             env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
         )
-        log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -257,14 +260,10 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self, timeout: float = 10.0) -> RedisServer:
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
+        self.process = spawn(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+            self.log_path,
         )
-        log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if redis_reachable(self.url)[0]:
