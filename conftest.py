@@ -9,7 +9,7 @@ import pytest
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from config.testing import DaphneServer, server_env
+from testsupport import DaphneServer, server_env
 from orders.models import CashRegister, Category, Food, Printer
 from users.models import Role, User
 

@@ -21,7 +21,7 @@ from pathlib import Path
 BASE = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE))
 
-from config.testing import free_port  # noqa: E402
+from testsupport import free_port  # noqa: E402
 
 
 def threads(pid: int) -> int:

@@ -1,4 +1,5 @@
-"""The three channels of the contract and who may listen to them."""
+"""The three channels of the contract, their event catalogue, and who may
+listen to them (../shared/spec/API.md, section Events)."""
 
 CASHIER = "cashier"
 DISPLAY = "display"
@@ -9,3 +10,35 @@ NEW_ORDER = "new-order"
 CONFIRMED_ORDER = "confirmed-order"
 REPRINT_ORDER = "reprint-order"
 ORDER_STATUS_UPDATE = "order-status-update"
+ORDER_CANCELLED = "order-cancelled"
+FOOD_AVAILABILITY_CHANGED = "food-availability-changed"
+CATEGORY_AVAILABILITY_CHANGED = "category-availability-changed"
+PRINTER_STATUS_CHANGED = "printer-status-changed"
+OPEN_DRAWER = "open-drawer"
+GENERAL_CLOSURE = "general-closure"
+# Sent by the server itself, never recorded in the log.
+STREAM_RESET = "stream-reset"
+
+# What each channel may carry; nothing else is ever sent on it (but
+# stream-reset).
+CATALOGUE: dict[str, tuple[str, ...]] = {
+    CASHIER: (
+        NEW_ORDER,
+        CONFIRMED_ORDER,
+        ORDER_STATUS_UPDATE,
+        ORDER_CANCELLED,
+        FOOD_AVAILABILITY_CHANGED,
+        CATEGORY_AVAILABILITY_CHANGED,
+        PRINTER_STATUS_CHANGED,
+    ),
+    DISPLAY: (CONFIRMED_ORDER, ORDER_STATUS_UPDATE, ORDER_CANCELLED),
+    PRINTER: (CONFIRMED_ORDER, REPRINT_ORDER, ORDER_CANCELLED, OPEN_DRAWER, GENERAL_CLOSURE),
+}
+# Received only by a stream that names them in ?events=: cashier SPAs in use
+# show every cashier event they do not know as an order.
+OPT_IN: frozenset[str] = frozenset({CATEGORY_AVAILABILITY_CHANGED, PRINTER_STATUS_CHANGED})
+
+
+def default_events(channel: str) -> frozenset[str]:
+    """The events a stream without ?events= receives."""
+    return frozenset(CATALOGUE[channel]) - OPT_IN

@@ -35,3 +35,12 @@ def _is_redis_error(exc: Exception) -> bool:
     except ImportError:  # pragma: no cover - redis is a requirement
         return False
     return isinstance(exc, RedisError)
+
+
+def record(channel: str, event_type: str, payload: dict[str, Any]) -> None:
+    """Record an event as part of the current transaction; it is delivered
+    only after that transaction commits, and not at all if it rolls back.
+    The one entry point for code that causes events (receivers, services)."""
+    from django.db import transaction
+
+    transaction.on_commit(lambda: publish(channel, event_type, payload), robust=True)

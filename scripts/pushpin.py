@@ -2,7 +2,7 @@
 folder, free or chosen ports, started and stopped by PID.
 
 Used by scripts/cluster.py (`make run-cluster`) and, through
-config.testing.PushpinServer, by the tests. Standard library only: the cluster
+testsupport.PushpinServer, by the tests. Standard library only: the cluster
 runs on the runtime requirements.
 
 Pushpin's runner (`pushpin`) starts condure (client connections), zurl

@@ -16,7 +16,7 @@ import httpx
 from django.conf import settings
 from django.test import Client
 
-from config.testing import BASE_DIR
+from testsupport import BASE_DIR
 from conftest import bearer
 
 CHROMIUM = "/usr/bin/chromium"

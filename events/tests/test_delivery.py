@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django_eventstream.models import Event as StoredEvent
 
-from config.testing import SSEStream
+from testsupport import SSEStream
 from conftest import bearer
 
 

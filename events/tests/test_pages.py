@@ -19,7 +19,7 @@ from django.utils import timezone
 from django_eventstream.models import Event as StoredEvent
 from django_eventstream.models import EventCounter
 
-from config.testing import DaphneServer, require_service
+from testsupport import DaphneServer, require_service
 from conftest import PASSWORD
 from events.tests.pages_helpers import (
     CHROMIUM,
@@ -328,7 +328,7 @@ def expect_each_once(kitchen, board, codes: list[str]) -> None:
 def test_a_confirmed_order_appears_live_and_a_bump_moves_it_to_ready(browser, page_server, cashier, menu, operator):
     from playwright.sync_api import expect
 
-    from config.testing import SSEStream
+    from testsupport import SSEStream
     from conftest import bearer
 
     context = staff_context(browser, page_server, operator)

@@ -19,7 +19,7 @@ import jwt
 import pytest
 from django_eventstream.models import Event as StoredEvent
 
-from config.testing import (
+from testsupport import (
     BASE_DIR,
     PushpinServer,
     RedisServer,

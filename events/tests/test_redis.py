@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from config.testing import RedisServer, redis_server_installed, require_service
+from testsupport import RedisServer, redis_server_installed, require_service
 from events.tests.test_delivery import stream
 
 pytestmark = pytest.mark.redis

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from rest_framework_simplejwt.tokens import AccessToken
 
-from config.testing import SSEStream
+from testsupport import SSEStream
 from conftest import bearer, make_user
 from events.tokens import stream_token_for
 from users.models import Role
