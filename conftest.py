@@ -9,8 +9,8 @@ import pytest
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from testsupport import DaphneServer, server_env
 from orders.models import CashRegister, Category, Food, Printer
+from testsupport import DaphneServer, server_env
 from users.models import Role, User
 
 PASSWORD = "a-long-test-password"
