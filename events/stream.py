@@ -31,7 +31,7 @@ from events import grip, log
 from events.channels import CHANNELS
 from events.hub import Subscriber, frame, get_hub, in_thread, wire_id
 from events.tokens import user_id_from_stream_token
-from users.apikeys import Device, device_for
+from users.apikeys import DEVICE_ID_PREFIX, Device, device_by_id, device_for
 from users.models import Role
 
 logger = logging.getLogger(__name__)
@@ -68,6 +68,8 @@ def authenticate(
         user_id = grip.user_id_from_next_token(query[grip.NEXT_PARAM][0], grip_channel)
         if user_id is None:
             return None
+        if user_id.startswith(DEVICE_ID_PREFIX):
+            return device_by_id(user_id)
         return get_user_model().objects.filter(pk=user_id, is_active=True).first()
     authorization = headers.get("authorization")
     if authorization is not None:

@@ -32,7 +32,7 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from users.models import ApiKey, ApiKeyKind
 
-HEADER = "X-API-KEY"
+DEVICE_ID_PREFIX = "apikey:"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 # The one event channel each kind of key may open.
 STREAM_CHANNEL: dict[str, str] = {ApiKeyKind.PRINTER_AGENT: "printer", ApiKeyKind.DISPLAY: "display"}
@@ -129,7 +129,9 @@ class Device:
 
     def __init__(self, key: ApiKey):
         self.api_key = key
-        self.pk = self.id = key.pk
+        # Distinct from every user id, so anything counted or re-checked
+        # per identity (streams per user, revocation) tells the two apart.
+        self.pk = self.id = DEVICE_ID_PREFIX + key.pk
         self.kind = key.kind
         self.username = key.name
 
@@ -145,6 +147,16 @@ class Device:
 
 def device_for(raw: str, *, address: str | None = None) -> Device | None:
     key = authenticate_key(raw, address=address)
+    return Device(key) if key is not None else None
+
+
+def device_by_id(device_id: str) -> Device | None:
+    """The Device with this `Device.pk` if its key is still live (for a
+    request that carries a signed identity instead of the key, such as
+    Pushpin's recovery of a held stream); None otherwise."""
+    if not device_id.startswith(DEVICE_ID_PREFIX):
+        return None
+    key = ApiKey.objects.filter(pk=device_id[len(DEVICE_ID_PREFIX) :], revoked_at__isnull=True).first()
     return Device(key) if key is not None else None
 
 

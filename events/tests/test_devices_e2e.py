@@ -8,8 +8,11 @@ import httpx
 import pytest
 from django.utils import timezone
 
+from conftest import bearer
+from events import grip
+from events.tests.test_pushpin import behind_pushpin, pushpin, signed_by  # noqa: F401  (fixtures)
 from testsupport import SSEStream
-from users.apikeys import create_key
+from users.apikeys import create_key, device_for, revoke_key
 from users.models import ApiKey, ApiKeyKind
 
 
@@ -58,3 +61,36 @@ def test_devices_follow_the_cashier_with_their_keys_until_revoked(server, operat
     assert (refused.status_code, refused.json()) == (401, {"message": "Authentication required"})
     assert agent.get("/v1/printers").status_code == 401
     agent.close()
+
+
+# --- behind Pushpin -------------------------------------------------------------------
+
+
+def test_a_device_stream_held_by_pushpin_is_recovered_only_while_its_key_lives(
+    behind_pushpin,  # noqa: F811  (the fixtures of test_pushpin.py)
+    pushpin,  # noqa: F811
+    operator,
+    menu,
+):
+    (worker,) = behind_pushpin()
+    key, raw = create_key(name="Kitchen agent", kind=ApiKeyKind.PRINTER_AGENT)
+    cashier = httpx.Client(base_url=pushpin.url, headers=bearer(operator), timeout=30)
+    with SSEStream(f"{pushpin.url}/events/printer", headers={"X-API-KEY": raw}) as stream:
+        assert stream.status_code == 200
+        order = cashier.post(
+            "/v1/orders",
+            json={"table": "1", "customer": "Ann", "orderItems": [{"foodId": menu["margherita"].id, "quantity": 1}]},
+        ).json()
+        assert cashier.post(f"/v1/orders/{order['id']}/confirm", json={"paymentMethod": "CASH"}).status_code == 200
+        assert stream.collect(1, event="confirmed-order")[0].json()["id"] == order["id"]
+    cashier.close()
+
+    # Pushpin's recovery request carries no X-API-KEY, only the link the
+    # worker gave it, which names the device; it holds while the key lives.
+    link = f"/events/printer?{grip.NEXT_PARAM}={grip.next_token(device_for(raw).pk, 'printer')}"
+    signed = {"Grip-Sig": signed_by(pushpin.sig_key), "Grip-Last": "events-printer; last-id=0"}
+    assert httpx.get(worker.url + link, headers=signed, timeout=10).status_code == 200
+    display_link = f"/events/display?{grip.NEXT_PARAM}={grip.next_token(device_for(raw).pk, 'display')}"
+    assert httpx.get(worker.url + display_link, headers=signed, timeout=10).status_code == 403
+    revoke_key(key=key)
+    assert httpx.get(worker.url + link, headers=signed, timeout=10).status_code == 401
