@@ -27,6 +27,7 @@ from datetime import timedelta
 
 from django.db.models import Q
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
@@ -110,10 +111,13 @@ def _note_use(key: ApiKey, address: str | None) -> None:
         key.last_used_at, key.last_used_from = now, address
 
 
-def live_key_ids(ids: Iterable[str]) -> set[str]:
-    """Of these key ids, those still valid (exist, not revoked): one query,
-    for re-checking the keys behind open event streams."""
-    return set(ApiKey.objects.filter(pk__in=list(ids), revoked_at__isnull=True).values_list("pk", flat=True))
+def live_device_ids(device_ids: Iterable[str]) -> set[str]:
+    """Of these `Device.pk`s, those whose key still exists and is not
+    revoked: one query, for re-checking the devices behind open event
+    streams (ids that name no device are simply not live)."""
+    key_ids = [d[len(DEVICE_ID_PREFIX) :] for d in device_ids if d.startswith(DEVICE_ID_PREFIX)]
+    live = ApiKey.objects.filter(pk__in=key_ids, revoked_at__isnull=True).values_list("pk", flat=True)
+    return {DEVICE_ID_PREFIX + key_id for key_id in live}
 
 
 class Device:
@@ -176,3 +180,13 @@ class ApiKeyAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return 'ApiKey header="X-API-KEY"'
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    """The X-API-KEY header in the OpenAPI schema (/docs/)."""
+
+    target_class = ApiKeyAuthentication
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "X-API-KEY"}
