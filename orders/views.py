@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import math
 
+from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from orders import selectors, services
 from orders.exceptions import Conflict, NotFound
-from orders.models import CashRegister, Category, Food, Printer
-from orders.representations import order_repr, reprint_repr
+from orders.models import CashRegister, Category, Food, Ingredient, OrderStatus, Printer
+from orders.representations import category_with_foods_repr, order_rest_repr, reprint_repr
 from orders.serializers import (
     CashRegisterSerializer,
     CategorySerializer,
     ConfirmSerializer,
     FoodSerializer,
+    IngredientSerializer,
+    MenuQuerySerializer,
     OrderCreateSerializer,
     OrderListQuerySerializer,
     OrderStatusSerializer,
@@ -37,15 +40,16 @@ def _validated(serializer_class, data):
     return serializer.validated_data
 
 
-def _order_id(raw: str) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        raise NotFound("Order not found") from None
+def _query(request: Request, *, repeatable: tuple[str, ...] = ()) -> dict:
+    """The query string as a serializer's input: one value per key, a list
+    for the repeatable ones."""
+    params = request.query_params
+    return {key: params.getlist(key) if key in repeatable else params.get(key) for key in params}
 
 
 def _order_response(order_id: int, code: int = status.HTTP_200_OK) -> Response:
-    return Response(order_repr(selectors.order_with_items(order_id)), status=code)
+    order = selectors.order_with_items(order_id, queryset=selectors.orders_for_rest())
+    return Response(order_rest_repr(order), status=code)
 
 
 class OrdersView(APIView):
@@ -54,14 +58,15 @@ class OrdersView(APIView):
 
     @extend_schema(parameters=[OrderListQuerySerializer])
     def get(self, request: Request) -> Response:
-        query = {key: request.query_params.get(key) for key in ("page", "limit", "search", "displayCode")}
-        query = {key: value for key, value in query.items() if value is not None}
-        if "status" in request.query_params:
-            query["status"] = request.query_params.getlist("status")
-        params = _validated(OrderListQuerySerializer, query)
+        params = _validated(OrderListQuerySerializer, _query(request, repeatable=("status",)))
         orders = selectors.order_list(
             selectors.OrderFilters(
-                statuses=params.get("status", ()), search=params["search"], display_code=params["displayCode"]
+                statuses=params.get("status", ()),
+                search=params["search"],
+                display_code=params["displayCode"],
+                created_from=params.get("dateFrom"),
+                created_to=params.get("dateTo"),
+                sort_by=params["sortBy"],
             )
         )
         total = orders.count()
@@ -72,7 +77,7 @@ class OrdersView(APIView):
         rows = orders[offset : offset + limit] if offset < total else []
         return Response(
             {
-                "data": [order_repr(order) for order in rows],
+                "data": [order_rest_repr(order) for order in rows],
                 "pagination": {"totalItems": total, "currentPage": page, "totalPages": math.ceil(total / limit)},
             }
         )
@@ -99,24 +104,41 @@ class OrdersView(APIView):
 class OrderDetailView(APIView):
     permission_classes = [IsAdminOrOperator]
 
-    def get(self, request: Request, order_id: str) -> Response:
-        return _order_response(_order_id(order_id))
+    def get(self, request: Request, order_id: int) -> Response:
+        return _order_response(order_id)
 
     @extend_schema(request=OrderStatusSerializer)
-    def patch(self, request: Request, order_id: str) -> Response:
+    def patch(self, request: Request, order_id: int) -> Response:
         data = _validated(OrderStatusSerializer, request.data)
-        order = services.order_set_status(order_id=_order_id(order_id), by=request.user, status=data["status"])
+        order = services.order_set_status(order_id=order_id, by=request.user, status=data["status"])
         return _order_response(order.id)
+
+    def delete(self, request: Request, order_id: int) -> Response:
+        """Cancel the order: the same as PATCH {"status": "CANCELLED"}."""
+        order = services.order_set_status(order_id=order_id, by=request.user, status=OrderStatus.CANCELLED)
+        return _order_response(order.id)
+
+
+class NoSuchOrderView(APIView):
+    """An order path whose id is not an order id: 404 "Order not found"
+    for every method, once the caller is known to be allowed to ask."""
+
+    permission_classes = [IsAdminOrOperator]
+    schema = None  # not an endpoint of its own
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        raise NotFound("Order not found")
 
 
 class OrderConfirmView(APIView):
     permission_classes = [IsAdminOrOperator]
 
     @extend_schema(request=ConfirmSerializer)
-    def post(self, request: Request, order_id: str) -> Response:
+    def post(self, request: Request, order_id: int) -> Response:
         data = _validated(ConfirmSerializer, request.data)
         order = services.order_confirm(
-            order_id=_order_id(order_id), by=request.user, confirmation=ConfirmSerializer.to_confirmation(data)
+            order_id=order_id, by=request.user, confirmation=ConfirmSerializer.to_confirmation(data)
         )
         return _order_response(order.id)
 
@@ -125,10 +147,10 @@ class OrderReprintView(APIView):
     permission_classes = [IsAdminOrOperator]
 
     @extend_schema(request=ReprintSerializer)
-    def post(self, request: Request, order_id: str) -> Response:
+    def post(self, request: Request, order_id: int) -> Response:
         data = _validated(ReprintSerializer, request.data)
         reprint = services.order_reprint(
-            order_id=_order_id(order_id), by=request.user, item_ids=data["orderItems"], receipt=data["reprintReceipt"]
+            order_id=order_id, by=request.user, item_ids=data["orderItems"], receipt=data["reprintReceipt"]
         )
         order = selectors.order_with_items(reprint.order_id)
         return Response(reprint_repr(order, item_ids=reprint.item_ids, receipt=reprint.receipt))
@@ -151,6 +173,22 @@ class _ResourceViewSet(viewsets.ModelViewSet):
         except self.get_queryset().model.DoesNotExist:
             raise NotFound(f"{self.resource_name} not found") from None
 
+    def perform_create(self, serializer):
+        self._save(serializer)
+
+    def perform_update(self, serializer):
+        self._save(serializer)
+
+    def _save(self, serializer):
+        # The serializer ran the model's validation; a database constraint
+        # can still refuse the row when another request saved a clashing one
+        # in between. That is a conflict with the current state, not a crash.
+        try:
+            with transaction.atomic():
+                serializer.save()
+        except IntegrityError:
+            raise Conflict(f"{self.resource_name} clashes with a change made at the same moment; try again.") from None
+
     def perform_destroy(self, instance):
         try:
             instance.delete()
@@ -166,6 +204,14 @@ class CategoryViewSet(_ResourceViewSet):
     permission_classes = [ReadAnyoneWriteAdmin]
     resource_name = "Category"
 
+    @extend_schema(parameters=[MenuQuerySerializer])
+    def list(self, request: Request) -> Response:
+        params = _validated(MenuQuerySerializer, _query(request))
+        include_foods = params.get("include") == "foods"
+        categories = selectors.category_list(available=params.get("available"), include_foods=include_foods)
+        represent = category_with_foods_repr if include_foods else self.get_serializer().to_representation
+        return Response([represent(category) for category in categories])
+
 
 class FoodViewSet(_ResourceViewSet):
     serializer_class = FoodSerializer
@@ -174,14 +220,18 @@ class FoodViewSet(_ResourceViewSet):
 
     def get_queryset(self):
         if self.action != "list":
-            return Food.objects.all()
-        available = self.request.query_params.get("available")
-        if available not in (None, "", "true", "false"):
-            raise ValidationError({"available": ["Must be true or false."]})
+            return Food.objects.prefetch_related("ingredients")
+        params = _validated(MenuQuerySerializer, _query(self.request))
         return selectors.food_list(
-            available=None if available in (None, "") else available == "true",
-            category_id=self.request.query_params.get("categoryId") or None,
+            available=params.get("available"), category_id=self.request.query_params.get("categoryId") or None
         )
+
+
+class IngredientViewSet(_ResourceViewSet):
+    queryset = Ingredient.objects.all()
+    serializer_class = IngredientSerializer
+    permission_classes = [ReadAnyoneWriteAdmin]
+    resource_name = "Ingredient"
 
 
 class PrinterViewSet(_ResourceViewSet):

@@ -41,6 +41,7 @@ def test_anyone_reads_the_foods(client_as, menu, role):
         "printerId": None,
         "description": "",
         "available": True,
+        "ingredients": [],
     }
     assert foods["Lemonade"]["price"] == "3.5"
     assert foods["Lemonade"]["printerId"] == menu["bar"].id
@@ -137,6 +138,7 @@ def test_an_admin_creates_a_food(admin_client, menu):
         "printerId": menu["bar"].id,
         "description": "",
         "available": True,
+        "ingredients": [],
     }
     assert food.price == Decimal("5.5")
 
@@ -208,8 +210,8 @@ def test_a_bad_food_is_a_400_and_writes_nothing(admin_client, menu, body, field)
     before = menu_rows()
     response = admin_client.post("/v1/foods", body, format="json")
     assert response.status_code == 400, response.content
-    assert response.json()["message"] == "Validation error"
     assert [error["field"] for error in response.json()["errors"]] == [field]
+    assert response.json()["message"] == response.json()["errors"][0]["message"]
     assert menu_rows() == before
 
 
