@@ -165,7 +165,7 @@ class OrderItemRefField(serializers.Field):
     """An order item named by its id, as a string or as `{"id": ...}` (the
     cashier SPA sends the line objects it shows)."""
 
-    default_error_messages = {"invalid": 'Must be an order item id or {"id": <order item id>}.'}
+    default_error_messages = {"invalid": 'Must be an order item id or {{"id": <order item id>}}.'}
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
