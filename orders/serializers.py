@@ -14,6 +14,8 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from orders.models import CashRegister, Category, Food, Ingredient, OrderStatus, PaymentMethod, Printer
@@ -25,6 +27,13 @@ from orders.services import ConfirmInput, LineInput
 MAX_LINES = 100
 
 
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "number"}, {"type": "string"}],
+        "description": "A money value: a JSON number or a decimal string, at most 2 decimals.",
+        "example": "2.5",
+    }
+)
 class MoneyField(serializers.Field):
     """A JSON number or decimal string in; the contract's string out."""
 
@@ -60,6 +69,7 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
 class BooleanQueryField(serializers.Field):
     """`true` or `false` in a query string, nothing else."""
 
@@ -71,6 +81,7 @@ class BooleanQueryField(serializers.Field):
         return data == "true"
 
 
+@extend_schema_field({"type": "string", "description": "ISO-8601 date or date-time.", "example": "2026-01-15"})
 class MomentQueryField(serializers.Field):
     """An ISO-8601 date or date-time in a query string. A date alone means
     the start of that local day (`end_of_day=False`) or its last instant
@@ -161,6 +172,9 @@ class OrderStatusSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=OrderStatus.values)
 
 
+@extend_schema_field(
+    {"oneOf": [{"type": "string"}, {"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]}]}
+)
 class OrderItemRefField(serializers.Field):
     """An order item named by its id, as a string or as `{"id": ...}` (the
     cashier SPA sends the line objects it shows)."""
@@ -201,11 +215,18 @@ class OrderListQuerySerializer(serializers.Serializer):
         return attrs
 
 
-class MenuQuerySerializer(serializers.Serializer):
+class AvailabilityQuerySerializer(serializers.Serializer):
     available = BooleanQueryField(required=False, help_text="Only the available (true) or unavailable (false) ones.")
+
+
+class CategoryQuerySerializer(AvailabilityQuerySerializer):
     include = serializers.ChoiceField(
         choices=["foods"], required=False, help_text="`foods` nests each category's foods (all of them)."
     )
+
+
+class FoodQuerySerializer(AvailabilityQuerySerializer):
+    categoryId = serializers.CharField(required=False, allow_blank=True, help_text="Only the foods of this category.")
 
 
 # --- menu and devices -------------------------------------------------------------
@@ -215,9 +236,11 @@ class _ReprSerializer(serializers.ModelSerializer):
     """Writes through the model serializer, reads through the one pure
     representation function, so the JSON shape is defined once. The model's
     own validation (`full_clean`: unique names, ranges, addresses) runs on the
-    would-be row, and its errors come back under the API's field names."""
+    would-be row, and its errors come back under the API's field names.
+    Read-only fields are declared for the documentation only."""
 
     represent = None
+    id = serializers.CharField(read_only=True)
 
     def to_representation(self, instance):
         return type(self).represent(instance)
@@ -232,7 +255,7 @@ class _ReprSerializer(serializers.ModelSerializer):
         try:
             candidate.full_clean()
         except DjangoValidationError as exc:
-            api_names = {field.source: name for name, field in self.fields.items()}
+            api_names = {field.source: name for name, field in self.fields.items() if not field.read_only}
             raise serializers.ValidationError(
                 {
                     api_names.get(field, "non_field_errors" if field == NON_FIELD_ERRORS else field): messages
@@ -252,7 +275,7 @@ class PrinterSerializer(_ReprSerializer):
 
     class Meta:
         model = Printer
-        fields = ["name", "ip", "port", "description"]
+        fields = ["id", "name", "ip", "port", "description"]
 
 
 class CashRegisterSerializer(_ReprSerializer):
@@ -265,7 +288,7 @@ class CashRegisterSerializer(_ReprSerializer):
 
     class Meta:
         model = CashRegister
-        fields = ["name", "defaultPrinterId", "enabled"]
+        fields = ["id", "name", "defaultPrinterId", "enabled"]
 
 
 class CategorySerializer(_ReprSerializer):
@@ -279,7 +302,16 @@ class CategorySerializer(_ReprSerializer):
 
     class Meta:
         model = Category
-        fields = ["name", "printerId", "available", "position"]
+        fields = ["id", "name", "printerId", "available", "position"]
+
+
+class IngredientSerializer(_ReprSerializer):
+    represent = staticmethod(ingredient_repr)
+    name = _name_field()
+
+    class Meta:
+        model = Ingredient
+        fields = ["id", "name"]
 
 
 class FoodSerializer(_ReprSerializer):
@@ -293,18 +325,13 @@ class FoodSerializer(_ReprSerializer):
     description = StrictCharField(max_length=500, required=False, allow_blank=True)
     available = StrictBooleanField(required=False)
     ingredientIds = serializers.PrimaryKeyRelatedField(
-        source="ingredients", queryset=Ingredient.objects.all(), many=True, required=False
+        source="ingredients", queryset=Ingredient.objects.all(), many=True, required=False, write_only=True
     )
+    ingredients = IngredientSerializer(many=True, read_only=True)
 
     class Meta:
         model = Food
-        fields = ["name", "price", "categoryId", "printerId", "description", "available", "ingredientIds"]
-
-
-class IngredientSerializer(_ReprSerializer):
-    represent = staticmethod(ingredient_repr)
-    name = _name_field()
-
-    class Meta:
-        model = Ingredient
-        fields = ["name"]
+        fields = [
+            *("id", "name", "price", "categoryId", "printerId", "description", "available"),
+            *("ingredientIds", "ingredients"),
+        ]

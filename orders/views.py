@@ -6,7 +6,7 @@ import math
 
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -17,13 +17,15 @@ from orders import selectors, services
 from orders.exceptions import Conflict, NotFound
 from orders.models import CashRegister, Category, Food, Ingredient, OrderStatus, Printer
 from orders.representations import category_with_foods_repr, order_rest_repr, reprint_repr
+from orders.schemas import ref
 from orders.serializers import (
     CashRegisterSerializer,
+    CategoryQuerySerializer,
     CategorySerializer,
     ConfirmSerializer,
+    FoodQuerySerializer,
     FoodSerializer,
     IngredientSerializer,
-    MenuQuerySerializer,
     OrderCreateSerializer,
     OrderListQuerySerializer,
     OrderStatusSerializer,
@@ -32,6 +34,10 @@ from orders.serializers import (
     to_lines,
 )
 from users.permissions import IsAdmin, IsAdminOrOperator, IsStaffMember, ReadAnyoneWriteAdmin
+
+ORDER = OpenApiResponse(ref("OrderDetail"), description="The order, with `categorizedItems`.")
+NOT_PENDING = "The order is not PENDING."
+STATUS_MOVE_REFUSED = "The rules allow no such move from the order's status (e.g. a final one)."
 
 
 def _validated(serializer_class, data):
@@ -56,7 +62,11 @@ class OrdersView(APIView):
     def get_permissions(self):
         return [IsStaffMember()] if self.request.method == "POST" else [IsAdminOrOperator()]
 
-    @extend_schema(parameters=[OrderListQuerySerializer])
+    @extend_schema(
+        operation_id="v1_orders_list",
+        parameters=[OrderListQuerySerializer],
+        responses={200: OpenApiResponse(ref("OrderPage"), description="One page of orders.")},
+    )
     def get(self, request: Request) -> Response:
         params = _validated(OrderListQuerySerializer, _query(request, repeatable=("status",)))
         orders = selectors.order_list(
@@ -82,7 +92,7 @@ class OrdersView(APIView):
             }
         )
 
-    @extend_schema(request=OrderCreateSerializer)
+    @extend_schema(request=OrderCreateSerializer, responses={201: ORDER})
     def post(self, request: Request) -> Response:
         # A waiter may create orders but not confirm them: "confirm" in the
         # create body is the confirm endpoint's power, so it needs its role.
@@ -103,16 +113,19 @@ class OrdersView(APIView):
 
 class OrderDetailView(APIView):
     permission_classes = [IsAdminOrOperator]
+    conflicts = {"PATCH": STATUS_MOVE_REFUSED, "DELETE": "The order is already PICKED_UP or CANCELLED."}
 
+    @extend_schema(responses={200: ORDER})
     def get(self, request: Request, order_id: int) -> Response:
         return _order_response(order_id)
 
-    @extend_schema(request=OrderStatusSerializer)
+    @extend_schema(request=OrderStatusSerializer, responses={200: ORDER})
     def patch(self, request: Request, order_id: int) -> Response:
         data = _validated(OrderStatusSerializer, request.data)
         order = services.order_set_status(order_id=order_id, by=request.user, status=data["status"])
         return _order_response(order.id)
 
+    @extend_schema(responses={200: OpenApiResponse(ref("OrderDetail"), description="The cancelled order.")})
     def delete(self, request: Request, order_id: int) -> Response:
         """Cancel the order: the same as PATCH {"status": "CANCELLED"}."""
         order = services.order_set_status(order_id=order_id, by=request.user, status=OrderStatus.CANCELLED)
@@ -133,8 +146,9 @@ class NoSuchOrderView(APIView):
 
 class OrderConfirmView(APIView):
     permission_classes = [IsAdminOrOperator]
+    conflicts = {"POST": NOT_PENDING}
 
-    @extend_schema(request=ConfirmSerializer)
+    @extend_schema(request=ConfirmSerializer, responses={200: ORDER})
     def post(self, request: Request, order_id: int) -> Response:
         data = _validated(ConfirmSerializer, request.data)
         order = services.order_confirm(
@@ -146,7 +160,10 @@ class OrderConfirmView(APIView):
 class OrderReprintView(APIView):
     permission_classes = [IsAdminOrOperator]
 
-    @extend_schema(request=ReprintSerializer)
+    @extend_schema(
+        request=ReprintSerializer,
+        responses={200: OpenApiResponse(ref("Reprint"), description="The `reprint-order` payload.")},
+    )
     def post(self, request: Request, order_id: int) -> Response:
         data = _validated(ReprintSerializer, request.data)
         reprint = services.order_reprint(
@@ -166,6 +183,10 @@ class _ResourceViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     pagination_class = None
     resource_name = "Resource"
+    conflicts = {
+        "POST": "A clashing change was saved at the same moment.",
+        "PATCH": "A clashing change was saved at the same moment.",
+    }
 
     def get_object(self):
         try:
@@ -203,10 +224,30 @@ class CategoryViewSet(_ResourceViewSet):
     serializer_class = CategorySerializer
     permission_classes = [ReadAnyoneWriteAdmin]
     resource_name = "Category"
+    conflicts = {**_ResourceViewSet.conflicts, "DELETE": "The category still has foods."}
 
-    @extend_schema(parameters=[MenuQuerySerializer])
+    @extend_schema(
+        parameters=[CategoryQuerySerializer],
+        responses={
+            200: {
+                "allOf": [
+                    ref("Category"),
+                    {
+                        "type": "object",
+                        "properties": {
+                            "foods": {
+                                "type": "array",
+                                "items": ref("Food"),
+                                "description": "With ?include=foods only: all the category's foods.",
+                            }
+                        },
+                    },
+                ]
+            }
+        },
+    )
     def list(self, request: Request) -> Response:
-        params = _validated(MenuQuerySerializer, _query(request))
+        params = _validated(CategoryQuerySerializer, _query(request))
         include_foods = params.get("include") == "foods"
         categories = selectors.category_list(available=params.get("available"), include_foods=include_foods)
         represent = category_with_foods_repr if include_foods else self.get_serializer().to_representation
@@ -217,14 +258,17 @@ class FoodViewSet(_ResourceViewSet):
     serializer_class = FoodSerializer
     permission_classes = [ReadAnyoneWriteAdmin]
     resource_name = "Food"
+    conflicts = {**_ResourceViewSet.conflicts, "DELETE": "Orders use the food; mark it unavailable instead."}
+
+    @extend_schema(parameters=[FoodQuerySerializer])
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        return super().list(request, *args, **kwargs)
 
     def get_queryset(self):
         if self.action != "list":
             return Food.objects.prefetch_related("ingredients")
-        params = _validated(MenuQuerySerializer, _query(self.request))
-        return selectors.food_list(
-            available=params.get("available"), category_id=self.request.query_params.get("categoryId") or None
-        )
+        params = _validated(FoodQuerySerializer, _query(self.request))
+        return selectors.food_list(available=params.get("available"), category_id=params.get("categoryId") or None)
 
 
 class IngredientViewSet(_ResourceViewSet):
