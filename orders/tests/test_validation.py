@@ -11,8 +11,11 @@ from django import forms
 from django.db import IntegrityError, transaction
 from django.test import Client
 
+from orders.exceptions import Conflict
 from orders.models import CashRegister, Category, Food, Ingredient, Printer
+from orders.serializers import CategorySerializer
 from orders.validators import validate_host
+from orders.views import CategoryViewSet
 from users.models import Role
 from users.models import User as Staff
 
@@ -217,3 +220,13 @@ def test_the_admin_registers_ingredients(menu):
 
     assert response.status_code == 302
     assert Ingredient.objects.filter(name="Rocket").exists()
+
+
+def test_a_clash_saved_between_validation_and_saving_is_a_409_not_a_crash(menu):
+    serializer = CategorySerializer(data={"name": "Soups"})
+    assert serializer.is_valid(), serializer.errors
+    Category.objects.create(name="SOUPS")  # another request, in between
+
+    with pytest.raises(Conflict):
+        CategoryViewSet()._save(serializer)
+    assert Category.objects.filter(name__iexact="soups").count() == 1
