@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0002_initial'),
+        ('orders', '0003_rest_existing_rows_valid'),
     ]
 
     operations = [
