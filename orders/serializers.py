@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import re
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -110,8 +110,13 @@ class MomentQueryField(serializers.Field):
             self.fail("invalid")
         if moment is None:
             self.fail("invalid")
-        if timezone.is_naive(moment):
-            moment = timezone.make_aware(moment)
+        try:
+            if timezone.is_naive(moment):
+                moment = timezone.make_aware(moment)
+            # The database compares in UTC: year 1 at +05:00 has no UTC time.
+            moment.astimezone(UTC)
+        except (OverflowError, ValueError):
+            self.fail("invalid")
         return moment
 
 
