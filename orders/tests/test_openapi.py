@@ -78,16 +78,31 @@ def test_sign_in_documents_its_throttle_and_bad_credentials(document):
 
 
 def test_every_error_of_every_operation_has_the_json_error_body(document):
+    components = document["components"]["schemas"]
     seen = 0
     for path, operations in document["paths"].items():
         for method in OPERATIONS:
             for code, response in operations.get(method, {}).get("responses", {}).items():
                 if code >= "400":
                     schema = response["content"]["application/json"]["schema"]
-                    expected = "ValidationError" if code == "400" else "Error"
-                    assert schema == {"$ref": f"#/components/schemas/{expected}"}, (path, method, code)
+                    if "$ref" in schema:
+                        schema = components[schema["$ref"].rsplit("/", 1)[1]]
+                    assert "message" in schema["properties"], (path, method, code)
+                    if code == "400":
+                        assert "errors" in schema["properties"], (path, method, code)
                     seen += 1
     assert seen > 50
+
+
+def test_the_orders_api_uses_the_shared_error_components(document):
+    for path, operations in document["paths"].items():
+        if path.startswith("/v1/orders"):
+            for method in OPERATIONS:
+                for code, response in operations.get(method, {}).get("responses", {}).items():
+                    if code >= "400":
+                        expected = "ValidationError" if code == "400" else "Error"
+                        schema = response["content"]["application/json"]["schema"]
+                        assert schema == {"$ref": f"#/components/schemas/{expected}"}, (path, method, code)
 
 
 def test_every_protected_operation_documents_401_and_403(document):
