@@ -60,13 +60,18 @@ def flatten_errors(detail: Any, prefix: str = "") -> list[dict[str, str]]:
     return [{"field": prefix, "message": str(detail)}]
 
 
-def validation_error(errors: list[dict[str, str]]) -> Response:
-    return Response({"message": "Validation error", "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+def validation_error(errors: list[dict[str, str]], message: str = "Validation error") -> Response:
+    """A 400 with its `errors`; when there is exactly one, `message` names it
+    ("Margherita is not available"), since that is what a cashier's screen
+    shows. Several keep the general message."""
+    if len(errors) == 1 and message == "Validation error":
+        message = errors[0]["message"]
+    return Response({"message": message, "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, InvalidInput):
-        return Response({"message": exc.message, "errors": exc.errors}, status=exc.status_code)
+        return validation_error(exc.errors, exc.message)
     if isinstance(exc, DomainError):
         body: dict[str, Any] = {"message": exc.message}
         if exc.status_code == status.HTTP_400_BAD_REQUEST:

@@ -3,7 +3,18 @@ from django.db.models import QuerySet
 
 from orders import services
 from orders.exceptions import DomainError
-from orders.models import CashRegister, Category, Food, Order, OrderItem, OrderStatus, PaymentMethod, Printer, Reprint
+from orders.models import (
+    CashRegister,
+    Category,
+    Food,
+    Ingredient,
+    Order,
+    OrderItem,
+    OrderStatus,
+    PaymentMethod,
+    Printer,
+    Reprint,
+)
 from orders.money import format_money
 
 
@@ -31,6 +42,12 @@ class CategoryAdmin(admin.ModelAdmin):
     search_fields = ("name",)
 
 
+@admin.register(Ingredient)
+class IngredientAdmin(admin.ModelAdmin):
+    list_display = ("name",)
+    search_fields = ("name",)
+
+
 @admin.register(Food)
 class FoodAdmin(admin.ModelAdmin):
     list_display = ("name", "category", "price", "printer", "available")
@@ -38,6 +55,7 @@ class FoodAdmin(admin.ModelAdmin):
     list_filter = ("available", "category", "printer")
     search_fields = ("name", "description")
     list_select_related = ("category", "printer")
+    filter_horizontal = ("ingredients",)
 
 
 class OrderItemInline(admin.TabularInline):

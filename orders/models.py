@@ -2,8 +2,10 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 
 from config.ids import new_id
+from orders.validators import UniqueNameConstraint, port_validators, price_validators, validate_host
 
 MONEY = {"max_digits": 10, "decimal_places": 2}
 
@@ -41,8 +43,10 @@ class Printer(RemembersStatus):
 
     id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
     name = models.CharField(max_length=100)
-    ip = models.CharField("IP address or host name", max_length=255, blank=True)
-    port = models.PositiveIntegerField(default=9100)
+    ip = models.CharField("IP address or host name", max_length=255, blank=True, validators=[validate_host])
+    # IntegerField, not Positive…: its form field would answer a negative port
+    # with its own "≥ 0" message before the model's range check is reached.
+    port = models.IntegerField(default=9100, validators=port_validators)
     mac = models.CharField("MAC address", max_length=17, blank=True)
     description = models.CharField(max_length=255, blank=True)
     status = models.CharField(max_length=8, choices=PrinterStatus.choices, default=PrinterStatus.UNKNOWN)
@@ -50,6 +54,14 @@ class Printer(RemembersStatus):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            UniqueNameConstraint(Lower("name"), name="printer_name_unique"),
+            models.CheckConstraint(
+                condition=models.Q(port__gte=1, port__lte=65535),
+                name="printer_port_in_range",
+                violation_error_message="Enter a port between 1 and 65535",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -63,6 +75,19 @@ class CashRegister(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [UniqueNameConstraint(Lower("name"), name="cash_register_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Ingredient(models.Model):
+    id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [UniqueNameConstraint(Lower("name"), name="ingredient_name_unique")]
 
     def __str__(self) -> str:
         return self.name
@@ -96,6 +121,7 @@ class Category(models.Model):
     class Meta:
         ordering = ["position", "name"]
         verbose_name_plural = "categories"
+        constraints = [UniqueNameConstraint(Lower("name"), name="category_name_unique")]
 
     def __str__(self) -> str:
         return self.name
@@ -104,15 +130,23 @@ class Category(models.Model):
 class Food(models.Model):
     id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
     name = models.CharField(max_length=100)
-    price = models.DecimalField(**MONEY)
+    price = models.DecimalField(**MONEY, validators=price_validators)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="foods")
     printer = models.ForeignKey(Printer, null=True, blank=True, on_delete=models.SET_NULL, related_name="foods")
     description = models.CharField(max_length=500, blank=True)
     available = models.BooleanField(default=True)
+    ingredients = models.ManyToManyField(Ingredient, blank=True, related_name="foods")
 
     class Meta:
         ordering = ["category__position", "name"]
-        constraints = [models.CheckConstraint(condition=models.Q(price__gte=0), name="food_price_not_negative")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(price__gte=0),
+                name="food_price_not_negative",
+                violation_error_message="A price cannot be negative",
+            ),
+            UniqueNameConstraint(Lower("name"), "category", name="food_name_unique_in_category"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from orders.models import CashRegister, Category, Food, Order, OrderItem, Printer
+from orders.models import CashRegister, Category, Food, Ingredient, Order, OrderItem, Printer
 from orders.money import format_money
 
 
@@ -65,6 +65,45 @@ def _order_fields(order: Order) -> dict[str, Any]:
 def order_repr(order: Order) -> dict[str, Any]:
     """The order as REST returns it and as `new-order` carries it."""
     return {**_order_fields(order), "orderItems": [order_item_repr(item) for item in order.items.all()]}
+
+
+def categorized_items_repr(order: Order) -> list[dict[str, Any]]:
+    """The order's lines grouped by their food's category, categories in menu
+    order (position, then name), lines in the order's own order. Each line
+    carries its food as the cashier shows it; `printerId` is the effective
+    printer. Needs the lines' foods, categories and ingredients loaded
+    (`selectors.orders_for_rest`)."""
+    groups: dict[str, tuple[Category, list[dict[str, Any]]]] = {}
+    for item in order.items.all():
+        food = item.food
+        line = {
+            "id": item.id,
+            "quantity": item.quantity,
+            "notes": item.notes,
+            "unitPrice": format_money(item.unit_price),
+            "unitSurcharge": format_money(item.unit_surcharge),
+            "total": format_money(item.total),
+            "food": {
+                "id": food.id,
+                "name": food.name,
+                "description": food.description,
+                "price": format_money(food.price),
+                "available": food.available,
+                "printerId": food.effective_printer_id,
+                "ingredients": [ingredient_repr(ingredient) for ingredient in food.ingredients.all()],
+            },
+        }
+        groups.setdefault(food.category_id, (food.category, []))[1].append(line)
+    in_menu_order = sorted(groups.values(), key=lambda group: (group[0].position, group[0].name, group[0].id))
+    return [
+        {"category": {"id": category.id, "name": category.name}, "items": lines} for category, lines in in_menu_order
+    ]
+
+
+def order_rest_repr(order: Order) -> dict[str, Any]:
+    """The order as the REST API returns it: the `new-order` shape plus
+    `categorizedItems`. Events keep `order_repr`."""
+    return {**order_repr(order), "categorizedItems": categorized_items_repr(order)}
 
 
 def order_for_printer_repr(order: Order) -> dict[str, Any]:
@@ -127,6 +166,16 @@ def category_repr(category: Category) -> dict[str, Any]:
     }
 
 
+def category_with_foods_repr(category: Category) -> dict[str, Any]:
+    """`?include=foods`: the category with all its foods, available or not
+    (callers prefetch `foods__ingredients`)."""
+    return {**category_repr(category), "foods": [food_repr(food) for food in category.foods.all()]}
+
+
+def ingredient_repr(ingredient: Ingredient) -> dict[str, Any]:
+    return {"id": ingredient.id, "name": ingredient.name}
+
+
 def food_repr(food: Food) -> dict[str, Any]:
     return {
         "id": food.id,
@@ -136,4 +185,5 @@ def food_repr(food: Food) -> dict[str, Any]:
         "printerId": food.printer_id,
         "description": food.description,
         "available": food.available,
+        "ingredients": [ingredient_repr(ingredient) for ingredient in food.ingredients.all()],
     }

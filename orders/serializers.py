@@ -1,21 +1,49 @@
 """Input validation for the REST API (shapes, ranges, lengths) and the model
-serializers of the menu and devices. Business rules live in services."""
+serializers of the menu and devices. Business rules live in services; the
+rules of the menu's and devices' data (unique names, a printer's address and
+port, a price) live on the models (orders/validators.py), and the model
+serializers run them through `Model.full_clean()`, as the admin's forms do."""
 
 from __future__ import annotations
 
+import copy
 import re
+from datetime import UTC, date, datetime, time
 
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from orders.models import CashRegister, Category, Food, OrderStatus, PaymentMethod, Printer, PrinterStatus
+from orders.models import (
+    CashRegister,
+    Category,
+    Food,
+    Ingredient,
+    OrderStatus,
+    PaymentMethod,
+    Printer,
+    PrinterStatus,
+)
 from orders.money import ZERO, format_money, parse_money
-from orders.representations import cash_register_repr, category_repr, food_repr, printer_repr
+from orders.representations import cash_register_repr, category_repr, food_repr, ingredient_repr, printer_repr
+from orders.selectors import ORDER_SORTS
 from orders.services import ConfirmInput, LineInput
 
 MAX_LINES = 100
 MAC_ADDRESS = re.compile(r"[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}", re.ASCII)
 
 
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "number"}, {"type": "string"}],
+        "description": "A money value: a JSON number or a decimal string, at most 2 decimals.",
+        "example": "2.5",
+    }
+)
 class MoneyField(serializers.Field):
     """A JSON number or decimal string in; the contract's string out."""
 
@@ -39,6 +67,67 @@ class StrictCharField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON boolean only: "yes", "true", 1 and null are refused, where DRF's
+    BooleanField would guess."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class BooleanQueryField(serializers.Field):
+    """`true` or `false` in a query string, nothing else."""
+
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data):
+        if data not in ("true", "false"):
+            self.fail("invalid")
+        return data == "true"
+
+
+@extend_schema_field({"type": "string", "description": "ISO-8601 date or date-time.", "example": "2026-01-15"})
+class MomentQueryField(serializers.Field):
+    """An ISO-8601 date or date-time in a query string. A date alone means
+    the start of that local day (`end_of_day=False`) or its last instant
+    (`end_of_day=True`), so `dateFrom=d&dateTo=d` is the whole day; a
+    date-time without an offset is local time."""
+
+    default_error_messages = {
+        "invalid": "Must be an ISO-8601 date or date-time, such as 2026-01-15 or 2026-01-15T18:30:00.000Z."
+    }
+    _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z", re.ASCII)
+
+    def __init__(self, *, end_of_day: bool, **kwargs):
+        self.end_of_day = end_of_day
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not data.isascii():
+            self.fail("invalid")
+        try:
+            if self._DATE.match(data):
+                day = date.fromisoformat(data)
+                moment = datetime.combine(day, time.max if self.end_of_day else time.min)
+            else:
+                moment = parse_datetime(data)
+        except ValueError:
+            self.fail("invalid")
+        if moment is None:
+            self.fail("invalid")
+        try:
+            if timezone.is_naive(moment):
+                moment = timezone.make_aware(moment)
+            # The database compares in UTC: year 1 at +05:00 has no UTC time.
+            moment.astimezone(UTC)
+        except (OverflowError, ValueError):
+            self.fail("invalid")
+        return moment
 
 
 def _name_field(**kwargs) -> StrictCharField:
@@ -98,11 +187,26 @@ class OrderStatusSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=OrderStatus.values)
 
 
+@extend_schema_field(
+    {"oneOf": [{"type": "string"}, {"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]}]}
+)
+class OrderItemRefField(serializers.Field):
+    """An order item named by its id, as a string or as `{"id": ...}` (the
+    cashier SPA sends the line objects it shows)."""
+
+    default_error_messages = {"invalid": 'Must be an order item id or {{"id": <order item id>}}.'}
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            data = data.get("id")
+        if not isinstance(data, str) or not data or len(data) > 64:
+            self.fail("invalid")
+        return data
+
+
 class ReprintSerializer(serializers.Serializer):
-    orderItems = serializers.ListField(
-        child=StrictCharField(max_length=64), required=False, default=list, max_length=MAX_LINES
-    )
-    reprintReceipt = serializers.BooleanField()
+    orderItems = serializers.ListField(child=OrderItemRefField(), required=False, default=list, max_length=MAX_LINES)
+    reprintReceipt = StrictBooleanField()
 
     def validate(self, attrs):
         if not attrs["orderItems"] and not attrs["reprintReceipt"]:
@@ -116,6 +220,28 @@ class OrderListQuerySerializer(serializers.Serializer):
     status = serializers.ListField(child=serializers.ChoiceField(choices=OrderStatus.values), required=False)
     search = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     displayCode = serializers.CharField(max_length=8, required=False, allow_blank=True, default="")
+    dateFrom = MomentQueryField(end_of_day=False, required=False, help_text="Inclusive, on createdAt.")
+    dateTo = MomentQueryField(end_of_day=True, required=False, help_text="Inclusive, on createdAt.")
+    sortBy = serializers.ChoiceField(choices=list(ORDER_SORTS), required=False, default="-createdAt")
+
+    def validate(self, attrs):
+        if "dateFrom" in attrs and "dateTo" in attrs and attrs["dateFrom"] > attrs["dateTo"]:
+            raise serializers.ValidationError({"dateTo": "Must not be before dateFrom."})
+        return attrs
+
+
+class AvailabilityQuerySerializer(serializers.Serializer):
+    available = BooleanQueryField(required=False, help_text="Only the available (true) or unavailable (false) ones.")
+
+
+class CategoryQuerySerializer(AvailabilityQuerySerializer):
+    include = serializers.ChoiceField(
+        choices=["foods"], required=False, help_text="`foods` nests each category's foods (all of them)."
+    )
+
+
+class FoodQuerySerializer(AvailabilityQuerySerializer):
+    categoryId = serializers.CharField(required=False, allow_blank=True, help_text="Only the foods of this category.")
 
 
 # --- menu and devices -------------------------------------------------------------
@@ -123,19 +249,43 @@ class OrderListQuerySerializer(serializers.Serializer):
 
 class _ReprSerializer(serializers.ModelSerializer):
     """Writes through the model serializer, reads through the one pure
-    representation function, so the JSON shape is defined once."""
+    representation function, so the JSON shape is defined once. The model's
+    own validation (`full_clean`: unique names, ranges, addresses) runs on the
+    would-be row, and its errors come back under the API's field names.
+    Read-only fields are declared for the documentation only."""
 
     represent = None
+    id = serializers.CharField(read_only=True)
 
     def to_representation(self, instance):
         return type(self).represent(instance)
+
+    def validate(self, attrs):
+        model = self.Meta.model
+        many_to_many = {field.name for field in model._meta.many_to_many}
+        candidate = copy.copy(self.instance) if self.instance is not None else model()
+        for name, value in attrs.items():
+            if name not in many_to_many:
+                setattr(candidate, name, value)
+        try:
+            candidate.full_clean()
+        except DjangoValidationError as exc:
+            api_names = {field.source: name for name, field in self.fields.items() if not field.read_only}
+            raise serializers.ValidationError(
+                {
+                    api_names.get(field, "non_field_errors" if field == NON_FIELD_ERRORS else field): messages
+                    for field, messages in exc.message_dict.items()
+                }
+            ) from None
+        return attrs
 
 
 class PrinterSerializer(_ReprSerializer):
     represent = staticmethod(printer_repr)
     name = _name_field()
     ip = StrictCharField(max_length=255, required=False, allow_blank=True)
-    port = serializers.IntegerField(min_value=1, max_value=65535, required=False)
+    # The range is the model's (one message for the API and the admin).
+    port = serializers.IntegerField(required=False)
     mac = StrictCharField(max_length=17, required=False, allow_blank=True)
     description = StrictCharField(max_length=255, required=False, allow_blank=True)
     # Reported by the printer's agent (or set by an admin) on an existing
@@ -144,7 +294,7 @@ class PrinterSerializer(_ReprSerializer):
 
     class Meta:
         model = Printer
-        fields = ["name", "ip", "port", "mac", "description", "status"]
+        fields = ["id", "name", "ip", "port", "mac", "description", "status"]
 
     def validate_mac(self, value: str) -> str:
         """ "aa-bb-cc-dd-ee-ff" or "AA:BB:…" → "AA:BB:CC:DD:EE:FF"; "" clears it."""
@@ -166,11 +316,11 @@ class CashRegisterSerializer(_ReprSerializer):
     defaultPrinterId = serializers.PrimaryKeyRelatedField(
         source="default_printer", queryset=Printer.objects.all(), required=False, allow_null=True
     )
-    enabled = serializers.BooleanField(required=False)
+    enabled = StrictBooleanField(required=False)
 
     class Meta:
         model = CashRegister
-        fields = ["name", "defaultPrinterId", "enabled"]
+        fields = ["id", "name", "defaultPrinterId", "enabled"]
 
 
 class CategorySerializer(_ReprSerializer):
@@ -179,12 +329,21 @@ class CategorySerializer(_ReprSerializer):
     printerId = serializers.PrimaryKeyRelatedField(
         source="printer", queryset=Printer.objects.all(), required=False, allow_null=True
     )
-    available = serializers.BooleanField(required=False)
+    available = StrictBooleanField(required=False)
     position = serializers.IntegerField(required=False, min_value=-100000, max_value=100000)
 
     class Meta:
         model = Category
-        fields = ["name", "printerId", "available", "position"]
+        fields = ["id", "name", "printerId", "available", "position"]
+
+
+class IngredientSerializer(_ReprSerializer):
+    represent = staticmethod(ingredient_repr)
+    name = _name_field()
+
+    class Meta:
+        model = Ingredient
+        fields = ["id", "name"]
 
 
 class FoodSerializer(_ReprSerializer):
@@ -196,8 +355,15 @@ class FoodSerializer(_ReprSerializer):
         source="printer", queryset=Printer.objects.all(), required=False, allow_null=True
     )
     description = StrictCharField(max_length=500, required=False, allow_blank=True)
-    available = serializers.BooleanField(required=False)
+    available = StrictBooleanField(required=False)
+    ingredientIds = serializers.PrimaryKeyRelatedField(
+        source="ingredients", queryset=Ingredient.objects.all(), many=True, required=False, write_only=True
+    )
+    ingredients = IngredientSerializer(many=True, read_only=True)
 
     class Meta:
         model = Food
-        fields = ["name", "price", "categoryId", "printerId", "description", "available"]
+        fields = [
+            *("id", "name", "price", "categoryId", "printerId", "description", "available"),
+            *("ingredientIds", "ingredients"),
+        ]

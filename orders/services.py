@@ -46,11 +46,15 @@ class ConfirmInput:
 
 
 # Status changes allowed through order_set_status. Confirmation has its own
-# service (it numbers the ticket); PICKED_UP and CANCELLED are final.
+# service (it numbers the ticket). Two steps go back, the screens' undo for a
+# move made by mistake: COMPLETED → CONFIRMED and PICKED_UP → COMPLETED; the
+# ticket, the lines and confirmedAt stay as they were. CANCELLED is final, and
+# so is PICKED_UP for cancelling: the food has been handed out.
 STATUS_TRANSITIONS: dict[str, set[str]] = {
     OrderStatus.PENDING: {OrderStatus.CANCELLED},
     OrderStatus.CONFIRMED: {OrderStatus.COMPLETED, OrderStatus.CANCELLED},
-    OrderStatus.COMPLETED: {OrderStatus.PICKED_UP, OrderStatus.CANCELLED},
+    OrderStatus.COMPLETED: {OrderStatus.PICKED_UP, OrderStatus.CONFIRMED, OrderStatus.CANCELLED},
+    OrderStatus.PICKED_UP: {OrderStatus.COMPLETED},
 }
 
 
@@ -106,7 +110,7 @@ def _foods_for(lines: Sequence[LineInput], *, field_prefix: str) -> dict[str, Fo
         if food is None:
             errors.append({"field": where, "message": f"Food {line.food_id!r} does not exist."})
         elif not (food.available and food.category.available):
-            errors.append({"field": where, "message": f"{food.name} is not available."})
+            errors.append({"field": where, "message": f"{food.name} is not available"})
     if errors:
         raise InvalidInput(errors)
     return foods
@@ -269,6 +273,10 @@ def order_confirm(*, order_id: int, by, confirmation: ConfirmInput) -> Order:
 
 @transaction.atomic
 def order_set_status(*, order_id: int, by, status: str) -> Order:
+    """Move an order along STATUS_TRANSITIONS (cancelling included); any
+    other move is a 409 and writes nothing. The row lock orders concurrent
+    moves of one order, so each is checked against the status it really
+    follows; the saved status is what tells the screens (post_save)."""
     order = _locked_order(order_id)
     if status not in STATUS_TRANSITIONS.get(order.status, set()):
         raise Conflict(f"An order cannot go from {order.status} to {status}.")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 
+from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -15,13 +16,22 @@ from rest_framework.views import APIView
 
 from orders import selectors, services
 from orders.exceptions import Conflict, NotFound
-from orders.models import CashRegister, Category, Food, Printer
-from orders.representations import cash_register_repr, order_repr, reprint_repr
+from orders.models import CashRegister, Category, Food, Ingredient, OrderStatus, Printer
+from orders.representations import (
+    cash_register_repr,
+    category_with_foods_repr,
+    order_rest_repr,
+    reprint_repr,
+)
+from orders.schemas import ref
 from orders.serializers import (
     CashRegisterSerializer,
+    CategoryQuerySerializer,
     CategorySerializer,
     ConfirmSerializer,
+    FoodQuerySerializer,
     FoodSerializer,
+    IngredientSerializer,
     OrderCreateSerializer,
     OrderListQuerySerializer,
     OrderStatusSerializer,
@@ -38,6 +48,10 @@ from users.permissions import IsAdmin, IsAdminOrOperator, IsStaffMember, ReadAny
 PRINTER_AGENT, DISPLAY = ApiKeyKind.PRINTER_AGENT, ApiKeyKind.DISPLAY
 KEY_PRINTER_FIELDS = frozenset({"status", "ip", "mac"})
 
+ORDER = OpenApiResponse(ref("OrderDetail"), description="The order, with `categorizedItems`.")
+NOT_PENDING = "The order is not PENDING."
+STATUS_MOVE_REFUSED = "The rules allow no such move from the order's status (e.g. a final one)."
+
 
 def _validated(serializer_class, data):
     serializer = serializer_class(data=data)
@@ -45,15 +59,16 @@ def _validated(serializer_class, data):
     return serializer.validated_data
 
 
-def _order_id(raw: str) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        raise NotFound("Order not found") from None
+def _query(request: Request, *, repeatable: tuple[str, ...] = ()) -> dict:
+    """The query string as a serializer's input: one value per key, a list
+    for the repeatable ones."""
+    params = request.query_params
+    return {key: params.getlist(key) if key in repeatable else params.get(key) for key in params}
 
 
 def _order_response(order_id: int, code: int = status.HTTP_200_OK) -> Response:
-    return Response(order_repr(selectors.order_with_items(order_id)), status=code)
+    order = selectors.order_with_items(order_id, queryset=selectors.orders_for_rest())
+    return Response(order_rest_repr(order), status=code)
 
 
 class OrdersView(APIView):
@@ -62,16 +77,21 @@ class OrdersView(APIView):
     def get_permissions(self):
         return [IsStaffMember()] if self.request.method == "POST" else [IsAdminOrOperator()]
 
-    @extend_schema(parameters=[OrderListQuerySerializer])
+    @extend_schema(
+        operation_id="v1_orders_list",
+        parameters=[OrderListQuerySerializer],
+        responses={200: OpenApiResponse(ref("OrderPage"), description="One page of orders.")},
+    )
     def get(self, request: Request) -> Response:
-        query = {key: request.query_params.get(key) for key in ("page", "limit", "search", "displayCode")}
-        query = {key: value for key, value in query.items() if value is not None}
-        if "status" in request.query_params:
-            query["status"] = request.query_params.getlist("status")
-        params = _validated(OrderListQuerySerializer, query)
+        params = _validated(OrderListQuerySerializer, _query(request, repeatable=("status",)))
         orders = selectors.order_list(
             selectors.OrderFilters(
-                statuses=params.get("status", ()), search=params["search"], display_code=params["displayCode"]
+                statuses=params.get("status", ()),
+                search=params["search"],
+                display_code=params["displayCode"],
+                created_from=params.get("dateFrom"),
+                created_to=params.get("dateTo"),
+                sort_by=params["sortBy"],
             )
         )
         total = orders.count()
@@ -82,12 +102,12 @@ class OrdersView(APIView):
         rows = orders[offset : offset + limit] if offset < total else []
         return Response(
             {
-                "data": [order_repr(order) for order in rows],
+                "data": [order_rest_repr(order) for order in rows],
                 "pagination": {"totalItems": total, "currentPage": page, "totalPages": math.ceil(total / limit)},
             }
         )
 
-    @extend_schema(request=OrderCreateSerializer)
+    @extend_schema(request=OrderCreateSerializer, responses={201: ORDER})
     def post(self, request: Request) -> Response:
         # A waiter may create orders but not confirm them: "confirm" in the
         # create body is the confirm endpoint's power, so it needs its role.
@@ -109,25 +129,46 @@ class OrdersView(APIView):
 class OrderDetailView(APIView):
     permission_classes = [IsAdminOrOperator]
     api_key_access = {(PRINTER_AGENT, "GET")}
+    conflicts = {"PATCH": STATUS_MOVE_REFUSED, "DELETE": "The order is already PICKED_UP or CANCELLED."}
 
-    def get(self, request: Request, order_id: str) -> Response:
-        return _order_response(_order_id(order_id))
+    @extend_schema(responses={200: ORDER})
+    def get(self, request: Request, order_id: int) -> Response:
+        return _order_response(order_id)
 
-    @extend_schema(request=OrderStatusSerializer)
-    def patch(self, request: Request, order_id: str) -> Response:
+    @extend_schema(request=OrderStatusSerializer, responses={200: ORDER})
+    def patch(self, request: Request, order_id: int) -> Response:
         data = _validated(OrderStatusSerializer, request.data)
-        order = services.order_set_status(order_id=_order_id(order_id), by=request.user, status=data["status"])
+        order = services.order_set_status(order_id=order_id, by=request.user, status=data["status"])
         return _order_response(order.id)
+
+    @extend_schema(responses={200: OpenApiResponse(ref("OrderDetail"), description="The cancelled order.")})
+    def delete(self, request: Request, order_id: int) -> Response:
+        """Cancel the order: the same as PATCH {"status": "CANCELLED"}."""
+        order = services.order_set_status(order_id=order_id, by=request.user, status=OrderStatus.CANCELLED)
+        return _order_response(order.id)
+
+
+class NoSuchOrderView(APIView):
+    """An order path whose id is not an order id: 404 "Order not found"
+    for every method, once the caller is known to be allowed to ask."""
+
+    permission_classes = [IsAdminOrOperator]
+    schema = None  # not an endpoint of its own
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        raise NotFound("Order not found")
 
 
 class OrderConfirmView(APIView):
     permission_classes = [IsAdminOrOperator]
+    conflicts = {"POST": NOT_PENDING}
 
-    @extend_schema(request=ConfirmSerializer)
-    def post(self, request: Request, order_id: str) -> Response:
+    @extend_schema(request=ConfirmSerializer, responses={200: ORDER})
+    def post(self, request: Request, order_id: int) -> Response:
         data = _validated(ConfirmSerializer, request.data)
         order = services.order_confirm(
-            order_id=_order_id(order_id), by=request.user, confirmation=ConfirmSerializer.to_confirmation(data)
+            order_id=order_id, by=request.user, confirmation=ConfirmSerializer.to_confirmation(data)
         )
         return _order_response(order.id)
 
@@ -135,11 +176,14 @@ class OrderConfirmView(APIView):
 class OrderReprintView(APIView):
     permission_classes = [IsAdminOrOperator]
 
-    @extend_schema(request=ReprintSerializer)
-    def post(self, request: Request, order_id: str) -> Response:
+    @extend_schema(
+        request=ReprintSerializer,
+        responses={200: OpenApiResponse(ref("Reprint"), description="The `reprint-order` payload.")},
+    )
+    def post(self, request: Request, order_id: int) -> Response:
         data = _validated(ReprintSerializer, request.data)
         reprint = services.order_reprint(
-            order_id=_order_id(order_id), by=request.user, item_ids=data["orderItems"], receipt=data["reprintReceipt"]
+            order_id=order_id, by=request.user, item_ids=data["orderItems"], receipt=data["reprintReceipt"]
         )
         order = selectors.order_with_items(reprint.order_id)
         return Response(reprint_repr(order, item_ids=reprint.item_ids, receipt=reprint.receipt))
@@ -155,12 +199,32 @@ class _ResourceViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     pagination_class = None
     resource_name = "Resource"
+    conflicts = {
+        "POST": "A clashing change was saved at the same moment.",
+        "PATCH": "A clashing change was saved at the same moment.",
+    }
 
     def get_object(self):
         try:
             return self.get_queryset().get(pk=self.kwargs["pk"])
         except self.get_queryset().model.DoesNotExist:
             raise NotFound(f"{self.resource_name} not found") from None
+
+    def perform_create(self, serializer):
+        self._save(serializer)
+
+    def perform_update(self, serializer):
+        self._save(serializer)
+
+    def _save(self, serializer):
+        # The serializer ran the model's validation; a database constraint
+        # can still refuse the row when another request saved a clashing one
+        # in between. That is a conflict with the current state, not a crash.
+        try:
+            with transaction.atomic():
+                serializer.save()
+        except IntegrityError:
+            raise Conflict(f"{self.resource_name} clashes with a change made at the same moment; try again.") from None
 
     def perform_destroy(self, instance):
         try:
@@ -176,6 +240,34 @@ class CategoryViewSet(_ResourceViewSet):
     serializer_class = CategorySerializer
     permission_classes = [ReadAnyoneWriteAdmin]
     resource_name = "Category"
+    conflicts = {**_ResourceViewSet.conflicts, "DELETE": "The category still has foods."}
+
+    @extend_schema(
+        parameters=[CategoryQuerySerializer],
+        responses={
+            200: {
+                "allOf": [
+                    ref("Category"),
+                    {
+                        "type": "object",
+                        "properties": {
+                            "foods": {
+                                "type": "array",
+                                "items": ref("Food"),
+                                "description": "With ?include=foods only: all the category's foods.",
+                            }
+                        },
+                    },
+                ]
+            }
+        },
+    )
+    def list(self, request: Request) -> Response:
+        params = _validated(CategoryQuerySerializer, _query(request))
+        include_foods = params.get("include") == "foods"
+        categories = selectors.category_list(available=params.get("available"), include_foods=include_foods)
+        represent = category_with_foods_repr if include_foods else self.get_serializer().to_representation
+        return Response([represent(category) for category in categories])
 
     @property
     def api_key_access(self):
@@ -188,17 +280,24 @@ class FoodViewSet(_ResourceViewSet):
     permission_classes = [ReadAnyoneWriteAdmin]
     resource_name = "Food"
     api_key_access = {(PRINTER_AGENT, "GET")}
+    conflicts = {**_ResourceViewSet.conflicts, "DELETE": "Orders use the food; mark it unavailable instead."}
+
+    @extend_schema(parameters=[FoodQuerySerializer])
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        return super().list(request, *args, **kwargs)
 
     def get_queryset(self):
         if self.action != "list":
-            return Food.objects.all()
-        available = self.request.query_params.get("available")
-        if available not in (None, "", "true", "false"):
-            raise ValidationError({"available": ["Must be true or false."]})
-        return selectors.food_list(
-            available=None if available in (None, "") else available == "true",
-            category_id=self.request.query_params.get("categoryId") or None,
-        )
+            return Food.objects.prefetch_related("ingredients")
+        params = _validated(FoodQuerySerializer, _query(self.request))
+        return selectors.food_list(available=params.get("available"), category_id=params.get("categoryId") or None)
+
+
+class IngredientViewSet(_ResourceViewSet):
+    queryset = Ingredient.objects.all()
+    serializer_class = IngredientSerializer
+    permission_classes = [ReadAnyoneWriteAdmin]
+    resource_name = "Ingredient"
 
 
 class _DeviceViewSet(_ResourceViewSet):

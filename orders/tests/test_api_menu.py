@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from orders.models import CashRegister, Category, Food, Printer
+from orders.models import CashRegister, Category, Food, Ingredient, Printer
 from orders.services import LineInput
 from orders.tests.helpers import snapshot
 
@@ -41,6 +41,7 @@ def test_anyone_reads_the_foods(client_as, menu, role):
         "printerId": None,
         "description": "",
         "available": True,
+        "ingredients": [],
     }
     assert foods["Lemonade"]["price"] == "3.5"
     assert foods["Lemonade"]["printerId"] == menu["bar"].id
@@ -137,6 +138,7 @@ def test_an_admin_creates_a_food(admin_client, menu):
         "printerId": menu["bar"].id,
         "description": "",
         "available": True,
+        "ingredients": [],
     }
     assert food.price == Decimal("5.5")
 
@@ -208,8 +210,8 @@ def test_a_bad_food_is_a_400_and_writes_nothing(admin_client, menu, body, field)
     before = menu_rows()
     response = admin_client.post("/v1/foods", body, format="json")
     assert response.status_code == 400, response.content
-    assert response.json()["message"] == "Validation error"
     assert [error["field"] for error in response.json()["errors"]] == [field]
+    assert response.json()["message"] == response.json()["errors"][0]["message"]
     assert menu_rows() == before
 
 
@@ -358,3 +360,188 @@ def test_menu_changes_write_no_order_and_send_no_event(admin_client, send, menu)
     response = send(admin_client, "patch", f"/v1/foods/{menu['margherita'].id}", {"available": False})
     assert response.status_code == 200
     assert snapshot() == before
+
+
+# --- availability filters and nesting ------------------------------------------------------
+
+
+def test_categories_filter_by_availability(anon_client, menu):
+    menu["drinks"].available = False
+    menu["drinks"].save()
+
+    available = anon_client.get("/v1/categories?available=true")
+    unavailable = anon_client.get("/v1/categories?available=false")
+
+    assert [category["name"] for category in available.json()] == ["Pizza"]
+    assert [category["name"] for category in unavailable.json()] == ["Drinks"]
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/v1/categories?available=maybe", "available"),
+        ("/v1/categories?available=True", "available"),
+        ("/v1/categories?available=", "available"),
+        ("/v1/foods?available=1", "available"),
+        ("/v1/categories?include=food", "include"),
+    ],
+)
+def test_an_unreadable_menu_query_is_a_400_naming_the_parameter(anon_client, menu, path, field):
+    response = anon_client.get(path)
+    assert response.status_code == 400
+    assert [error["field"] for error in response.json()["errors"]] == [field]
+    assert response.json()["message"] == response.json()["errors"][0]["message"]
+
+
+def test_categories_with_their_foods_nest_every_food_with_its_availability(anon_client, menu):
+    # What the cashier SPA asks for its menu.
+    response = anon_client.get("/v1/categories?available=true&include=foods")
+
+    assert response.status_code == 200
+    pizza, drinks = response.json()
+    assert {key: pizza[key] for key in ("id", "name", "available", "position")} == {
+        "id": menu["pizza"].id,
+        "name": "Pizza",
+        "available": True,
+        "position": 1,
+    }
+    # All the foods, the unavailable Calzone too, each as /v1/foods shows it.
+    assert [(food["name"], food["price"], food["available"]) for food in pizza["foods"]] == [
+        ("Calzone", "14", False),
+        ("Margherita", "12.5", True),
+    ]
+    assert pizza["foods"][1] == anon_client.get(f"/v1/foods/{menu['margherita'].id}").json()
+    assert [food["name"] for food in drinks["foods"]] == ["Lemonade"]
+
+
+def test_categories_without_include_carry_no_foods(anon_client, menu):
+    assert all("foods" not in category for category in anon_client.get("/v1/categories").json())
+
+
+def test_nesting_the_foods_costs_the_same_queries_whatever_the_menu(anon_client, menu, django_assert_max_num_queries):
+    for number in range(10):
+        food = Food.objects.create(name=f"Pizza {number}", price=Decimal("9"), category=menu["pizza"])
+        food.ingredients.add(Ingredient.objects.create(name=f"Topping {number}"))
+    with django_assert_max_num_queries(3):
+        response = anon_client.get("/v1/categories?include=foods")
+    assert len(response.json()[0]["foods"]) == 12
+
+
+# --- ingredients -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def basil(db) -> Ingredient:
+    return Ingredient.objects.create(name="Basil")
+
+
+@pytest.mark.parametrize("role", ["anon", "waiter", "operator", "admin"])
+def test_anyone_reads_the_ingredients_by_name(client_as, basil, role):
+    Ingredient.objects.create(name="Anchovies")
+    response = client_as(role).get("/v1/ingredients")
+    assert response.status_code == 200
+    assert [item["name"] for item in response.json()] == ["Anchovies", "Basil"]
+    assert response.json()[1] == {"id": basil.id, "name": "Basil"}
+
+
+def test_an_admin_creates_renames_and_deletes_an_ingredient(admin_client, db):
+    created = admin_client.post("/v1/ingredients", {"name": " Oregano "}, format="json")
+    assert created.status_code == 201, created.content
+    ingredient_id = created.json()["id"]
+    assert created.json() == {"id": ingredient_id, "name": "Oregano"}
+
+    renamed = admin_client.patch(f"/v1/ingredients/{ingredient_id}", {"name": "Wild oregano"}, format="json")
+    assert (renamed.status_code, renamed.json()["name"]) == (200, "Wild oregano")
+
+    assert admin_client.delete(f"/v1/ingredients/{ingredient_id}").status_code == 204
+    assert not Ingredient.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("role", "status", "body"),
+    [("anon", 401, AUTH_REQUIRED), ("waiter", 403, FORBIDDEN), ("operator", 403, FORBIDDEN)],
+)
+def test_only_an_admin_changes_the_ingredients(client_as, basil, role, status, body):
+    client = client_as(role)
+    attempts = [
+        client.post("/v1/ingredients", {"name": "Garlic"}, format="json"),
+        client.patch(f"/v1/ingredients/{basil.id}", {"name": "Mint"}, format="json"),
+        client.delete(f"/v1/ingredients/{basil.id}"),
+    ]
+    assert [(response.status_code, response.json()) for response in attempts] == [(status, body)] * 3
+    assert list(Ingredient.objects.values_list("name", flat=True)) == ["Basil"]
+
+
+@pytest.mark.parametrize(("body", "field"), [({}, "name"), ({"name": ""}, "name"), ({"name": 7}, "name")])
+def test_a_bad_ingredient_is_a_400_and_writes_nothing(admin_client, db, body, field):
+    response = admin_client.post("/v1/ingredients", body, format="json")
+    assert response.status_code == 400
+    assert [error["field"] for error in response.json()["errors"]] == [field]
+    assert not Ingredient.objects.exists()
+
+
+def test_a_missing_ingredient_is_a_404_naming_it(admin_client, db):
+    response = admin_client.patch("/v1/ingredients/nope", {"name": "X"}, format="json")
+    assert (response.status_code, response.json()) == (404, {"message": "Ingredient not found"})
+
+
+def test_an_admin_gives_a_food_its_ingredients(admin_client, menu, basil):
+    tomato = Ingredient.objects.create(name="Tomato")
+    food = menu["margherita"]
+
+    response = admin_client.patch(f"/v1/foods/{food.id}", {"ingredientIds": [tomato.id, basil.id]}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["ingredients"] == [{"id": basil.id, "name": "Basil"}, {"id": tomato.id, "name": "Tomato"}]
+    assert set(food.ingredients.values_list("name", flat=True)) == {"Basil", "Tomato"}
+    listed = {item["name"]: item for item in admin_client.get("/v1/foods").json()}
+    assert listed["Margherita"]["ingredients"] == response.json()["ingredients"]
+
+    cleared = admin_client.patch(f"/v1/foods/{food.id}", {"ingredientIds": []}, format="json")
+    assert (cleared.status_code, cleared.json()["ingredients"]) == (200, [])
+
+
+def test_a_new_food_may_come_with_its_ingredients(admin_client, menu, basil):
+    response = admin_client.post(
+        "/v1/foods",
+        {"name": "Pesto", "price": "9", "categoryId": menu["pizza"].id, "ingredientIds": [basil.id]},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["ingredients"] == [{"id": basil.id, "name": "Basil"}]
+
+
+def test_an_unknown_ingredient_on_a_food_is_a_400_and_changes_nothing(admin_client, menu, basil):
+    food = menu["margherita"]
+    food.ingredients.add(basil)
+    response = admin_client.patch(
+        f"/v1/foods/{food.id}", {"ingredientIds": ["nope"], "name": "Marinara"}, format="json"
+    )
+    assert response.status_code == 400
+    assert [error["field"] for error in response.json()["errors"]] == ["ingredientIds"]
+    food.refresh_from_db()
+    assert (food.name, list(food.ingredients.all())) == ("Margherita", [basil])
+
+
+def test_deleting_an_ingredient_takes_it_off_its_foods(admin_client, menu, basil):
+    menu["margherita"].ingredients.add(basil)
+    assert admin_client.delete(f"/v1/ingredients/{basil.id}").status_code == 204
+    assert Food.objects.filter(pk=menu["margherita"].id).exists()
+    assert not menu["margherita"].ingredients.exists()
+
+
+# --- booleans are JSON booleans ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["yes", "true", 1, 0, None])
+@pytest.mark.parametrize(
+    ("resource", "path", "field"),
+    [("margherita", "foods", "available"), ("pizza", "categories", "available"), ("till", "cash-registers", "enabled")],
+)
+def test_a_boolean_that_is_not_a_json_boolean_is_a_400(admin_client, menu, resource, path, field, value):
+    item = menu[resource]
+    response = admin_client.patch(f"/v1/{path}/{item.pk}", {field: value}, format="json")
+    assert response.status_code == 400, response.content
+    assert [error["field"] for error in response.json()["errors"]] == [field]
+    item.refresh_from_db()
+    assert getattr(item, field) is True

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0002_initial"),
+        ("orders", "0004_rest_menu_validation"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
