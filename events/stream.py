@@ -76,13 +76,15 @@ def authenticate(headers: dict[str, str], query: dict[str, list[str]], grip_chan
 
 def _user_from_bearer(authorization: str):
     from rest_framework.exceptions import AuthenticationFailed
-    from rest_framework_simplejwt.authentication import JWTAuthentication
+    from rest_framework.settings import api_settings
     from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
     parts = authorization.split()
     if len(parts) != 2 or parts[0] != "Bearer":
         return None
-    authentication = JWTAuthentication()
+    # The REST API's Bearer authenticator (the first configured), so that a
+    # logged-out, revoked or pre-password-change token is refused here too.
+    authentication = api_settings.DEFAULT_AUTHENTICATION_CLASSES[0]()
     try:
         token = authentication.get_validated_token(parts[1].encode())
         user = authentication.get_user(token)
