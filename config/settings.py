@@ -219,6 +219,7 @@ STORAGES = {
 }
 
 LOGIN_URL = "/login/"
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
 
 # --- REST API -------------------------------------------------------------
 REST_FRAMEWORK = {

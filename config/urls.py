@@ -19,5 +19,7 @@ urlpatterns = [
     path("", include("events.page_urls")),
 ]
 
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
 handler404 = "config.errors.not_found"
 handler500 = "config.errors.server_error"
