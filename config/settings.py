@@ -257,6 +257,10 @@ SIMPLE_JWT = {
 # shift and never refresh.
 LOGIN_TOKEN_HOURS = env_int("LOGIN_TOKEN_HOURS", 12, minimum=1, maximum=24 * 30)
 
+# A retry with the same Idempotency-Key within this many hours gets the first
+# answer back instead of writing again (config/idempotency.py).
+IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24, minimum=1)
+
 # --- Sign-in throttling (django-axes) -------------------------------------
 # After SIGNIN_FAILURE_LIMIT failures for one username, or from one address,
 # within SIGNIN_LOCKOUT_MINUTES, every sign-in path answers 429 until that

@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.idempotency import idempotent
 from orders import selectors, services
 from orders.exceptions import Conflict, NotFound
 from orders.models import CashRegister, Category, Food, Printer
@@ -78,6 +79,7 @@ class OrdersView(APIView):
         )
 
     @extend_schema(request=OrderCreateSerializer)
+    @idempotent
     def post(self, request: Request) -> Response:
         # A waiter may create orders but not confirm them: "confirm" in the
         # create body is the confirm endpoint's power, so it needs its role.
@@ -113,6 +115,7 @@ class OrderConfirmView(APIView):
     permission_classes = [IsAdminOrOperator]
 
     @extend_schema(request=ConfirmSerializer)
+    @idempotent
     def post(self, request: Request, order_id: str) -> Response:
         data = _validated(ConfirmSerializer, request.data)
         order = services.order_confirm(
@@ -125,6 +128,7 @@ class OrderReprintView(APIView):
     permission_classes = [IsAdminOrOperator]
 
     @extend_schema(request=ReprintSerializer)
+    @idempotent
     def post(self, request: Request, order_id: str) -> Response:
         data = _validated(ReprintSerializer, request.data)
         reprint = services.order_reprint(
