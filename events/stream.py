@@ -27,6 +27,7 @@ from urllib.parse import parse_qs
 from django.conf import settings
 from django.db import DatabaseError
 
+from config.cors import with_cors
 from events import grip, log
 from events.channels import CHANNELS
 from events.hub import Subscriber, frame, get_hub, in_thread, wire_id
@@ -167,6 +168,7 @@ def _control_frame(event_type: str, channel: str, event_id: int, **data) -> byte
 # --- the endpoint ----------------------------------------------------------------
 
 
+@with_cors  # CORS_ALLOWED_ORIGINS, as for the rest of the API (config/cors.py)
 async def events_app(scope, receive, send) -> None:
     if scope["method"] not in ("GET", "HEAD"):
         await _send_json(send, 405, {"message": "Method not allowed"}, [(b"allow", b"GET")])

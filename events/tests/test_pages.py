@@ -19,15 +19,13 @@ from django.utils import timezone
 from django_eventstream.models import Event as StoredEvent
 from django_eventstream.models import EventCounter
 
-from testsupport import DaphneServer, require_service
 from conftest import PASSWORD
 from events.tests.pages_helpers import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     WAIT_MS,
     Cashier,
     chromium_available,
     collect_static,
+    launched_chromium,
     save_screenshot,
     session_cookie,
 )
@@ -35,6 +33,7 @@ from orders import services
 from orders.exceptions import Conflict
 from orders.models import Category, Food, Order, OrderStatus
 from orders.services import ConfirmInput, LineInput
+from testsupport import DaphneServer, require_service
 from users.models import Role
 
 
@@ -260,25 +259,8 @@ def page_server(daphne, page_var_dir):
 
 @pytest.fixture
 def browser(page_server, monkeypatch):
-    """Headless Chromium. Playwright's sync API keeps an event loop running
-    in this thread, which makes Django refuse ORM calls from the test
-    ("async context") unless told otherwise; the server was started first, so
-    it does not inherit the setting."""
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            # Connections the test opened while Playwright's loop ran belong
-            # to that context: close them here, or PostgreSQL's test database
-            # cannot be dropped at the end of the run.
-            from django.db import connections
-
-            connections.close_all()
-            chromium.close()
+    with launched_chromium(monkeypatch) as chromium:
+        yield chromium
 
 
 @pytest.fixture
@@ -328,8 +310,8 @@ def expect_each_once(kitchen, board, codes: list[str]) -> None:
 def test_a_confirmed_order_appears_live_and_a_bump_moves_it_to_ready(browser, page_server, cashier, menu, operator):
     from playwright.sync_api import expect
 
-    from testsupport import SSEStream
     from conftest import bearer
+    from testsupport import SSEStream
 
     context = staff_context(browser, page_server, operator)
     kitchen = open_live(context, page_server.url + "/kitchen/")
