@@ -45,3 +45,19 @@ def test_a_revoked_token_is_refused_but_a_fresh_one_opens_the_stream(server):
     ) as response:
         assert response.status_code == 200
     assert open_status(server, old) == 401
+
+
+def test_concurrent_refreshes_with_one_token_give_one_new_pair(server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    olga = make_user("olga", Role.OPERATOR)
+    refresh = str(RefreshToken.for_user(olga))
+
+    def use(_):
+        return httpx.post(f"{server.url}/auth/token/refresh", json={"refresh": refresh}, timeout=60).status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = sorted(pool.map(use, range(6)))
+    assert statuses == [200] + [401] * 5
