@@ -1,5 +1,6 @@
 """The answer to a locked-out sign-in (django-axes' AXES_LOCKOUT_CALLABLE):
-429 with Retry-After, as JSON for the API and as a short page in the admin.
+429 with Retry-After, as JSON for the API and as a short page for people (the
+admin login, the kitchen pages' staff login).
 
 Retry-After is the time until the newest failure that counts against this
 username or address leaves the window; attempts refused during a lockout
@@ -16,6 +17,8 @@ from django.db.models import Max, Q
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.html import escape
+
+from config.errors import is_api_request
 
 
 def retry_after_seconds(request, credentials: dict | None) -> int:
@@ -37,7 +40,7 @@ def lockout_response(request, original_response=None, credentials: dict | None =
     retry_after = retry_after_seconds(request, credentials)
     minutes = math.ceil(retry_after / 60)
     message = f"Too many failed sign-in attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
-    if request.path.startswith("/admin/"):
+    if not is_api_request(request):
         response = HttpResponse(
             f"<!doctype html><title>Too many attempts</title><h1>Too many attempts</h1><p>{escape(message)}</p>",
             status=429,

@@ -138,3 +138,11 @@ def test_the_test_clients_login_still_works_without_a_request(olga):
     # client to throttle there and must not break it.
     client = Client()
     assert client.login(username="olga", password=PASSWORD)
+
+
+def test_the_staff_login_page_is_locked_too(olga):
+    fail(LIMIT)
+    response = Client().post("/login/", {"username": "olga", "password": PASSWORD}, REMOTE_ADDR="10.0.0.1")
+    assert response.status_code == 429
+    assert response["Content-Type"].startswith("text/html")
+    assert int(response["Retry-After"]) > 0
