@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from config.api import ErrorSerializer, ValidationErrorSerializer
 from users.serializers import LoginSerializer, MeSerializer, RefreshSerializer
 from users.tokens import login_access_token, token_revoke
 
@@ -53,9 +54,10 @@ class LoginView(APIView):
         request=LoginSerializer,
         responses={
             200: inline_serializer("Login", {"user": MeSerializer(), "accessToken": serializers.CharField()}),
-            400: None,
-            401: None,
-            429: None,
+            400: ValidationErrorSerializer,
+            401: ErrorSerializer,
+            413: ErrorSerializer,
+            429: ErrorSerializer,
         },
     )
     def post(self, request: Request) -> Response:
@@ -73,7 +75,7 @@ class LogoutView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={200: None, 401: None})
+    @extend_schema(request=None, responses={200: ErrorSerializer, 401: ErrorSerializer})
     def post(self, request: Request) -> Response:
         if isinstance(request.auth, Token):
             token_revoke(token=request.auth, user=request.user)
@@ -87,6 +89,6 @@ class MeView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: MeSerializer, 401: None})
+    @extend_schema(responses={200: MeSerializer, 401: ErrorSerializer})
     def get(self, request: Request) -> Response:
         return Response(MeSerializer(request.user).data)
