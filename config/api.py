@@ -11,7 +11,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
@@ -35,6 +35,23 @@ class DecimalJSONParser(JSONParser):
             # Valid JSON nested deeper than the parser's stack: still the
             # client's fault, so a 400 and not a 500.
             raise exceptions.ParseError("Malformed JSON: nested too deeply") from None
+
+
+class ErrorSerializer(serializers.Serializer):
+    """For the OpenAPI docs: the body of every error but a 400."""
+
+    message = serializers.CharField()
+
+
+class FieldErrorSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ValidationErrorSerializer(ErrorSerializer):
+    """For the OpenAPI docs: the body of a 400."""
+
+    errors = FieldErrorSerializer(many=True)
 
 
 def _reject_constant(name: str):

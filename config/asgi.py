@@ -9,6 +9,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 django_application = get_asgi_application()
 
+from config import protocol_errors  # noqa: E402
+
+protocol_errors.install()  # JSON also for what Daphne's parser refuses itself
+
 from events.stream import events_app  # noqa: E402  (needs the apps loaded)
 
 

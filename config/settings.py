@@ -99,6 +99,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "corsheaders",
+    "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_eventstream",
@@ -108,6 +111,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every answer (a refusal or a sign-in lockout included)
+    # carries the CORS headers a cross-origin SPA needs to read it.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -116,6 +122,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into a 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -178,6 +186,13 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "users.User"
 
+AUTHENTICATION_BACKENDS = [
+    # Refuses every sign-in (admin, /auth/login, /auth/token) while its
+    # username or its address is locked out, the right password included.
+    "users.backends.SignInThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
@@ -204,11 +219,14 @@ STORAGES = {
 }
 
 LOGIN_URL = "/login/"
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
 
 # --- REST API -------------------------------------------------------------
 REST_FRAMEWORK = {
+    # The first entry is the Bearer authenticator: the events endpoint loads
+    # it from here, so that streams get the same token checks as REST.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "users.authentication.BearerAuthentication",
         "users.apikeys.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -226,7 +244,51 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
+    # A refresh token is good for one refresh: it is blacklisted and a new
+    # one comes with the new access token.
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    # Every token carries a digest of the password hash it was issued
+    # under; after a password change it no longer matches (checked by
+    # users.authentication.BearerAuthentication).
+    "CHECK_REVOKE_TOKEN": True,
+    "UPDATE_LAST_LOGIN": False,
 }
+# The access token of POST /auth/login: clients that sign a person in once per
+# shift and never refresh.
+LOGIN_TOKEN_HOURS = env_int("LOGIN_TOKEN_HOURS", 12, minimum=1, maximum=24 * 30)
+
+# A retry with the same Idempotency-Key within this many hours gets the first
+# answer back instead of writing again (config/idempotency.py).
+IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24, minimum=1)
+
+# --- Sign-in throttling (django-axes) -------------------------------------
+# After SIGNIN_FAILURE_LIMIT failures for one username, or from one address,
+# within SIGNIN_LOCKOUT_MINUTES, every sign-in path answers 429 until that
+# long after the last failure. Attempts refused during a lockout do not
+# extend it, so the Retry-After we announce holds.
+AXES_FAILURE_LIMIT = env_int("SIGNIN_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("SIGNIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "users.throttling.lockout_response"
+AXES_VERBOSE = False
+
+# --- CORS (django-cors-headers) -------------------------------------------
+# Origins of cross-origin SPAs, e.g. "https://till.example.org"; empty: no
+# CORS at all. Applies to the API, sign-in and the event streams.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
+CORS_URLS_REGEX = r"^/(v1|auth|events)/"
+CORS_ALLOW_HEADERS = (
+    "accept",
+    "authorization",
+    "content-type",
+    "idempotency-key",
+    "last-event-id",
+    "x-api-key",
+    "x-requested-with",
+)
+CORS_EXPOSE_HEADERS = ("Retry-After", "Idempotent-Replayed")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Ordering backend API",

@@ -3,12 +3,15 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from events.views import StreamTokenView
-from users.views import TokenRefresh, TokenView
+from users.views import LoginView, LogoutView, MeView, TokenRefresh, TokenView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("auth/token", TokenView.as_view(), name="token"),
     path("auth/token/refresh", TokenRefresh.as_view(), name="token-refresh"),
+    path("auth/login", LoginView.as_view(), name="login"),
+    path("auth/logout", LogoutView.as_view(), name="logout"),
+    path("auth/me", MeView.as_view(), name="me"),
     path("auth/stream-token", StreamTokenView.as_view(), name="stream-token"),
     path("v1/", include("orders.urls")),
     path("docs/schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -16,5 +19,7 @@ urlpatterns = [
     path("", include("events.page_urls")),
 ]
 
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
 handler404 = "config.errors.not_found"
 handler500 = "config.errors.server_error"

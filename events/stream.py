@@ -27,6 +27,7 @@ from urllib.parse import parse_qs
 from django.conf import settings
 from django.db import DatabaseError
 
+from config.cors import with_cors
 from events import grip, log
 from events.channels import CHANNELS
 from events.hub import Subscriber, frame, get_hub, in_thread, wire_id
@@ -94,13 +95,15 @@ def may_listen(user, channel: str) -> bool:
 
 def _user_from_bearer(authorization: str):
     from rest_framework.exceptions import AuthenticationFailed
-    from rest_framework_simplejwt.authentication import JWTAuthentication
+    from rest_framework.settings import api_settings
     from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
     parts = authorization.split()
     if len(parts) != 2 or parts[0] != "Bearer":
         return None
-    authentication = JWTAuthentication()
+    # The REST API's Bearer authenticator (the first configured), so that a
+    # logged-out, revoked or pre-password-change token is refused here too.
+    authentication = api_settings.DEFAULT_AUTHENTICATION_CLASSES[0]()
     try:
         token = authentication.get_validated_token(parts[1].encode())
         user = authentication.get_user(token)
@@ -183,6 +186,7 @@ def _control_frame(event_type: str, channel: str, event_id: int, **data) -> byte
 # --- the endpoint ----------------------------------------------------------------
 
 
+@with_cors  # CORS_ALLOWED_ORIGINS, as for the rest of the API (config/cors.py)
 async def events_app(scope, receive, send) -> None:
     if scope["method"] not in ("GET", "HEAD"):
         await _send_json(send, 405, {"message": "Method not allowed"}, [(b"allow", b"GET")])

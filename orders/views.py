@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.idempotency import idempotent
 from orders import selectors, services
 from orders.exceptions import Conflict, NotFound
 from orders.models import CashRegister, Category, Food, Ingredient, OrderStatus, Printer
@@ -108,6 +109,7 @@ class OrdersView(APIView):
         )
 
     @extend_schema(request=OrderCreateSerializer, responses={201: ORDER})
+    @idempotent
     def post(self, request: Request) -> Response:
         # A waiter may create orders but not confirm them: "confirm" in the
         # create body is the confirm endpoint's power, so it needs its role.
@@ -165,6 +167,7 @@ class OrderConfirmView(APIView):
     conflicts = {"POST": NOT_PENDING}
 
     @extend_schema(request=ConfirmSerializer, responses={200: ORDER})
+    @idempotent
     def post(self, request: Request, order_id: int) -> Response:
         data = _validated(ConfirmSerializer, request.data)
         order = services.order_confirm(
@@ -180,6 +183,7 @@ class OrderReprintView(APIView):
         request=ReprintSerializer,
         responses={200: OpenApiResponse(ref("Reprint"), description="The `reprint-order` payload.")},
     )
+    @idempotent
     def post(self, request: Request, order_id: int) -> Response:
         data = _validated(ReprintSerializer, request.data)
         reprint = services.order_reprint(

@@ -10,14 +10,16 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 from django.conf import settings
 from django.test import Client
 
-from testsupport import BASE_DIR
 from conftest import bearer
+from testsupport import BASE_DIR
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -29,6 +31,31 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+@contextmanager
+def launched_chromium(monkeypatch) -> Iterator:
+    """Headless Chromium. Playwright's sync API keeps an event loop running
+    in this thread, which makes Django refuse ORM calls from the test
+    ("async context") unless told otherwise; start servers before this, so
+    that they do not inherit the setting."""
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            # Connections the test opened while Playwright's loop ran belong
+            # to that context: close them here, or PostgreSQL's test database
+            # cannot be dropped at the end of the run.
+            from django.db import connections
+
+            connections.close_all()
+            chromium.close()
+
+
 # Every wait in the browser tests is bounded by this (ms); Chromium retries a
 # dropped EventSource every 3 s, so a restart needs a few of those.
 WAIT_MS = 30_000

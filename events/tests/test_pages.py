@@ -21,12 +21,11 @@ from django_eventstream.models import EventCounter
 
 from conftest import PASSWORD
 from events.tests.pages_helpers import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     WAIT_MS,
     Cashier,
     chromium_available,
     collect_static,
+    launched_chromium,
     save_screenshot,
     session_cookie,
 )
@@ -262,25 +261,8 @@ def page_server(daphne, page_var_dir):
 
 @pytest.fixture
 def browser(page_server, monkeypatch):
-    """Headless Chromium. Playwright's sync API keeps an event loop running
-    in this thread, which makes Django refuse ORM calls from the test
-    ("async context") unless told otherwise; the server was started first, so
-    it does not inherit the setting."""
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            # Connections the test opened while Playwright's loop ran belong
-            # to that context: close them here, or PostgreSQL's test database
-            # cannot be dropped at the end of the run.
-            from django.db import connections
-
-            connections.close_all()
-            chromium.close()
+    with launched_chromium(monkeypatch) as chromium:
+        yield chromium
 
 
 @pytest.fixture

@@ -8,24 +8,7 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from orders.models import Category
 from users.models import Role, User
-
-PASSWORD = "a-long-test-password"
-AUTH_REQUIRED = {"message": "Authentication required"}
-FORBIDDEN = {"message": "Insufficient permissions"}
-
-
-def staff(username: str, role: str, **extra) -> User:
-    user = User(username=username, role=role, **extra)
-    user.set_password(PASSWORD)
-    user.save()
-    return user
-
-
-def bearer(token) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client
-
+from users.tests.helpers import AUTH_REQUIRED, PASSWORD, bearer, staff
 
 # --- POST /auth/token ------------------------------------------------------------------
 
@@ -86,7 +69,8 @@ def test_a_refresh_token_gives_a_new_access_token(anon_client, operator):
     response = anon_client.post("/auth/token/refresh", {"refresh": refresh}, format="json")
 
     assert response.status_code == 200, response.content
-    assert set(response.json()) == {"access"}
+    # Rotation: a new refresh token comes with the access token.
+    assert set(response.json()) == {"access", "refresh"}
     assert AccessToken(response.json()["access"])["user_id"] == operator.id
     assert bearer(response.json()["access"]).get("/v1/orders").status_code == 200
 

@@ -1,0 +1,52 @@
+"""JSON for the requests that Daphne's HTTP parser (Twisted) refuses before
+any ASGI application sees them: a header block over Twisted's limits (16 KiB,
+500 headers), a malformed request line, Content-Length or chunked body, and a
+malformed multipart body on POST (Twisted parses those itself). Twisted
+answers those with a bare "400 Bad Request" and no body, and closes without a
+word on a single line over 16 KiB; install() replaces those two methods so
+that such a client gets a JSON body with a "message" like every other
+refusal: 414 for a request line too long, 431 for headers too large, else 400.
+
+Invariant: only the bytes written to a connection that Twisted has already
+given up on change; when and why it gives up stay Twisted's. Installed by
+config/asgi.py, i.e. in every Daphne process that serves this project."""
+
+from __future__ import annotations
+
+import json
+
+from twisted.web import http
+
+_URI_TOO_LONG = (414, b"URI Too Long", "Request line too long")
+_HEADERS_TOO_LARGE = (431, b"Request Header Fields Too Large", "Request headers too large")
+_BAD_REQUEST = (400, b"Bad Request", "Bad request: the request could not be read")
+
+
+def _answer(channel) -> tuple[int, bytes, str]:
+    if getattr(channel, "_json_line_too_long", False):
+        # Twisted's private flag: still waiting for the request line.
+        return _URI_TOO_LONG if getattr(channel, "_HTTPChannel__first_line", False) else _HEADERS_TOO_LARGE
+    too_large = getattr(channel, "_receivedHeaderSize", 0) > channel.totalHeadersSize or (
+        getattr(channel, "_receivedHeaderCount", 0) > channel.maxHeaders
+    )
+    return _HEADERS_TOO_LARGE if too_large else _BAD_REQUEST
+
+
+def _line_too_long(self, line: bytes) -> None:
+    self._json_line_too_long = True
+    self._respondToBadRequestAndDisconnect()
+
+
+def _respond_with_json_and_disconnect(self) -> None:
+    status, reason, message = _answer(self)
+    body = json.dumps({"message": message}).encode()
+    self.transport.write(
+        b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s"
+        % (status, reason, len(body), body)
+    )
+    self.loseConnection()
+
+
+def install() -> None:
+    http.HTTPChannel._respondToBadRequestAndDisconnect = _respond_with_json_and_disconnect
+    http.HTTPChannel.lineLengthExceeded = _line_too_long

@@ -1,0 +1,163 @@
+"""Errors are JSON everywhere a client of the API can meet them, also when
+Django refuses the request before any view runs. Each refusal writes nothing."""
+
+import httpx
+import pytest
+from django.middleware.csrf import get_token
+from django.test import Client, RequestFactory
+from rest_framework.test import APIClient
+
+from conftest import bearer, make_user
+from orders.models import Order
+from users.models import Role
+
+TOO_BIG = b'{"table": "' + b"x" * 3_000_000 + b'", "customer": "Ann", "orderItems": []}'
+
+
+@pytest.fixture
+def operator_api(operator) -> Client:
+    return Client(raise_request_exception=False, HTTP_AUTHORIZATION=bearer(operator)["Authorization"])
+
+
+def test_an_oversized_body_is_a_413_json_and_creates_nothing(operator_api, menu):
+    response = operator_api.post("/v1/orders", TOO_BIG, content_type="application/json")
+    assert (response.status_code, response.json()) == (413, {"message": "Request body too large"})
+    assert Order.objects.count() == 0
+
+
+def test_an_oversized_sign_in_is_a_413_json(db):
+    response = Client().post("/auth/login", TOO_BIG, content_type="application/json")
+    assert (response.status_code, response.json()) == (413, {"message": "Request body too large"})
+
+
+@pytest.mark.parametrize(("method", "path"), [("get", "/v1/categories"), ("post", "/auth/login"), ("get", "/auth/me")])
+def test_a_host_outside_allowed_hosts_is_a_400_json_on_the_api(db, method, path):
+    response = getattr(Client(), method)(path, HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"message": "Bad request: host not allowed", "errors": []}
+
+
+def test_the_admin_keeps_its_html_pages_for_a_bad_host(db):
+    response = Client().get("/admin/login/", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(
+    "content_type", ["multipart/form-data; boundary=zz", "multipart/form-data", "multipart/form-data; boundary="]
+)
+def test_a_multipart_body_is_a_json_refusal_and_writes_nothing(operator_api, menu, content_type):
+    response = operator_api.post("/v1/orders", b"--zz\r\nbroken", content_type=content_type)
+    assert response.status_code == 415
+    assert set(response.json()) == {"message"}
+    assert Order.objects.count() == 0
+
+
+@pytest.mark.parametrize("content_type", ["multipart/form-data", "multipart/form-data; boundary=\u00e9\u00e9"])
+def test_a_malformed_multipart_body_under_a_session_is_a_400_json(operator, menu, content_type):
+    # With a session, the CSRF check reads the form body before the view:
+    # Django's multipart parser fails there, outside DRF.
+    client = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    client.force_login(operator)
+    token = get_token(RequestFactory().get("/"))
+    client.cookies["csrftoken"] = token
+    response = client.post(
+        "/v1/orders",
+        b'--zz\r\nContent-Disposition: form-data; name="a"\r\n\r\nunterminated',
+        content_type=content_type,
+        HTTP_X_CSRFTOKEN=token,
+    )
+    assert response.status_code in (400, 415), response.content
+    assert response["Content-Type"] == "application/json"
+    assert "message" in response.json()
+    assert Order.objects.count() == 0
+
+
+def test_a_session_post_without_csrf_token_is_a_403_json(operator, menu):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(operator)
+    response = client.post("/auth/logout")
+    assert response.status_code == 403
+    assert response["Content-Type"] == "application/json"
+
+
+def test_an_unknown_api_path_is_a_404_json(db):
+    response = APIClient().get("/v1/no-such-thing")
+    assert (response.status_code, response.json()) == (404, {"message": "Not found"})
+
+
+def test_a_crash_is_a_500_json(db, settings):
+    settings.ROOT_URLCONF = "users.tests.crash_urls"
+    response = Client(raise_request_exception=False).get("/v1/crash")
+    assert (response.status_code, response.json()) == (500, {"message": "Internal server error"})
+
+
+def test_a_permission_error_outside_drf_is_a_403_json_on_the_api(rf):
+    from django.core.exceptions import PermissionDenied
+
+    from config.errors import permission_denied
+
+    response = permission_denied(rf.get("/v1/orders"), PermissionDenied())
+    assert response.status_code == 403
+    assert response["Content-Type"] == "application/json"
+
+
+# --- the same through a real Daphne -----------------------------------------------------
+
+
+@pytest.fixture
+def server(shared_daphne, transactional_db):
+    return shared_daphne
+
+
+def test_daphne_answers_an_oversized_body_with_a_413_json(server):
+    operator = make_user("olga", Role.OPERATOR)
+    response = httpx.post(
+        f"{server.url}/v1/orders",
+        content=TOO_BIG,
+        headers={"Content-Type": "application/json", **bearer(operator)},
+        timeout=30,
+    )
+    assert (response.status_code, response.json()) == (413, {"message": "Request body too large"})
+    assert Order.objects.count() == 0
+
+
+def test_daphne_answers_a_bad_host_on_the_api_with_a_400_json(server):
+    response = httpx.post(f"{server.url}/auth/login", json={}, headers={"Host": "evil.example"}, timeout=10)
+    assert response.status_code == 400
+    assert response.json() == {"message": "Bad request: host not allowed", "errors": []}
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"X-Big": "y" * 20_000}, {f"X-Part-{n}": "y" * 1000 for n in range(20)}, {f"X-Many-{n}": "y" for n in range(600)}],
+    ids=["one header over 16 KiB", "20 KiB of headers", "600 headers"],
+)
+def test_daphne_answers_oversized_headers_with_a_431_json_and_goes_on(server, headers):
+    response = httpx.get(f"{server.url}/v1/categories", headers=headers, timeout=10)
+    assert (response.status_code, response.json()) == (431, {"message": "Request headers too large"})
+    assert httpx.get(f"{server.url}/v1/categories", timeout=10).status_code == 200
+
+
+def test_daphne_answers_a_request_line_too_long_with_a_414_json(server):
+    response = httpx.get(f"{server.url}/v1/categories?q={'y' * 20_000}", timeout=10)
+    assert (response.status_code, response.json()) == (414, {"message": "Request line too long"})
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [b"multipart/form-data", b"multipart/form-data; boundary=zz", b"multipart/form-data; boundary=\xff\xfe"],
+)
+def test_daphne_answers_a_malformed_multipart_body_with_json(server, content_type):
+    operator = make_user("olga", Role.OPERATOR)
+    for path in ("/v1/orders", "/auth/login", "/auth/token"):
+        response = httpx.post(
+            f"{server.url}{path}",
+            content=b"--zz\r\nbroken",
+            headers=[(b"Content-Type", content_type), (b"Authorization", bearer(operator)["Authorization"].encode())],
+            timeout=10,
+        )
+        assert response.status_code in (400, 415), (path, response.content)
+        assert set(response.json()) == {"message"}
+    assert Order.objects.count() == 0
