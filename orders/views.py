@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from django.db import transaction
 from django.db.models import ProtectedError
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
@@ -150,6 +151,16 @@ class _ResourceViewSet(viewsets.ModelViewSet):
             return self.get_queryset().get(pk=self.kwargs["pk"])
         except self.get_queryset().model.DoesNotExist:
             raise NotFound(f"{self.resource_name} not found") from None
+
+    # One transaction per write, so that an event a save causes (a food made
+    # unavailable) commits with it (events/receivers.py).
+    @transaction.atomic
+    def perform_create(self, serializer):
+        super().perform_create(serializer)
+
+    @transaction.atomic
+    def perform_update(self, serializer):
+        super().perform_update(serializer)
 
     def perform_destroy(self, instance):
         try:
