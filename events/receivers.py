@@ -136,7 +136,9 @@ def availability_before_save(sender, instance, raw: bool = False, update_fields=
         return
     rows = sender.objects.filter(pk=instance.pk)
     if connection.in_atomic_block:
-        rows = rows.select_for_update()
+        # NO KEY: an order being placed holds a key-share lock on its foods
+        # (the lines' foreign keys); a toggle need not wait for it.
+        rows = rows.select_for_update(no_key=True)
     stored = rows.values_list("available", flat=True).first()
     if stored is not None:
         setattr(instance, _AVAILABLE_BEFORE, stored)

@@ -246,3 +246,27 @@ def test_two_processes_confirming_at_once_number_events_in_commit_order_and_both
             live.close()
     for server in (a, b):
         assert [m.id for m in replay(server, operator, "display", 40)] == [f"display:{n}" for n in range(1, 41)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_cashiers_marking_a_food_sold_out_at_once_send_one_availability_change(menu):
+    from orders.models import Food
+
+    food_id = menu["margherita"].id
+    barrier = threading.Barrier(4)
+
+    def sold_out(_: int) -> None:
+        try:
+            food = Food.objects.get(pk=food_id)  # each saw it available
+            barrier.wait(timeout=30)
+            with transaction.atomic():
+                food.available = False
+                food.save()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(sold_out, range(4)))
+    assert [(kind, data) for _, kind, data in logged("cashier")] == [
+        ("food-availability-changed", {"id": food_id, "available": False})
+    ]
