@@ -270,3 +270,38 @@ def test_two_cashiers_marking_a_food_sold_out_at_once_send_one_availability_chan
     assert [(kind, data) for _, kind, data in logged("cashier")] == [
         ("food-availability-changed", {"id": food_id, "available": False})
     ]
+
+
+def test_a_cancellation_over_http_reaches_each_channel_as_order_cancelled_after_its_commit(
+    daphne, operator, menu, api_for
+):
+    server = daphne()
+    api = api_for(server, operator)
+    order = api.create_order(menu["margherita"].id)
+    assert api.confirm(order["id"]).status_code == 200
+    streams = {
+        channel: SSEStream(
+            f"{server.url}/events/{channel}",
+            headers={**bearer(operator), "Last-Event-ID": f"{channel}:{head(channel)}"},
+        )
+        for channel in ("cashier", "display", "printer")
+    }
+    try:
+        response = api.client.patch(f"/v1/orders/{order['id']}", json={"status": "CANCELLED"})
+        assert response.status_code == 200
+        received = {channel: s.collect(1, event="order-cancelled")[0] for channel, s in streams.items()}
+    finally:
+        for s in streams.values():
+            s.close()
+    # The whole order, as REST returns it (less the REST-only grouping of lines).
+    rest = {key: value for key, value in response.json().items() if key != "categorizedItems"}
+    assert received["cashier"].json() == rest
+    assert rest["status"] == "CANCELLED" and len(rest["orderItems"]) == 1
+    assert received["display"].json() == {
+        "id": order["id"],
+        "ticketNumber": 1,
+        "displayCode": order["displayCode"],
+        "status": "CANCELLED",
+    }
+    assert received["printer"].json()["printers"] == [menu["kitchen"].id]
+    assert [m.id for m in received.values()] == ["cashier:3", "display:2", "printer:2"]
