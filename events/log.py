@@ -1,9 +1,10 @@
 """Reads of django-eventstream's event log (its DjangoModelStorage tables).
 
-Event ids are per channel and contiguous: the library numbers them under a
-lock on the channel's counter row, in the transaction that inserts them, so
-ids become visible in order and a reader that has seen id N and finds N+1
-missing knows it was trimmed, not skipped.
+Event ids are per channel and contiguous: events/storage.py numbers them
+under a lock on the channel's counter row, held until the transaction that
+caused the event commits (the outbox: events/publisher.py), so ids become
+visible in order and a reader that has seen id N and finds N+1 missing knows
+it was trimmed, not skipped.
 
 Every function here runs in a worker thread and closes its database
 connection before returning: no open stream keeps a connection."""

@@ -1,11 +1,13 @@
-"""One pure function per event kind: loaded models in, the contract's JSON out.
-The representations are shared with the REST API (orders.representations)."""
+"""One pure function per event kind: loaded models in, the contract's JSON out
+(../shared/spec/API.md, sections Orders and Events). The representations are
+shared with the REST API (orders.representations). Orders come loaded by
+orders.selectors.order_with_items, so no builder queries."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from orders.models import DrawerOpening, Order, Printer
+from orders.models import Category, DrawerOpening, Food, Order, Printer
 from orders.representations import order_for_printer_repr, order_repr, order_summary_repr, reprint_repr
 
 
@@ -30,14 +32,58 @@ def reprint_order_payload(order: Order, *, item_ids: list[str], receipt: bool) -
     return reprint_repr(order, item_ids=item_ids, receipt=receipt)
 
 
-def order_status_update_payload(order: Order) -> dict[str, Any]:
-    """`order-status-update` on cashier and display."""
+def order_status_update_cashier_payload(order: Order) -> dict[str, Any]:
+    """`order-status-update` on cashier: the whole order, as `new-order`
+    carries it, with its new status (cashier SPAs show it as an order)."""
+    return order_repr(order)
+
+
+def order_status_update_display_payload(order: Order) -> dict[str, Any]:
+    """`order-status-update` on display."""
     return {
         "id": order.id,
         "displayCode": order.display_code,
         "ticketNumber": order.ticket_number,
         "status": order.status,
     }
+
+
+# The board pages (events/pages.py) list orders in the display's shape.
+order_status_update_payload = order_status_update_display_payload
+
+
+def order_cancelled_cashier_payload(order: Order) -> dict[str, Any]:
+    """`order-cancelled` on cashier: the whole order, status CANCELLED."""
+    return order_repr(order)
+
+
+def order_cancelled_display_payload(order: Order) -> dict[str, Any]:
+    """`order-cancelled` on display: the keys of `order-status-update`."""
+    return order_status_update_display_payload(order)
+
+
+def order_cancelled_printer_payload(order: Order) -> dict[str, Any]:
+    """`order-cancelled` on printer (for an order that had been confirmed):
+    enough for each kitchen printer its lines went to to print a slip."""
+    printers: list[str] = []
+    for item in order.items.all():
+        printer_id = item.food.effective_printer_id
+        if printer_id is not None and printer_id not in printers:
+            printers.append(printer_id)
+    return {
+        "orderId": order.id,
+        "ticketNumber": order.ticket_number,
+        "displayCode": order.display_code,
+        "customer": order.customer,
+        "table": order.table,
+        "status": order.status,
+        "printers": printers,
+    }
+
+
+def availability_changed_payload(item: Food | Category) -> dict[str, Any]:
+    """`food-availability-changed` / `category-availability-changed` on cashier."""
+    return {"id": item.id, "available": item.available}
 
 
 def printer_status_changed_payload(printer: Printer) -> dict[str, Any]:

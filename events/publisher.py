@@ -1,46 +1,111 @@
-"""Publishing through django-eventstream. Called only from on_commit
-callbacks: an event for a transaction that rolled back is never sent and
-never takes an id."""
+"""The transactional outbox: events are recorded with the change that causes
+them and announced after it commits.
+
+Invariant: an event is in the log if and only if the transaction that caused
+it committed; a committed event is never lost. `record` appends the event to
+django-eventstream's log (its tables, its per-channel ids, through
+events/storage.py) inside the caller's open transaction, so a confirmed order
+and its three `confirmed-order` events commit or roll back together, and a
+rollback takes no id. Only after the commit does `notify` tell the listeners,
+with django-eventstream's own means: its listener manager in this process,
+its Redis message to the other processes, its GRIP publish to Pushpin.
+
+A notification that never happens (the process was killed right after the
+commit, Redis is down, Pushpin did not take the publish) delays the event and
+never loses it: every process's hub reads the log when it sees a gap, on a
+Redis reconnect and every EVENTS_POLL_SECONDS (events/hub.py), a restarted
+process starts from the log, and Pushpin recovers an id it missed from a
+worker (events/grip.py). So a notification failure is logged, never raised:
+the client's committed write must not become a 500.
+
+Deadlock freedom on PostgreSQL: each channel's counter row stays locked from
+its first event in a transaction until the commit. A transaction that records
+on several channels takes them in the order of events.channels.CHANNELS
+(cashier, display, printer), as the receivers do, and records after its other
+writes; two transactions then never wait for each other in a cycle.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
-from django_eventstream import send_event
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+from django.db.transaction import TransactionManagementError
+from django_eventstream.event import Event
+
+from events.channels import CATALOGUE
+from events.storage import EventLogStorage
 
 logger = logging.getLogger(__name__)
 
+_storage = EventLogStorage()
 
-def publish(channel: str, event_type: str, payload: dict[str, Any]) -> None:
-    """Append the event to the log (which numbers it) and notify listeners.
 
-    The append is what guarantees delivery: every Daphne process reads the log
-    to fill any gap, so a notification lost to a Redis outage delays an event
-    by at most EVENTS_POLL_SECONDS instead of losing it."""
+class EventNotInCatalogue(ValueError):
+    """A channel may carry only the events API.md lists for it."""
+
+
+def record(channel: str, event_type: str, payload: dict[str, Any]) -> int:
+    """Record an event in the current transaction and return its id; it is
+    delivered after that transaction commits, and does not exist if it rolls
+    back. The one entry point for code that causes events (receivers,
+    services). Raises outside a transaction (atomic) and for an event that
+    is not in the channel's catalogue."""
+    if event_type not in CATALOGUE.get(channel, ()):
+        raise EventNotInCatalogue(f"{event_type!r} is not an event of the {channel!r} channel")
+    if not connection.in_atomic_block:
+        raise TransactionManagementError("record() must run inside the transaction that causes the event")
+    data = json.dumps(payload, cls=DjangoJSONEncoder)
+    event = _storage.append_in_transaction(channel, event_type, data)
+
+    def notify_after_commit() -> None:
+        notify(event)
+
+    # Django names a failed callback in its log by its qualified name.
+    notify_after_commit.__qualname__ = f"notify({channel}:{event.id} {event_type})"
+    transaction.on_commit(notify_after_commit, robust=True)
+    return event.id
+
+
+def publish(channel: str, event_type: str, payload: dict[str, Any]) -> int:
+    """Record an event in a transaction of its own (or the caller's), for
+    code that has no other write to join: tests, tools."""
+    with transaction.atomic():
+        return record(channel, event_type, payload)
+
+
+def notify(event: Event) -> None:
+    """Tell the listeners of a committed event, as django-eventstream's
+    send_event does after its append: Redis (every process, this one
+    included) when configured, else this process's listener manager; then
+    Pushpin. Each failure is logged; the log already holds the event."""
+    from django_eventstream import eventstream
+    from django_eventstream.utils import publish_event
+    from django_eventstream.views import get_listener_manager
+
+    redis_client = eventstream.redis_client
     try:
-        send_event(channel, event_type, payload)
-    except Exception as exc:  # the log append happens before the notification
-        if _is_redis_error(exc):
-            logger.warning(
-                "event %s on %s stored, but Redis did not take the notification: %s", event_type, channel, exc
-            )
-            return
-        raise
-
-
-def _is_redis_error(exc: Exception) -> bool:
+        if redis_client is not None:
+            message = {"channel": event.channel, "event_type": event.type, "data": event.data, "pub_id": str(event.id)}
+            redis_client.publish("events_channel", json.dumps(message))
+        else:
+            get_listener_manager().add_to_queues(event.channel, event)
+    except Exception as exc:
+        logger.warning(
+            "event %s:%s is in the log but its notification failed (%s); the hubs' log poll delivers it",
+            event.channel,
+            event.id,
+            exc,
+        )
     try:
-        from redis.exceptions import RedisError
-    except ImportError:  # pragma: no cover - redis is a requirement
-        return False
-    return isinstance(exc, RedisError)
-
-
-def record(channel: str, event_type: str, payload: dict[str, Any]) -> None:
-    """Record an event as part of the current transaction; it is delivered
-    only after that transaction commits, and not at all if it rolls back.
-    The one entry point for code that causes events (receivers, services)."""
-    from django.db import transaction
-
-    transaction.on_commit(lambda: publish(channel, event_type, payload), robust=True)
+        publish_event(event.channel, event.type, event.data, str(event.id), str(event.id - 1), blocking=False)
+    except Exception as exc:
+        logger.warning(
+            "event %s:%s is in the log but Pushpin did not take its publish (%s); Pushpin recovers it",
+            event.channel,
+            event.id,
+            exc,
+        )

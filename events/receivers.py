@@ -1,82 +1,154 @@
-"""Facts from the orders app become events here. Receivers decide which
-events a save means and defer the work to on_commit; payloads are built
-after the commit, when the order's lines exist."""
+"""Saved facts become events here, in the transaction that saves them.
+
+Invariant: every event is recorded (events.publisher.record) by a receiver of
+the save that makes it true, inside that save's transaction, with a payload
+built from what the transaction has written so far; so the fact and its
+events commit or roll back together, and the payload is the fact as it was
+committed. No business rule lives here: a receiver only reads what changed.
+
+- Order: a new order's row is saved before its lines; the service saves it
+  again once the lines exist, and that second save announces it (`new-order`,
+  or `confirmed-order` for an order confirmed at creation). Later saves that
+  change the status send `confirmed-order`, `order-cancelled` or
+  `order-status-update` (Order.status_before_save says what it was).
+- Reprint: a created reprint request is a `reprint-order`.
+- Food, Category: a save that changes `available` (API or admin) is a
+  `food-availability-changed` / `category-availability-changed`; the stored
+  value is read (and, in a transaction, locked) just before the save.
+
+Events of one transaction are recorded in the order of events.channels.CHANNELS
+(cashier, display, printer): see events/publisher.py on lock order.
+"""
 
 from __future__ import annotations
 
-from django.db import transaction
-from django.db.models.signals import post_save
+from django.db import connection, transaction
+from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
 from events import payloads
 from events.channels import (
     CASHIER,
+    CATEGORY_AVAILABILITY_CHANGED,
     CONFIRMED_ORDER,
     DISPLAY,
+    FOOD_AVAILABILITY_CHANGED,
     NEW_ORDER,
+    ORDER_CANCELLED,
     ORDER_STATUS_UPDATE,
     PRINTER,
     REPRINT_ORDER,
 )
-from events.publisher import publish
-from orders.models import Order, OrderStatus, Reprint
+from events.publisher import record
+from orders.models import Category, Food, Order, OrderStatus, Reprint
 from orders.selectors import order_with_items
 
+_UNANNOUNCED = "_events_unannounced"
+_AVAILABLE_BEFORE = "_events_available_before"
 
-def _after_commit(func, *args) -> None:
-    """Run func(*args) once the transaction commits. robust: a failure to
-    publish is logged and does not stop the other callbacks nor turn the
-    client's committed order into a 500 (the log then lacks that event)."""
 
-    def after_commit() -> None:
-        func(*args)
+def _joined_transaction():
+    """The save's own transaction when there is one (always, for orders:
+    services are atomic). A save made in autocommit mode has committed
+    already; its event then gets a transaction of its own, right after."""
+    return transaction.atomic(savepoint=False)
 
-    # Django names the callback in its error log: a functools.partial has no
-    # __qualname__, and the logging itself would then raise.
-    after_commit.__qualname__ = f"{func.__qualname__}{args!r}"
-    transaction.on_commit(after_commit, robust=True)
+
+# --- orders ---------------------------------------------------------------------------
 
 
 @receiver(post_save, sender=Order, dispatch_uid="events.order_saved")
 def order_saved(sender, instance: Order, created: bool, raw: bool = False, **kwargs) -> None:
     if raw:
         return
-    before = None if created else getattr(instance, "status_before_save", None)
-    after = instance.status
-    if created and after == OrderStatus.PENDING:
-        _after_commit(publish_new_order, instance.pk)
-    elif after == OrderStatus.CONFIRMED and before in (None, OrderStatus.PENDING):
-        _after_commit(publish_confirmed_order, instance.pk)
-    elif before is not None and before != after:
-        # Snapshot now: a later change must not rewrite this one's payload.
-        _after_commit(publish_status_update, payloads.order_status_update_payload(instance))
+    if created:
+        # No lines yet: the service's next save of this order announces it.
+        setattr(instance, _UNANNOUNCED, True)
+        return
+    before, after = instance.status_before_save, instance.status
+    if instance.__dict__.pop(_UNANNOUNCED, False):
+        with _joined_transaction():
+            if after == OrderStatus.PENDING:
+                record_new_order(instance.pk)
+            elif after == OrderStatus.CONFIRMED:
+                record_confirmed_order(instance.pk)
+        return
+    if before == after:
+        return
+    with _joined_transaction():
+        if after == OrderStatus.CONFIRMED and before == OrderStatus.PENDING:
+            record_confirmed_order(instance.pk)
+        elif after == OrderStatus.CANCELLED:
+            record_order_cancelled(instance.pk)
+        else:
+            record_status_update(instance.pk)
+
+
+def record_new_order(order_id: int) -> None:
+    record(CASHIER, NEW_ORDER, payloads.new_order_payload(order_with_items(order_id)))
+
+
+def record_confirmed_order(order_id: int) -> None:
+    order = order_with_items(order_id)
+    summary = payloads.confirmed_order_summary_payload(order)
+    record(CASHIER, CONFIRMED_ORDER, summary)
+    record(DISPLAY, CONFIRMED_ORDER, summary)
+    record(PRINTER, CONFIRMED_ORDER, payloads.confirmed_order_printer_payload(order))
+
+
+def record_status_update(order_id: int) -> None:
+    order = order_with_items(order_id)
+    record(CASHIER, ORDER_STATUS_UPDATE, payloads.order_status_update_cashier_payload(order))
+    record(DISPLAY, ORDER_STATUS_UPDATE, payloads.order_status_update_display_payload(order))
+
+
+def record_order_cancelled(order_id: int) -> None:
+    order = order_with_items(order_id)
+    record(CASHIER, ORDER_CANCELLED, payloads.order_cancelled_cashier_payload(order))
+    record(DISPLAY, ORDER_CANCELLED, payloads.order_cancelled_display_payload(order))
+    # Only a confirmed order reached the kitchen; a ticket number says it was.
+    if order.ticket_number is not None:
+        record(PRINTER, ORDER_CANCELLED, payloads.order_cancelled_printer_payload(order))
 
 
 @receiver(post_save, sender=Reprint, dispatch_uid="events.reprint_saved")
 def reprint_saved(sender, instance: Reprint, created: bool, raw: bool = False, **kwargs) -> None:
     if created and not raw:
-        _after_commit(publish_reprint, instance.order_id, list(instance.item_ids), instance.receipt)
+        with _joined_transaction():
+            order = order_with_items(instance.order_id)
+            payload = payloads.reprint_order_payload(order, item_ids=list(instance.item_ids), receipt=instance.receipt)
+            record(PRINTER, REPRINT_ORDER, payload)
 
 
-def publish_new_order(order_id: int) -> None:
-    order = order_with_items(order_id)
-    publish(CASHIER, NEW_ORDER, payloads.new_order_payload(order))
+# --- menu availability ------------------------------------------------------------------
+
+AVAILABILITY_EVENTS = {Food: FOOD_AVAILABILITY_CHANGED, Category: CATEGORY_AVAILABILITY_CHANGED}
 
 
-def publish_confirmed_order(order_id: int) -> None:
-    order = order_with_items(order_id)
-    summary = payloads.confirmed_order_summary_payload(order)
-    # Printers first: the kitchen's ticket matters more than the screens.
-    publish(PRINTER, CONFIRMED_ORDER, payloads.confirmed_order_printer_payload(order))
-    publish(CASHIER, CONFIRMED_ORDER, summary)
-    publish(DISPLAY, CONFIRMED_ORDER, summary)
+@receiver(pre_save, sender=Food, dispatch_uid="events.food_before_save")
+@receiver(pre_save, sender=Category, dispatch_uid="events.category_before_save")
+def availability_before_save(sender, instance, raw: bool = False, update_fields=None, **kwargs) -> None:
+    """Remember the stored `available` of a row about to be updated. In a
+    transaction the row is locked from here to the commit, so two concurrent
+    toggles are seen one after the other and each event is a real change."""
+    instance.__dict__.pop(_AVAILABLE_BEFORE, None)
+    if raw or instance._state.adding or (update_fields is not None and "available" not in update_fields):
+        return
+    rows = sender.objects.filter(pk=instance.pk)
+    if connection.in_atomic_block:
+        # NO KEY: an order being placed holds a key-share lock on its foods
+        # (the lines' foreign keys); a toggle need not wait for it.
+        rows = rows.select_for_update(no_key=True)
+    stored = rows.values_list("available", flat=True).first()
+    if stored is not None:
+        setattr(instance, _AVAILABLE_BEFORE, stored)
 
 
-def publish_reprint(order_id: int, item_ids: list[str], receipt: bool) -> None:
-    order = order_with_items(order_id)
-    publish(PRINTER, REPRINT_ORDER, payloads.reprint_order_payload(order, item_ids=item_ids, receipt=receipt))
-
-
-def publish_status_update(payload: dict) -> None:
-    publish(CASHIER, ORDER_STATUS_UPDATE, payload)
-    publish(DISPLAY, ORDER_STATUS_UPDATE, payload)
+@receiver(post_save, sender=Food, dispatch_uid="events.food_saved")
+@receiver(post_save, sender=Category, dispatch_uid="events.category_saved")
+def availability_saved(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
+    before = instance.__dict__.pop(_AVAILABLE_BEFORE, None)
+    if raw or created or before is None or before == instance.available:
+        return
+    with _joined_transaction():
+        record(CASHIER, AVAILABILITY_EVENTS[sender], payloads.availability_changed_payload(instance))

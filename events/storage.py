@@ -1,14 +1,22 @@
-"""django-eventstream's database storage, with fewer statements per event.
+"""django-eventstream's database storage, appending inside the caller's
+transaction (the outbox's write side), with fewer statements per event.
 
-The library's DjangoModelStorage takes an event id in six statements (read
-the counter, lock it, insert, update it, commit) and scans for expired events
-on every append: 18 of the 35 statements of a confirmation, which publishes
-three events. Here an id costs one upsert that returns the new value and
-holds the counter row's lock until commit, then the insert; expired events
-are deleted at most once a minute per process, in one statement.
+Invariant: an event row and its id exist if and only if the transaction that
+appended it committed, and per channel the committed ids are 1, 2, 3 … with
+no gap, in commit order. An id is taken by one upsert of the channel's
+counter row that returns the new value; the upsert holds that row's lock
+until the caller's transaction ends, so a concurrent writer on the same
+channel waits for the commit (PostgreSQL) or cannot start before it (SQLite
+serialises writers: IMMEDIATE), and a rollback gives the id back.
 
-The tables, the contiguous per-channel ids and the 24-hour retention are the
-library's, so its readers and ours (events/log.py) work unchanged.
+The library's DjangoModelStorage takes an id in six statements and scans for
+expired events on every append; here an event costs the upsert and one
+insert, and expired events are deleted after a commit, at most once a minute
+per process, in one statement of their own transaction (a delete inside an
+order's transaction would lengthen the time it holds the counter locks).
+
+The tables, the ids and the 24-hour retention are the library's, so its
+readers and ours (events/log.py) work unchanged.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import time
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 from django_eventstream.event import Event
 from django_eventstream.models import Event as StoredEvent
@@ -33,29 +42,36 @@ _last_trim = 0.0
 
 
 class EventLogStorage(DjangoModelStorage):
-    def append_event(self, channel: str, event_type: str, data) -> Event:
+    def append_in_transaction(self, channel: str, event_type: str, data: str) -> Event:
+        """Append to the log as part of the caller's open transaction: the
+        event commits or rolls back with it. `data` is the payload's JSON."""
+        if not connection.in_atomic_block:
+            raise TransactionManagementError("an event must be appended inside the transaction that causes it")
         table = EventCounter._meta.db_table
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"INSERT INTO {table} (name, value, updated) VALUES (%s, 1, %s) "
-                    f"ON CONFLICT (name) DO UPDATE SET value = {table}.value + 1, updated = excluded.updated "
-                    "RETURNING value",
-                    [channel, timezone.now()],
-                )
-                event_id = cursor.fetchone()[0]
-            rows = [
-                # The library stores the payload's JSON text JSON-encoded once more.
-                StoredEvent(
-                    channel=channel, type=event_type, data=json.dumps(data, cls=DjangoJSONEncoder), eid=event_id
-                )
-            ]
-            if event_id == 1:
-                # The library's own reader expects an event 0 to read "after".
-                rows.insert(0, StoredEvent(channel=channel, type="", data="", eid=0))
-            StoredEvent.objects.bulk_create(rows)  # one INSERT; bypasses Event.save's numbering
-        _trim_now_and_then()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (name, value, updated) VALUES (%s, 1, %s) "
+                f"ON CONFLICT (name) DO UPDATE SET value = {table}.value + 1, updated = excluded.updated "
+                "RETURNING value",
+                [channel, timezone.now()],
+            )
+            event_id = cursor.fetchone()[0]
+        rows = [
+            # The library stores the payload's JSON text JSON-encoded once more.
+            StoredEvent(channel=channel, type=event_type, data=json.dumps(data, cls=DjangoJSONEncoder), eid=event_id)
+        ]
+        if event_id == 1:
+            # The library's own reader expects an event 0 to read "after".
+            rows.insert(0, StoredEvent(channel=channel, type="", data="", eid=0))
+        StoredEvent.objects.bulk_create(rows)  # one INSERT; bypasses Event.save's numbering
+        transaction.on_commit(_trim_now_and_then, robust=True)
         return Event(channel, event_type, data, id=event_id)
+
+    def append_event(self, channel: str, event_type: str, data) -> Event:
+        """The library's entry point (its send_event; benchmarks use it):
+        the append in a transaction of its own, or in the caller's."""
+        with transaction.atomic():
+            return self.append_in_transaction(channel, event_type, data)
 
 
 def _trim_now_and_then() -> None:

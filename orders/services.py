@@ -237,8 +237,11 @@ def order_create(
     if confirmation is not None:
         _mark_confirmed(order, by=created_by, confirmation=confirmation, register=register, now=now)
     _apply_totals(order, items)
-    order.save()
+    order.save()  # a row for the lines to point at
     _add_items(order, items)
+    # The save that announces the order: its post_save receiver records the
+    # order's event, in this transaction, with the lines in place.
+    order.save()
     return order
 
 

@@ -346,13 +346,15 @@ def test_a_confirmed_order_appears_live_and_a_bump_moves_it_to_ready(browser, pa
         expect(board.locator("#announcer")).to_contain_text(f"Order {code} is ready")
         expect(kitchen_cards(kitchen, code)).to_have_count(0, timeout=WAIT_MS)
         expect(kitchen_cards(second_tab, code)).to_have_count(0, timeout=WAIT_MS)
-        update = cashier_stream.collect(1, event="order-status-update")[0]
-        assert update.json() == {
+        update = cashier_stream.collect(1, event="order-status-update")[0].json()
+        # On cashier the whole order, with its new status.
+        assert {key: update[key] for key in ("id", "displayCode", "ticketNumber", "status")} == {
             "id": order["id"],
             "displayCode": code,
             "ticketNumber": order["ticketNumber"],
             "status": "COMPLETED",
         }
+        assert (update["table"], len(update["orderItems"])) == ("7", 1)
 
     recall_item = kitchen.locator(f'#recall-list li[data-display-code="{code}"]')
     expect(recall_item).to_have_count(1, timeout=WAIT_MS)

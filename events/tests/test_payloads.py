@@ -9,6 +9,9 @@ from django_eventstream.models import Event as StoredEvent
 
 from orders import services
 from orders.models import Category, Food, Order, OrderStatus, PaymentMethod
+from orders.money import format_money
+from orders.representations import order_repr
+from orders.selectors import order_with_items
 from orders.services import ConfirmInput, LineInput
 from testsupport.contract import utc_millis
 
@@ -202,9 +205,16 @@ def test_a_status_change_sends_order_status_update_to_cashier_and_display(
         services.order_confirm(order_id=order.id, by=operator, confirmation=ConfirmInput(payment_method="CASH"))
     with django_capture_on_commit_callbacks(execute=True):
         services.order_set_status(order_id=order.id, by=operator, status=OrderStatus.COMPLETED)
-    update = {"id": order.id, "displayCode": "A01", "ticketNumber": 1, "status": "COMPLETED"}
-    assert published("cashier")[-1] == ("order-status-update", update)
-    assert published("display")[-1] == ("order-status-update", update)
+    order.refresh_from_db()
+    assert published("display")[-1] == (
+        "order-status-update",
+        {"id": order.id, "displayCode": "A01", "ticketNumber": 1, "status": "COMPLETED"},
+    )
+    # Cashier SPAs show every such event as an order: the whole order.
+    kind, payload = published("cashier")[-1]
+    assert kind == "order-status-update"
+    assert payload == {**order_repr(order_with_items(order.id)), "status": "COMPLETED"}
+    assert set(payload) == set(published("cashier")[0][1])  # the keys of new-order
     assert [kind for kind, _ in published("printer")] == ["confirmed-order"]
 
 
@@ -243,29 +253,189 @@ def test_a_rolled_back_order_sends_nothing_and_burns_no_event_id(menu, django_ca
     assert list(StoredEvent.objects.filter(channel="cashier", eid__gt=0).values_list("eid", flat=True)) == [1]
 
 
-def test_a_failing_publication_is_logged_and_the_other_events_still_go(
-    menu, operator, monkeypatch, django_capture_on_commit_callbacks, caplog
-):
-    from events import receivers
+# --- issue 10's events ------------------------------------------------------------------
 
-    def broken(order_id):
-        raise RuntimeError("event log unavailable")
 
-    monkeypatch.setattr(receivers, "publish_new_order", broken)
-    with django_capture_on_commit_callbacks(execute=True):
-        services.order_create(
-            table="1",
-            customer="Ann",
-            lines=[LineInput(food_id=menu["margherita"].id, quantity=1)],
-            created_by=operator,
-        )
-        services.order_create(
-            table="2",
-            customer="Bob",
-            lines=[LineInput(food_id=menu["margherita"].id, quantity=1)],
-            created_by=operator,
-            confirmation=ConfirmInput(payment_method="CASH"),
-        )
-    assert Order.objects.count() == 2
+def confirmed_order(menu, operator, lines: list[LineInput]) -> Order:
+    order = services.order_create(table="7", customer="Grace", lines=lines)
+    services.order_confirm(order_id=order.id, by=operator, confirmation=ConfirmInput(payment_method="CARD"))
+    return order_with_items(order.id)
+
+
+def test_cancelling_a_confirmed_order_sends_order_cancelled_on_all_three_channels_and_no_status_update(menu, operator):
+    calzone_cook = Food.objects.create(name="Focaccia", price=Decimal("4"), category=menu["pizza"])
+    no_printer = Food.objects.create(name="Water", price=Decimal("1"), category=menu["drinks"])
+    order = confirmed_order(
+        menu,
+        operator,
+        [
+            LineInput(food_id=menu["lemonade"].id, quantity=1),
+            LineInput(food_id=menu["margherita"].id, quantity=2),
+            LineInput(food_id=calzone_cook.id, quantity=1),  # the kitchen again, through its category
+            LineInput(food_id=no_printer.id, quantity=1),  # no printer at all
+        ],
+    )
+    services.order_set_status(order_id=order.id, by=operator, status=OrderStatus.CANCELLED)
+
+    assert published("display")[-1] == (
+        "order-cancelled",
+        {"id": order.id, "ticketNumber": 1, "displayCode": "A01", "status": "CANCELLED"},
+    )
+    assert published("printer")[-1] == (
+        "order-cancelled",
+        {
+            "orderId": order.id,
+            "ticketNumber": 1,
+            "displayCode": "A01",
+            "customer": "Grace",
+            "table": "7",
+            "status": "CANCELLED",
+            "printers": [menu["bar"].id, menu["kitchen"].id],
+        },
+    )
+    kind, payload = published("cashier")[-1]
+    lines = order.items.all()
+    assert kind == "order-cancelled"
+    assert payload == {
+        "id": order.id,
+        "displayCode": "A01",
+        "table": "7",
+        "customer": "Grace",
+        "createdAt": payload["createdAt"],
+        "confirmedAt": payload["confirmedAt"],
+        "ticketNumber": 1,
+        "status": "CANCELLED",
+        "paymentMethod": "CARD",
+        "subTotal": "33.5",
+        "discount": "0",
+        "surcharge": "0",
+        "total": "33.5",
+        "userId": operator.id,
+        "cashRegisterId": None,
+        "orderItems": [
+            {
+                "id": line.id,
+                "quantity": line.quantity,
+                "orderId": order.id,
+                "foodId": line.food_id,
+                "unitPrice": format_money(line.unit_price),
+                "unitSurcharge": "0",
+                "total": format_money(line.total),
+                "notes": "",
+            }
+            for line in lines
+        ],
+    }
+    everything = [kind for channel in ("cashier", "display", "printer") for kind, _ in published(channel)]
+    assert "order-status-update" not in everything
+
+
+def test_cancelling_a_pending_order_tells_cashier_and_display_but_not_the_kitchen(menu, operator):
+    order = services.order_create(
+        table="1", customer="Ann", lines=[LineInput(food_id=menu["margherita"].id, quantity=1)]
+    )
+    services.order_set_status(order_id=order.id, by=operator, status=OrderStatus.CANCELLED)
+    assert published("display") == [
+        ("order-cancelled", {"id": order.id, "ticketNumber": None, "displayCode": "A01", "status": "CANCELLED"})
+    ]
+    kind, payload = published("cashier")[-1]
+    assert (kind, payload["id"], payload["status"], payload["ticketNumber"]) == (
+        "order-cancelled",
+        order.id,
+        "CANCELLED",
+        None,
+    )
+    assert published("printer") == []
+
+
+def test_cancelling_a_completed_order_still_tells_the_kitchen(menu, operator):
+    order = confirmed_order(menu, operator, [LineInput(food_id=menu["margherita"].id, quantity=1)])
+    services.order_set_status(order_id=order.id, by=operator, status=OrderStatus.COMPLETED)
+    services.order_set_status(order_id=order.id, by=operator, status=OrderStatus.CANCELLED)
+    kind, payload = published("printer")[-1]
+    assert (kind, payload["printers"], payload["ticketNumber"]) == ("order-cancelled", [menu["kitchen"].id], 1)
+
+
+def test_the_kitchens_undo_is_a_status_update_not_a_new_confirmation(menu, operator):
+    order = confirmed_order(menu, operator, [LineInput(food_id=menu["margherita"].id, quantity=1)])
+    services.order_set_status(order_id=order.id, by=operator, status=OrderStatus.COMPLETED)
+    services.order_recall(order_id=order.id, by=operator)
+    assert [(kind, payload.get("status")) for kind, payload in published("display")] == [
+        ("confirmed-order", None),
+        ("order-status-update", "COMPLETED"),
+        ("order-status-update", "CONFIRMED"),
+    ]
     assert [kind for kind, _ in published("printer")] == ["confirmed-order"]
-    assert "event log unavailable" in caplog.text
+    kind, payload = published("cashier")[-1]
+    assert (kind, payload["status"], len(payload["orderItems"])) == ("order-status-update", "CONFIRMED", 1)
+
+
+def test_a_food_made_unavailable_and_available_again_tells_the_cashiers_each_time(menu):
+    food = menu["margherita"]
+    food.available = False
+    food.save()
+    food.name = "Margherita DOP"  # not a change of availability
+    food.save()
+    food.available = False  # nor is saving the same value again
+    food.save()
+    food.available = True
+    food.save()
+    assert published("cashier") == [
+        ("food-availability-changed", {"id": food.id, "available": False}),
+        ("food-availability-changed", {"id": food.id, "available": True}),
+    ]
+
+
+def test_a_category_availability_change_is_its_own_event(menu):
+    category = menu["drinks"]
+    category.available = False
+    category.save(update_fields=["available"])
+    category.position = 9
+    category.save(update_fields=["position"])
+    assert published("cashier") == [("category-availability-changed", {"id": category.id, "available": False})]
+
+
+def test_creating_a_menu_entry_is_no_availability_change(menu):
+    Food.objects.create(name="Tiramisu", price=Decimal("5"), category=menu["pizza"], available=False)
+    Category.objects.create(name="Desserts", available=False)
+    assert published("cashier") == []
+
+
+def test_availability_changed_in_the_api_or_the_admin_reaches_the_log(admin_client, client, menu):
+    from users.services import user_create
+
+    manager = user_create(username="manager", role="admin", password="an-admin-test-password")
+    food, category = menu["lemonade"], menu["pizza"]
+    response = admin_client.patch(f"/v1/foods/{food.id}", {"available": False}, format="json")
+    assert response.status_code == 200
+    response = admin_client.patch(f"/v1/categories/{category.id}", {"available": False}, format="json")
+    assert response.status_code == 200
+
+    assert client.login(username=manager.username, password="an-admin-test-password")
+    response = client.post(
+        f"/admin/orders/food/{food.id}/change/",
+        {
+            "name": food.name,
+            "price": "3.5",
+            "category": food.category_id,
+            "printer": food.printer_id,
+            "description": "",
+            "available": "on",
+        },
+    )
+    assert (response.status_code, response.url) == (302, "/admin/orders/food/")
+    assert published("cashier") == [
+        ("food-availability-changed", {"id": food.id, "available": False}),
+        ("category-availability-changed", {"id": category.id, "available": False}),
+        ("food-availability-changed", {"id": food.id, "available": True}),
+    ]
+
+
+def test_a_refused_availability_change_sends_nothing(admin_client, waiter_client, menu):
+    food = menu["margherita"]
+    response = waiter_client.patch(f"/v1/foods/{food.id}", {"available": False}, format="json")
+    assert response.status_code == 403
+    response = admin_client.patch(f"/v1/foods/{food.id}", {"available": False, "price": "-1"}, format="json")
+    assert response.status_code == 400
+    assert published("cashier") == []
+    assert Food.objects.get(pk=food.id).available is True

@@ -243,7 +243,7 @@ def settle_first_recovery() -> None:
 def lose_a_publish(channel: str, payload: dict) -> None:
     """An event that is in the log but never reached Pushpin (this test
     process has no GRIP_URL): as if its worker died between commit and publish."""
-    publish(channel, "reprint-order", payload)
+    publish(channel, "confirmed-order", payload)
 
 
 def test_an_event_whose_publish_was_lost_is_recovered_when_the_next_one_arrives(
@@ -262,7 +262,7 @@ def test_an_event_whose_publish_was_lost_is_recovered_when_the_next_one_arrives(
         # this connection never saw: Pushpin recovers it from the worker.
         recovered, confirmed = stream.collect(2, timeout=15)
         assert (recovered.event, recovered.id, recovered.json()) == (
-            "reprint-order",
+            "confirmed-order",
             "printer:1",
             {"lost": "50% of the time"},
         )
@@ -321,7 +321,7 @@ def test_a_recovery_link_is_honoured_only_with_pushpins_signature_and_for_its_ow
     assert answer.headers["grip-link"].startswith(f"</events/printer?{grip.NEXT_PARAM}=")
     assert answer.headers["grip-link"].endswith(">; rel=next; timeout=60")
     assert answer.text == (
-        'event: reprint-order\nid: printer:2\ndata: {"n": 1}\n\nevent: reprint-order\nid: printer:3\ndata: {"n": 2}\n\n'
+        'event: confirmed-order\nid: printer:2\ndata: {"n": 1}\n\nevent: confirmed-order\nid: printer:3\ndata: {"n": 2}\n\n'
     )
 
 

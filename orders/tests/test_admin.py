@@ -144,9 +144,9 @@ def test_the_confirm_action_confirms_a_pending_order(admin_site, manager, orders
         manager,
     )
     assert events_since(before) == [
-        ("printer", "confirmed-order"),
         ("cashier", "confirmed-order"),
         ("display", "confirmed-order"),
+        ("printer", "confirmed-order"),
     ]
 
 

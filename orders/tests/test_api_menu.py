@@ -4,7 +4,7 @@ import pytest
 
 from orders.models import CashRegister, Category, Food, Ingredient, Printer
 from orders.services import LineInput
-from orders.tests.helpers import snapshot
+from orders.tests.helpers import events_since, snapshot
 
 AUTH_REQUIRED = {"message": "Authentication required"}
 FORBIDDEN = {"message": "Insufficient permissions"}
@@ -355,11 +355,17 @@ def test_a_missing_device_is_a_404_naming_it(admin_client, db, path, name):
     assert (response.status_code, response.json()) == (404, {"message": f"{name} not found"})
 
 
-def test_menu_changes_write_no_order_and_send_no_event(admin_client, send, menu):
+def test_menu_changes_write_no_order_and_only_an_availability_change_sends_an_event(admin_client, send, menu):
     before = snapshot()
-    response = send(admin_client, "patch", f"/v1/foods/{menu['margherita'].id}", {"available": False})
+    response = send(admin_client, "patch", f"/v1/foods/{menu['margherita'].id}", {"name": "Pizza Margherita"})
     assert response.status_code == 200
     assert snapshot() == before
+    response = send(admin_client, "patch", f"/v1/foods/{menu['margherita'].id}", {"available": False})
+    assert response.status_code == 200
+    assert events_since(before) == [("cashier", "food-availability-changed")]
+    assert {key: value for key, value in snapshot().items() if key != "events"} == {
+        key: value for key, value in before.items() if key != "events"
+    }
 
 
 # --- availability filters and nesting ------------------------------------------------------

@@ -14,7 +14,7 @@ FORBIDDEN = {"message": "Insufficient permissions"}
 ORDER_NOT_FOUND = {"message": "Order not found"}
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
-CONFIRMED_EVENTS = [("printer", "confirmed-order"), ("cashier", "confirmed-order"), ("display", "confirmed-order")]
+CONFIRMED_EVENTS = [("cashier", "confirmed-order"), ("display", "confirmed-order"), ("printer", "confirmed-order")]
 STATUS_EVENTS = [("cashier", "order-status-update"), ("display", "order-status-update")]
 
 

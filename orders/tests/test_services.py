@@ -461,7 +461,8 @@ def test_refused_transitions_include_the_obvious_ones():
 
 def test_a_saved_order_tells_receivers_what_its_status_was(place_order, operator):
     order = place_order()
-    assert order.status_before_save is None
+    # Created, then saved again once its lines exist: that save saw PENDING.
+    assert order.status_before_save == OrderStatus.PENDING
     order = confirm(order, by=operator)
     assert order.status_before_save == OrderStatus.PENDING
     order = set_status(order, OrderStatus.COMPLETED)
