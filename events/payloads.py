@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orders.models import Order
+from orders.models import Closure, Order
 from orders.representations import order_for_printer_repr, order_repr, order_summary_repr, reprint_repr
 
 
@@ -38,3 +38,9 @@ def order_status_update_payload(order: Order) -> dict[str, Any]:
         "ticketNumber": order.ticket_number,
         "status": order.status,
     }
+
+
+def general_closure_payload(closure: Closure) -> dict[str, Any]:
+    """`general-closure` on printer: the till and the day's report, exactly
+    as stored with the closure."""
+    return {"cashRegister": closure.cash_register_id, "report": closure.report}

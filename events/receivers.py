@@ -13,13 +13,14 @@ from events.channels import (
     CASHIER,
     CONFIRMED_ORDER,
     DISPLAY,
+    GENERAL_CLOSURE,
     NEW_ORDER,
     ORDER_STATUS_UPDATE,
     PRINTER,
     REPRINT_ORDER,
 )
-from events.publisher import publish
-from orders.models import Order, OrderStatus, Reprint
+from events.publisher import publish, record
+from orders.models import Closure, Order, OrderStatus, Reprint
 from orders.selectors import order_with_items
 
 
@@ -56,6 +57,14 @@ def order_saved(sender, instance: Order, created: bool, raw: bool = False, **kwa
 def reprint_saved(sender, instance: Reprint, created: bool, raw: bool = False, **kwargs) -> None:
     if created and not raw:
         _after_commit(publish_reprint, instance.order_id, list(instance.item_ids), instance.receipt)
+
+
+@receiver(post_save, sender=Closure, dispatch_uid="events.closure_saved")
+def closure_saved(sender, instance: Closure, created: bool, raw: bool = False, **kwargs) -> None:
+    # The report is stored on the row, so the payload is complete now and
+    # is recorded in the closure's own transaction.
+    if created and not raw:
+        record(PRINTER, GENERAL_CLOSURE, payloads.general_closure_payload(instance))
 
 
 def publish_new_order(order_id: int) -> None:

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from orders import views
+from orders import report_views, views
 
 router = SimpleRouter(trailing_slash=False)
 router.register("categories", views.CategoryViewSet, basename="category")
@@ -14,5 +14,7 @@ urlpatterns = [
     path("orders/<str:order_id>", views.OrderDetailView.as_view(), name="order-detail"),
     path("orders/<str:order_id>/confirm", views.OrderConfirmView.as_view(), name="order-confirm"),
     path("orders/<str:order_id>/reprint", views.OrderReprintView.as_view(), name="order-reprint"),
+    path("reports", report_views.ReportsView.as_view(), name="reports"),
+    path("reports/general-closure", report_views.GeneralClosureView.as_view(), name="general-closure"),
     *router.urls,
 ]
