@@ -165,3 +165,7 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # an order is history; cancel it instead
+
+
+# The day report page and the closures live in their own module.
+from orders import admin_reports  # noqa: E402, F401
