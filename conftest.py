@@ -9,8 +9,8 @@ import pytest
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from testsupport import DaphneServer, server_env
 from orders.models import CashRegister, Category, Food, Printer
+from testsupport import DaphneServer, server_env
 from users.models import Role, User
 
 PASSWORD = "a-long-test-password"
@@ -130,6 +130,28 @@ def daphne(transactional_db, tmp_path, settings):
     yield start
     for server in servers:
         server.stop()
+
+
+def pytest_sessionstart(session):
+    """The production set-up (REDIS_URL set) is tested on a Redis that is
+    there: the product falls back to polling the log when Redis is away,
+    which would let the suite pass slowly while testing the fallback instead.
+    CI (REQUIRE_SERVICES=1) stops at once; a developer is warned."""
+    from django.conf import settings
+
+    from testsupport import redis_reachable, services_required
+
+    url = getattr(settings, "REDIS_URL", "")
+    if not url:
+        return
+    reachable, reason = redis_reachable(url)
+    if reachable:
+        return
+    if services_required():
+        pytest.exit(f"Redis required (REQUIRE_SERVICES=1, REDIS_URL is set) but {reason}", returncode=3)
+    session.config.issue_config_time_warning(
+        pytest.PytestConfigWarning(f"REDIS_URL is set but {reason}: events fall back to polling the log"), 2
+    )
 
 
 def pytest_sessionfinish(session, exitstatus):

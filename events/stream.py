@@ -31,6 +31,7 @@ from events import grip, log
 from events.channels import CHANNELS
 from events.hub import Subscriber, frame, get_hub, in_thread, wire_id
 from events.tokens import user_id_from_stream_token
+from users.apikeys import Device, device_for
 from users.models import Role
 
 logger = logging.getLogger(__name__)
@@ -48,16 +49,21 @@ LISTENER_ROLES = (Role.ADMIN, Role.OPERATOR)
 
 
 @log.closes_connection
-def authenticate(headers: dict[str, str], query: dict[str, list[str]], grip_channel: str | None = None):
-    """The user behind a Bearer token, a stream token (?token=) or a Django
-    session cookie, in that order; None when none of them is valid. A bad
-    Authorization header is final: no fallback to the other two.
+def authenticate(
+    headers: dict[str, str], query: dict[str, list[str]], grip_channel: str | None = None, address: str | None = None
+):
+    """The device behind an X-API-KEY (users.apikeys.Device), or the user
+    behind a Bearer token, a stream token (?token=) or a Django session
+    cookie, in that order; None when none of them is valid. A bad X-API-KEY
+    or Authorization header is final: no fallback to the others.
 
     `grip_channel` is set only for a request that Pushpin signed: then the
     token of a GRIP next link (Pushpin's recovery request, which carries none
     of the client's headers) counts too, for that channel only."""
     from django.contrib.auth import get_user_model
 
+    if "x-api-key" in headers:  # a device; a bad key is final, as a bad Bearer is
+        return device_for(headers["x-api-key"], address=address)
     if grip_channel is not None and grip.NEXT_PARAM in query:
         user_id = grip.user_id_from_next_token(query[grip.NEXT_PARAM][0], grip_channel)
         if user_id is None:
@@ -72,6 +78,15 @@ def authenticate(headers: dict[str, str], query: dict[str, list[str]], grip_chan
             return None
         return get_user_model().objects.filter(pk=user_id, is_active=True).first()
     return _user_from_session(headers.get("cookie", ""))
+
+
+def may_listen(user, channel: str) -> bool:
+    """Staff listen to every channel; a device's key opens its kind's one
+    channel only, and anything else (an unknown channel included) is a 403,
+    which the contract checks before the channel's validity."""
+    if isinstance(user, Device):
+        return user.may_listen(channel)
+    return user.has_role(*LISTENER_ROLES)
 
 
 def _user_from_bearer(authorization: str):
@@ -178,7 +193,8 @@ async def events_app(scope, receive, send) -> None:
     channel = scope["path"][len("/events/") :].strip("/") if scope["path"].startswith("/events/") else ""
     via_grip = grip.signed_by_proxy(headers)  # always False while GRIP is not configured
     try:
-        user = await in_thread(authenticate, headers, query, channel if via_grip else None)
+        address = (scope.get("client") or (None,))[0]
+        user = await in_thread(authenticate, headers, query, channel if via_grip else None, address)
     except DatabaseError as exc:
         await _unavailable(send, exc)
         return
@@ -187,7 +203,7 @@ async def events_app(scope, receive, send) -> None:
             send, 401, {"message": "Authentication required"}, [(b"www-authenticate", b'Bearer realm="api"')]
         )
         return
-    if not user.has_role(*LISTENER_ROLES):
+    if not may_listen(user, channel):
         await _send_json(send, 403, {"message": "Insufficient permissions"})
         return
     if channel not in CHANNELS:

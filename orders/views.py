@@ -28,7 +28,14 @@ from orders.serializers import (
     ReprintSerializer,
     to_lines,
 )
+from users.apikeys import Device
+from users.models import ApiKeyKind
 from users.permissions import IsAdmin, IsAdminOrOperator, IsStaffMember, ReadAnyoneWriteAdmin
+
+# What devices' API keys may do is listed on each view (`api_key_access`,
+# see users/permissions.py); a view without the attribute refuses every key.
+PRINTER_AGENT, DISPLAY = ApiKeyKind.PRINTER_AGENT, ApiKeyKind.DISPLAY
+KEY_PRINTER_FIELDS = frozenset({"status", "ip", "mac"})
 
 
 def _validated(serializer_class, data):
@@ -49,6 +56,8 @@ def _order_response(order_id: int, code: int = status.HTTP_200_OK) -> Response:
 
 
 class OrdersView(APIView):
+    api_key_access = {(DISPLAY, "GET")}
+
     def get_permissions(self):
         return [IsStaffMember()] if self.request.method == "POST" else [IsAdminOrOperator()]
 
@@ -98,6 +107,7 @@ class OrdersView(APIView):
 
 class OrderDetailView(APIView):
     permission_classes = [IsAdminOrOperator]
+    api_key_access = {(PRINTER_AGENT, "GET")}
 
     def get(self, request: Request, order_id: str) -> Response:
         return _order_response(_order_id(order_id))
@@ -166,11 +176,17 @@ class CategoryViewSet(_ResourceViewSet):
     permission_classes = [ReadAnyoneWriteAdmin]
     resource_name = "Category"
 
+    @property
+    def api_key_access(self):
+        # A printer agent reads the category list, not single categories.
+        return {(PRINTER_AGENT, "GET")} if self.action == "list" else set()
+
 
 class FoodViewSet(_ResourceViewSet):
     serializer_class = FoodSerializer
     permission_classes = [ReadAnyoneWriteAdmin]
     resource_name = "Food"
+    api_key_access = {(PRINTER_AGENT, "GET")}
 
     def get_queryset(self):
         if self.action != "list":
@@ -188,12 +204,23 @@ class PrinterViewSet(_ResourceViewSet):
     queryset = Printer.objects.all()
     serializer_class = PrinterSerializer
     resource_name = "Printer"
+    api_key_access = {(PRINTER_AGENT, "GET"), (PRINTER_AGENT, "PATCH")}
 
     def get_permissions(self):
         return [IsAdminOrOperator()] if self.action in ("list", "retrieve") else [IsAdmin()]
+
+    def partial_update(self, request, *args, **kwargs):
+        # A printer agent reports what it sees of a printer; naming and
+        # placing printers stays an admin's. Another field is a 403 (the
+        # right is missing), checked before the body is validated.
+        if isinstance(request.user, Device) and isinstance(request.data, dict):
+            if set(request.data) - KEY_PRINTER_FIELDS:
+                raise PermissionDenied()
+        return super().partial_update(request, *args, **kwargs)
 
 
 class CashRegisterViewSet(PrinterViewSet):
     queryset = CashRegister.objects.all()
     serializer_class = CashRegisterSerializer
     resource_name = "Cash register"
+    api_key_access = {(PRINTER_AGENT, "GET")}

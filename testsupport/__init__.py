@@ -16,4 +16,4 @@ from testsupport.processes import (  # noqa: F401
     services_required,
     spawn,
 )
-from testsupport.sse import SSEMessage, SSEStream  # noqa: F401
+from testsupport.sse import SSEMessage, SSEStream, StreamEnded  # noqa: F401

@@ -23,17 +23,28 @@ class SSEMessage:
         return json.loads(self.data)
 
 
+class StreamEnded(AssertionError):
+    """The server ended the stream, or reading it failed."""
+
+
+_END = object()
+
+
 class SSEStream:
     """Opens a stream and reads it in a thread; `next()` waits with a timeout,
-    so a test can never hang on a silent server."""
+    so a test can never hang on a silent server. A stream that ends or fails
+    to read is reported as such (StreamEnded, with the error), never as
+    silence."""
 
     def __init__(self, url: str, headers: dict[str, str] | None = None, connect_timeout: float = 10.0):
         self.client = httpx.Client(timeout=httpx.Timeout(connect_timeout, read=None))
         self.response = self.client.send(self.client.build_request("GET", url, headers=headers or {}), stream=True)
         self.status_code = self.response.status_code
         self.headers = self.response.headers
-        self.messages: queue.Queue[SSEMessage] = queue.Queue()
+        self.messages: queue.Queue = queue.Queue()
         self.closed = threading.Event()
+        self.error: BaseException | None = None
+        self._closing = False
         if self.status_code == 200 and self.headers.get("content-type", "").startswith("text/event-stream"):
             self.thread = threading.Thread(target=self._read, daemon=True)
             self.thread.start()
@@ -60,10 +71,12 @@ class SSEStream:
                         data.append(value)
                     elif name == "id":
                         event_id = value
-        except Exception:
-            pass
+        except Exception as exc:
+            if not self._closing:
+                self.error = exc
         finally:
             self.closed.set()
+            self.messages.put(_END)
 
     def next(self, timeout: float = 10.0, *, skip_comments: bool = True) -> SSEMessage:
         deadline = time.monotonic() + timeout
@@ -73,6 +86,10 @@ class SSEStream:
                 message = self.messages.get(timeout=max(remaining, 0.001))
             except queue.Empty:
                 raise AssertionError(f"no event within {timeout}s") from None
+            if message is _END:
+                self.messages.put(_END)  # every later read sees the end too
+                cause = f"reading failed: {self.error!r}" if self.error else "the server ended it"
+                raise StreamEnded(f"the stream is closed ({cause})")
             if skip_comments and message.event == "comment":
                 continue
             return message
@@ -87,7 +104,41 @@ class SSEStream:
                 found.append(message)
         return found
 
+    def assert_quiet(self, seconds: float) -> int:
+        """Nothing but keep-alives for `seconds`, and at least one of them:
+        silence alone would also pass on a dead stream. Returns how many
+        keep-alives came (the server's interval must be shorter than
+        `seconds`)."""
+        deadline = time.monotonic() + seconds
+        keepalives = 0
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                message = self.next(timeout=remaining, skip_comments=False)
+            except StreamEnded:
+                raise
+            except AssertionError:
+                break  # the window passed
+            if message.event != "comment":
+                raise AssertionError(f"expected nothing but keep-alives, got {message}")
+            keepalives += 1
+        if keepalives == 0:
+            raise AssertionError(f"no keep-alive within {seconds}s: the stream may be dead")
+        return keepalives
+
+    def wait_closed(self, timeout: float = 10.0) -> None:
+        """Wait for the server to end the stream (events before the end are
+        skipped)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.next(timeout=max(deadline - time.monotonic(), 0.001), skip_comments=True)
+            except StreamEnded:
+                return
+            except AssertionError:
+                raise AssertionError(f"the stream was still open after {timeout}s") from None
+
     def close(self) -> None:
+        self._closing = True
         try:
             self.response.close()
         except Exception:

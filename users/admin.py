@@ -1,7 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.html import format_html
 
-from users.models import User
+from users.apikeys import issue_key, revoke_key
+from users.models import ApiKey, User
 from users.services import user_apply_role
 
 
@@ -18,3 +20,46 @@ class UserAdmin(BaseUserAdmin):
             # The role decides admin access, as for `manage.py createuser`;
             # after the form's own permissions, which it would overwrite.
             user_apply_role(user=form.instance)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys for devices. The secret exists only in the message after the
+    key is added (the message storage holds it until that next page shows
+    it); afterwards only its prefix is ever shown."""
+
+    list_display = ("name", "prefix", "kind", "created_at", "last_used_at", "last_used_from", "revoked_at")
+    list_filter = ("kind", ("revoked_at", admin.EmptyFieldListFilter))
+    search_fields = ("name", "prefix")
+    actions = ["revoke"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("name", "kind")
+        return ("name", "kind", "prefix", "created_at", "last_used_at", "last_used_from", "revoked_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        # A key's kind is its rights: to change them, make a new key.
+        if obj is None:
+            return ()
+        return ("kind", "prefix", "created_at", "last_used_at", "last_used_from", "revoked_at")
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save(update_fields=["name"])
+            return
+        raw = issue_key(key=obj)
+        messages.warning(
+            request,
+            format_html(
+                "The key for {} is <code>{}</code>. Copy it into the device now: it is not shown again.",
+                obj.name,
+                raw,
+            ),
+        )
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke(self, request, queryset):
+        for key in queryset.filter(revoked_at__isnull=True):
+            revoke_key(key=key)
+        self.message_user(request, "Revoked. Devices using these keys are refused from now on.")

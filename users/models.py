@@ -21,3 +21,35 @@ class User(AbstractUser):
 
     def has_role(self, *roles: str) -> bool:
         return self.is_active and self.effective_role in roles
+
+
+class ApiKeyKind(models.TextChoices):
+    PRINTER_AGENT = "printer-agent", "Printer agent"
+    DISPLAY = "display", "Display"
+
+
+class ApiKey(models.Model):
+    """A device's credential (a printer agent, an unattended screen). The
+    secret is shown once when the key is made; only its SHA-256 is kept.
+    `prefix` is not secret: it finds the row and names the key in lists."""
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
+    name = models.CharField(max_length=100, help_text="The device it belongs to, e.g. “Kitchen printer agent”.")
+    kind = models.CharField(max_length=16, choices=ApiKeyKind.choices)
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_used_from = models.GenericIPAddressField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

@@ -1,6 +1,25 @@
+"""Who may call a view. People by role; devices (API keys) by the view's
+allow list: a view opts keys in with
+
+    api_key_access = {(ApiKeyKind.PRINTER_AGENT, "GET"), ...}
+
+a set of (kind, method) pairs, and a key may do exactly what its view lists
+(HEAD counts as GET). Invariant: a view that lists nothing gives keys nothing,
+whatever it allows people (even the menu, which anyone may read, is a 403 for
+a key not listed): every permission class here refuses a key that is not on
+the view's list, and the default permission (IsAdminOrOperator) is one of them.
+"""
+
 from rest_framework.permissions import BasePermission
 
+from users.apikeys import Device
 from users.models import Role
+
+
+def key_allowed(request, view) -> bool:
+    """Whether the view's `api_key_access` lists the request's key kind and method."""
+    method = "GET" if request.method == "HEAD" else request.method
+    return (request.user.kind, method) in getattr(view, "api_key_access", ())
 
 
 def _has_role(request, roles: tuple[str, ...]) -> bool:
@@ -8,27 +27,37 @@ def _has_role(request, roles: tuple[str, ...]) -> bool:
     return bool(user and user.is_authenticated and user.has_role(*roles))
 
 
-class IsAdmin(BasePermission):
+class _PeopleOrListedKeys(BasePermission):
     def has_permission(self, request, view) -> bool:
+        if isinstance(request.user, Device):
+            return key_allowed(request, view)
+        return self.person_may(request, view)
+
+    def person_may(self, request, view) -> bool:
+        raise NotImplementedError
+
+
+class IsAdmin(_PeopleOrListedKeys):
+    def person_may(self, request, view) -> bool:
         return _has_role(request, (Role.ADMIN,))
 
 
-class IsAdminOrOperator(BasePermission):
-    def has_permission(self, request, view) -> bool:
+class IsAdminOrOperator(_PeopleOrListedKeys):
+    def person_may(self, request, view) -> bool:
         return _has_role(request, (Role.ADMIN, Role.OPERATOR))
 
 
-class IsStaffMember(BasePermission):
+class IsStaffMember(_PeopleOrListedKeys):
     """Any role: admin, operator or waiter."""
 
-    def has_permission(self, request, view) -> bool:
+    def person_may(self, request, view) -> bool:
         return _has_role(request, (Role.ADMIN, Role.OPERATOR, Role.WAITER))
 
 
-class ReadAnyoneWriteAdmin(BasePermission):
+class ReadAnyoneWriteAdmin(_PeopleOrListedKeys):
     """The menu: anyone may read it, only an admin may change it."""
 
-    def has_permission(self, request, view) -> bool:
+    def person_may(self, request, view) -> bool:
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return True
         return _has_role(request, (Role.ADMIN,))

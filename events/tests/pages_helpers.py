@@ -36,7 +36,7 @@ WAIT_MS = 30_000
 
 def chromium_available() -> tuple[bool, str]:
     if not (os.path.exists(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        return False, f"{CHROMIUM} is missing (Debian's chromium package; `make browser` installs it)"
+        return False, f"{CHROMIUM} is missing (Debian's chromium package; `make system-deps` installs it)"
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:

@@ -10,6 +10,7 @@ from django_eventstream.models import Event as StoredEvent
 from orders import services
 from orders.models import Category, Food, Order, OrderStatus, PaymentMethod
 from orders.services import ConfirmInput, LineInput
+from testsupport.contract import utc_millis
 
 
 def published(channel: str) -> list[tuple[str, dict]]:
@@ -38,7 +39,7 @@ def test_new_order_carries_the_whole_order_as_the_contract_shows(margherita, dja
         "displayCode": "A01",
         "table": "3",
         "customer": "John Doe",
-        "createdAt": payload["createdAt"],
+        "createdAt": utc_millis(order.created_at),
         "confirmedAt": None,
         "ticketNumber": None,
         "status": "PENDING",
@@ -95,8 +96,8 @@ def test_confirmation_sends_the_summary_to_cashier_and_display_and_the_full_orde
         "displayCode": "A01",
         "table": "3",
         "customer": "John Doe",
-        "createdAt": payload["createdAt"],
-        "confirmedAt": payload["confirmedAt"],
+        "createdAt": utc_millis(order.created_at),
+        "confirmedAt": utc_millis(order.confirmed_at),
         "ticketNumber": 1,
         "status": "CONFIRMED",
         "paymentMethod": "CASH",

@@ -7,6 +7,7 @@ from orders import services
 from orders.models import Order, OrderStatus, Reprint
 from orders.services import LineInput
 from orders.tests.helpers import CASH, api_client_for, events_since, make_staff, snapshot
+from testsupport.contract import utc_millis
 
 AUTH_REQUIRED = {"message": "Authentication required"}
 FORBIDDEN = {"message": "Insufficient permissions"}
@@ -68,7 +69,7 @@ def test_any_staff_member_can_create_an_order(client_as, send, menu, role):
         "displayCode": "A01",
         "table": "3",
         "customer": "John Doe",
-        "createdAt": body["createdAt"],
+        "createdAt": utc_millis(order.created_at),
         "confirmedAt": None,
         "ticketNumber": None,
         "status": "PENDING",
@@ -456,14 +457,15 @@ def test_confirming_returns_the_confirmed_order_and_tells_everyone(client_as, se
 
     assert response.status_code == 200, response.content
     body = response.json()
+    order.refresh_from_db()
     item = order.items.get()
     assert body == {
         "id": order.id,
         "displayCode": "A01",
         "table": "3",
         "customer": "John Doe",
-        "createdAt": body["createdAt"],
-        "confirmedAt": body["confirmedAt"],
+        "createdAt": utc_millis(order.created_at),
+        "confirmedAt": utc_millis(order.confirmed_at),
         "ticketNumber": 1,
         "status": "CONFIRMED",
         "paymentMethod": "CASH",
