@@ -307,3 +307,20 @@ def test_the_stream_parser_reads_events_positions_and_skips_keep_alives():
         Message(event=None, id="printer:4", data=""),
         Message(event="confirmed-order", id="printer:5", data='{"a":\n1}'),
     ]
+
+
+def test_the_command_refuses_an_unreadable_journal_with_a_message(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    (tmp_path / "state.json").write_text("not json")
+    with pytest.raises(CommandError, match="state file"):
+        call_command(
+            "printer_agent", "--url", "http://127.0.0.1:9", "--key", "k", "--state", str(tmp_path / "state.json")
+        )
+
+
+def test_the_command_refuses_a_url_that_is_not_http(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="not an http"):
+        call_command("printer_agent", "--url", "ftp://printer", "--key", "k", "--state", str(tmp_path / "s.json"))

@@ -34,7 +34,10 @@ class Command(BaseCommand):
             server = Server(url, key)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
-        agent = Agent(server, Path(state))
+        try:
+            agent = Agent(server, Path(state))
+        except RuntimeError as exc:  # an unreadable journal: a person must look
+            raise CommandError(str(exc)) from None
         stopping = []
 
         def stop(signum, frame) -> None:
