@@ -41,7 +41,7 @@ class Ticket:
     kind: str  # kitchen, receipt, cancellation, drawer, closure
     title: str
     lines: tuple[str, ...] = ()
-    drawer: bool = False  # pulse the cash drawer instead of printing
+    drawer: bool = False  # pulse the cash drawer (after the ticket, if it has one)
 
 
 def _row(left: str, right: str) -> str:
@@ -101,6 +101,8 @@ def _kitchen_tickets(order: dict[str, Any], items, *, fallback: str | None, repr
 
 
 def _receipt(order: dict[str, Any], printer: str, *, reprint: bool) -> Ticket:
+    """The customer's receipt; the first one of a cash payment also opens the
+    till's drawer (one job, so the drawer opens only if the receipt went out)."""
     lines = [*_heading(order), "-" * WIDTH]
     for item in order.get("orderItems", []):
         name = item.get("food", {}).get("name", item.get("foodId"))
@@ -114,7 +116,11 @@ def _receipt(order: dict[str, Any], printer: str, *, reprint: bool) -> Ticket:
         _row("Payment", order.get("paymentMethod") or ""),
     ]
     return Ticket(
-        printer_id=printer, kind="receipt", title="RECEIPT (COPY)" if reprint else "RECEIPT", lines=tuple(lines)
+        printer_id=printer,
+        kind="receipt",
+        title="RECEIPT (COPY)" if reprint else "RECEIPT",
+        lines=tuple(lines),
+        drawer=not reprint and order.get("paymentMethod") == "CASH",
     )
 
 
@@ -167,7 +173,7 @@ def tickets_for(event: str, payload: dict[str, Any], directory: Directory) -> li
         ]
     if event == OPEN_DRAWER:
         printer = payload.get("printerId") or directory.receipt_printer(payload.get("cashRegisterId"))
-        return [Ticket(printer_id=printer, kind="drawer", title="", drawer=True)] if printer else []
+        return [Ticket(printer_id=printer, kind="drawer", title="", drawer=True)] if printer else []  # no paper
     if event == GENERAL_CLOSURE:
         printer = directory.receipt_printer(payload.get("cashRegister"))
         return [_closure(payload, printer)] if printer else []
@@ -178,9 +184,13 @@ def draw(printer, ticket: Ticket, *, reference: str, possible_duplicate: bool) -
     """Draw a ticket on a python-escpos printer (Network in use, Dummy in
     tests). `reference` (event id and ticket index) ends every ticket so a
     person can match a paper ticket to the event log."""
+    if ticket.title:
+        _print(printer, ticket, reference=reference, possible_duplicate=possible_duplicate)
     if ticket.drawer:
         printer.cashdraw(2)
-        return
+
+
+def _print(printer, ticket: Ticket, *, reference: str, possible_duplicate: bool) -> None:
     if possible_duplicate:
         printer.set(align="center", bold=True, double_height=True, double_width=True, invert=True)
         printer.textln("POSSIBLE DUPLICATE")

@@ -341,3 +341,34 @@ def test_the_stored_report_matches_the_orders_totals(sell):
     closure = services.general_closure_create(cash_register_id=CashRegister.objects.get().id, by=None)
     expected = Order.objects.aggregate(total=Sum("total"))["total"]
     assert Decimal(closure.report[0]["totalRevenue"]) == expected
+
+
+@pytest.mark.parametrize("kind", ["printer-agent", "display"])
+def test_device_keys_may_neither_read_reports_nor_close_the_day(send, menu, kind):
+    from rest_framework.test import APIClient
+
+    from users.apikeys import create_key
+
+    _, raw = create_key(name=f"a {kind}", kind=kind)
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=raw)
+    before = snapshot()
+
+    assert get_reports(client, **{"from": "2026-07-04"}).status_code == 403
+    response = send(client, "post", "/v1/reports/general-closure", {"cashRegister": menu["till"].id})
+
+    assert (response.status_code, response.json()) == (403, {"message": "Insufficient permissions"})
+    assert (Closure.objects.count(), snapshot()) == (0, before)
+
+
+def test_the_service_day_follows_the_local_time_zone(admin_client, sell, settings):
+    settings.TIME_ZONE = "Europe/Rome"  # UTC+2 in July; the day starts at 06:00 Rome
+    sell(datetime(2026, 7, 4, 23, 30, tzinfo=UTC))  # 01:30 on the 5th in Rome: still the 4th's service
+    sell(datetime(2026, 7, 5, 4, 30, tzinfo=UTC))  # 06:30 on the 5th in Rome: the next service day
+
+    response = get_reports(admin_client, **{"from": "2026-07-04", "to": "2026-07-06", "groupBy": "day"})
+
+    assert [(r["timestamp"], r["totalOrders"]) for r in response.json()] == [
+        ("2026-07-04T04:00:00.000Z", 1),
+        ("2026-07-05T04:00:00.000Z", 1),
+    ]

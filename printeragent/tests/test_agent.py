@@ -147,6 +147,9 @@ def test_a_confirmed_order_prints_a_kitchen_ticket_per_printer_and_a_receipt_at_
     assert "2 x Pizza" in tickets[0].lines and "   > well done" in tickets[0].lines
     assert "1 x Beer" in tickets[1].lines and not any("Pizza" in line for line in tickets[1].lines)
     assert any(line.startswith("TOTAL") and line.endswith("29.5") for line in tickets[3].lines)
+    # Paid cash: the receipt also opens the drawer; paid by card it does not.
+    assert [t.drawer for t in tickets] == [False, False, False, True]
+    assert not tickets_for("confirmed-order", order(paymentMethod="CARD"), directory())[3].drawer
 
 
 def test_a_reprint_prints_only_the_chosen_lines_and_the_receipt_when_asked():
@@ -156,6 +159,7 @@ def test_a_reprint_prints_only_the_chosen_lines_and_the_receipt_when_asked():
         (BAR, "kitchen", "REPRINT"),
         (TILL_PRINTER, "receipt", "RECEIPT (COPY)"),
     ]
+    assert not tickets[1].drawer  # a copy never opens the drawer
     assert tickets_for("reprint-order", {**payload, "reprintReceipt": False}, directory())[-1].kind == "kitchen"
 
 
