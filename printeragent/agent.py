@@ -108,7 +108,14 @@ class Agent:
     # --- printing -------------------------------------------------------------------
 
     def print_event(self, message: Message) -> None:
-        tickets = self.tickets(message)
+        try:
+            payload = message.json()
+        except ValueError:
+            # Never the server's way; skipping beats a crash loop on replay.
+            logger.error("%s %s is not JSON; skipped: %r", message.event, message.id, message.data[:200])
+            self.state.done(message.id)
+            return
+        tickets = self.tickets(message.event, message.id, payload)
         resumed = self.state.resumed_ticket(message.id)
         # After a crash: the tickets before the one in doubt are out.
         first = min(resumed, max(len(tickets) - 1, 0)) if resumed is not None else 0
@@ -119,17 +126,20 @@ class Agent:
             self.print_ticket(tickets[index], reference=reference, possible_duplicate=doubtful)
         self.state.done(message.id)
 
-    def tickets(self, message: Message) -> list[Ticket]:
-        payload = message.json()
-        tickets = tickets_for(message.event, payload, self.directory)
-        if any(ticket.printer_id not in self.directory.printers for ticket in tickets) or not tickets:
-            self.refresh_directory()
-            tickets = tickets_for(message.event, payload, self.directory)
+    def tickets(self, event: str, event_id: str, payload: dict) -> list[Ticket]:
+        """The event's tickets on printers the agent can reach. Deciding that
+        a ticket has no printer needs the server's current list: if it cannot
+        be read, the event is not handled now (the error ends the stream and
+        the event comes again after the reconnection)."""
+        tickets = tickets_for(event, payload, self.directory)
+        if not tickets or any(ticket.printer_id not in self.directory.printers for ticket in tickets):
+            self.refresh_directory(strict=True)
+            tickets = tickets_for(event, payload, self.directory)
         unknown = [ticket for ticket in tickets if ticket.printer_id not in self.directory.printers]
         for ticket in unknown:
-            logger.error("%s %s: printer %s is unknown; not printed", message.event, message.id, ticket.printer_id)
+            logger.error("%s %s: printer %s is unknown or has no ip; not printed", event, event_id, ticket.printer_id)
         if not tickets:
-            logger.warning("%s %s prints nothing here (no printer for it)", message.event, message.id)
+            logger.warning("%s %s prints nothing here (no printer for it)", event, event_id)
         return [ticket for ticket in tickets if ticket not in unknown]
 
     def print_ticket(self, ticket: Ticket, *, reference: str, possible_duplicate: bool) -> None:
@@ -176,12 +186,16 @@ class Agent:
             return
         self.reported[printer_id] = status
 
-    def refresh_directory(self) -> None:
+    def refresh_directory(self, *, strict: bool = False) -> None:
+        """Read the printers and cash registers again; on failure keep the
+        old ones, or raise when `strict`."""
         try:
             printers = self.server.printers()
             registers = self.server.cash_registers()
         except (ServerError, OSError, ValueError) as exc:
             logger.warning("could not read printers and cash registers: %s", exc)
+            if strict:
+                raise ServerError(0, f"printers unknown: {exc}") from exc
             return
         self.directory = Directory(
             printers={p["id"]: p for p in printers if p.get("ip")},

@@ -68,12 +68,16 @@ class ScriptedServer:
     """Hands out `batches` of messages, one batch per connection, and records
     what the agent asked for and reported."""
 
-    def __init__(self, batches: list[list[Message]]):
+    def __init__(self, batches: list[list[Message]], directory_failures: int = 0):
         self.batches = batches
+        self.directory_failures = directory_failures
         self.asked_from: list[str | None] = []
         self.statuses: list[tuple[str, str]] = []
 
     def printers(self):
+        if self.directory_failures:
+            self.directory_failures -= 1
+            raise ConnectionResetError("the server went away")
         return DIRECTORY["printers"]
 
     def cash_registers(self):
@@ -275,6 +279,26 @@ def test_an_unreachable_printer_holds_its_ticket_and_is_reported_offline_then_on
     assert [host for host, _ in printers.sent] == ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.3"]
     assert server.statuses[:2] == [(KITCHEN, "OFFLINE"), (KITCHEN, "ONLINE")]
     assert (BAR, "ONLINE") in server.statuses
+
+
+def test_an_event_is_not_dropped_when_the_printers_cannot_be_read(tmp_path):
+    printers = Printers()
+    # The list fails at start and again when the event needs it.
+    server = ScriptedServer(
+        [[event(1, "confirmed-order", order(1))], [event(1, "confirmed-order", order(1))]], directory_failures=2
+    )
+
+    run(server, tmp_path / "state.json", printers)
+
+    assert server.asked_from == [None, None]  # the event came again and was printed then
+    assert [reference(text) for text in printers.texts()] == [f"printer:1 {n}/4" for n in range(1, 5)]
+
+
+def test_an_event_that_is_not_json_is_skipped_and_not_asked_for_again(tmp_path):
+    printers = Printers()
+    server = ScriptedServer([[Message(event="confirmed-order", id="printer:1", data="{oops")], []])
+    run(server, tmp_path / "state.json", printers)
+    assert (printers.sent, server.asked_from) == ([], [None, "printer:1"])
 
 
 def test_a_stream_reset_moves_on_from_the_new_position(tmp_path):
