@@ -7,6 +7,16 @@ from django.db import migrations, models
 import config.ids
 
 
+def completion_of_completed_orders(apps, schema_editor):
+    """An order that is COMPLETED now was completed at its last status
+    change. For a PICKED_UP one that moment is lost (it was overwritten by
+    the pick-up): it stays unknown and out of the average."""
+    Order = apps.get_model("orders", "Order")
+    Order.objects.filter(status="COMPLETED", completed_at__isnull=True).update(
+        completed_at=models.F("status_changed_at")
+    )
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("orders", "0002_initial"),
@@ -66,4 +76,5 @@ class Migration(migrations.Migration):
                 "ordering": ["-created_at"],
             },
         ),
+        migrations.RunPython(completion_of_completed_orders, migrations.RunPython.noop),
     ]
