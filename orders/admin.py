@@ -153,7 +153,7 @@ class OrderAdmin(admin.ModelAdmin):
             {"fields": ("ticket_number", "ticket_day", "confirmed_at", "user", "cash_register", "payment_method")},
         ),
         ("Amounts", {"fields": ("sub_total", "surcharge", "discount", "total")}),
-        ("History", {"fields": ("created_at", "created_by", "code_day", "status_changed_at")}),
+        ("History", {"fields": ("created_at", "created_by", "code_day", "status_changed_at", "completed_at")}),
     )
 
     @admin.display(description="total", ordering="total")

@@ -20,6 +20,8 @@ from orders.reports import build_reports, service_day_range
 from orders.services import service_day
 from users.models import Role
 
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9998, 12, 31)
+
 
 def _chosen_day(request: HttpRequest) -> tuple[date, str | None]:
     raw = request.GET.get("day", "")
@@ -29,7 +31,8 @@ def _chosen_day(request: HttpRequest) -> tuple[date, str | None]:
         chosen = parse_date(raw)
     except ValueError:
         chosen = None
-    if chosen is None:
+    # Bounded, so that the day's local start and end exist in UTC too.
+    if chosen is None or not (FIRST_DAY <= chosen <= LAST_DAY):
         return service_day(timezone.now()), f"{raw!r} is not a date (YYYY-MM-DD); showing today."
     return chosen, None
 

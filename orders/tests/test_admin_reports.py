@@ -98,7 +98,7 @@ def test_a_day_without_orders_says_so(client, manager, evening):
     assert 'id="no-orders"' in response.content.decode()
 
 
-@pytest.mark.parametrize("day", ["yesterday", "2026-02-30", "2026-13-01"])
+@pytest.mark.parametrize("day", ["yesterday", "2026-02-30", "2026-13-01", "9999-12-31", "0001-01-01"])
 def test_a_bad_day_shows_today_with_a_warning(client, manager, day):
     client.force_login(manager)
     response = client.get("/admin/orders/dayreport/", {"day": day})
