@@ -96,7 +96,24 @@ class AgentProcess:
         raise AssertionError(f"the agent never got its position:\n{self.log.read_text()}")
 
 
-def confirm_orders(base_url: str, headers: dict, menu: dict, count: int) -> list[int]:
+def agent_for(server, key: str, tmp_path: Path) -> AgentProcess:
+    from django.conf import settings
+    from django.db import connection
+
+    env = server_env(connection.settings_dict, settings.SECRET_KEY)
+    return AgentProcess(env, server.url, key, tmp_path / "agent-state.json", tmp_path / "agent.log")
+
+
+def wait_for(condition, what: str, log: Path) -> None:
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{what} never happened:\n{log.read_text()}")
+
+
+def confirm_orders(base_url: str, headers: dict, menu: dict, count: int, method: str = "CASH") -> list[int]:
     numbers = []
     with httpx.Client(base_url=base_url, headers=headers, timeout=30) as client:
         for index in range(count):
@@ -107,7 +124,7 @@ def confirm_orders(base_url: str, headers: dict, menu: dict, count: int) -> list
                     {"foodId": menu["margherita"].id, "quantity": 1},
                     {"foodId": menu["beer"].id, "quantity": 2},
                 ],
-                "confirm": {"paymentMethod": "CASH", "cashRegisterId": menu["till"].id},
+                "confirm": {"paymentMethod": method, "cashRegisterId": menu["till"].id},
             }
             response = client.post("/v1/orders", json=body)
             assert response.status_code == 201, response.text
@@ -135,12 +152,8 @@ def tickets_by_kind(texts: list[str]) -> tuple[Counter, Counter, list[str]]:
 def test_a_burst_with_a_server_restart_and_agent_crashes_prints_every_ticket_once_or_marked(
     daphne, festival_menu, agent_key, operator, printers, tmp_path
 ):
-    from django.conf import settings
-    from django.db import connection
-
     server = daphne()
-    env = server_env(connection.settings_dict, settings.SECRET_KEY)
-    agent = AgentProcess(env, server.url, agent_key, tmp_path / "agent-state.json", tmp_path / "agent.log")
+    agent = agent_for(server, agent_key, tmp_path)
     headers = bearer(operator)
     kills = 0
     try:
@@ -190,3 +203,38 @@ def test_a_burst_with_a_server_restart_and_agent_crashes_prints_every_ticket_onc
         for key, count in copies.items():
             assert marked[key] >= count - 1, f"{where} {key}: {count} copies, {marked[key]} marked"
     assert len(set(numbers)) == 3 * ORDERS_PER_PHASE
+
+
+def test_a_general_closure_is_printed_on_the_tills_printer(
+    daphne, festival_menu, agent_key, operator, printers, tmp_path
+):
+    server = daphne()
+    agent = agent_for(server, agent_key, tmp_path)
+    headers = bearer(operator)
+    try:
+        agent.start()
+        agent.wait_for_position()
+        confirm_orders(server.url, headers, festival_menu, 2)
+        confirm_orders(server.url, headers, festival_menu, 1, method="CARD")
+        response = httpx.post(
+            server.url + "/v1/reports/general-closure",
+            json={"cashRegister": festival_menu["till"].id},
+            headers=headers,
+            timeout=30,
+        )
+        assert response.status_code == 201, response.text
+
+        def closure_printed():
+            return [text for text in printers["bar"].texts() if "GENERAL CLOSURE" in text]
+
+        wait_for(closure_printed, "the closure's ticket", agent.log)
+    finally:
+        agent.stop()
+
+    [ticket] = closure_printed()
+    lines = ticket.splitlines()
+    # Three orders of 12.5 + 2 × 4: 61.5 in all, 20.5 of it by card.
+    assert any(line.startswith("TOTAL") and line.endswith(" 61.5") for line in lines), ticket
+    assert any(line.startswith("Card") and line.endswith(" 20.5") for line in lines), ticket
+    assert any(line.startswith("Orders") and line.endswith(" 3") for line in lines), ticket
+    assert not any("GENERAL CLOSURE" in text for text in printers["kitchen"].texts())
