@@ -31,8 +31,11 @@ class ReportQuerySerializer(serializers.Serializer):
         return fields
 
     def validate(self, attrs):
-        attrs.setdefault("to", timezone.now())
-        if attrs["to"] <= attrs["from"]:
+        if "to" not in attrs:
+            attrs["to"] = timezone.now()
+            if attrs["to"] <= attrs["from"]:
+                raise serializers.ValidationError({"from": "Must be in the past when to is not given."})
+        elif attrs["to"] <= attrs["from"]:
             raise serializers.ValidationError({"to": "Must be later than from."})
         return attrs
 

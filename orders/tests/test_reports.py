@@ -240,6 +240,8 @@ def test_a_report_costs_the_same_few_queries_whatever_the_number_of_orders(sell,
         ({"from": "2026-07-04T25:00:00Z"}, "from"),
         ({"from": "2026-07-04", "to": "soon"}, "to"),
         ({"from": "2026-07-04", "to": "2026-07-03"}, "to"),
+        ({"from": "2026-07-04", "to": "2026-07-04"}, "to"),
+        ({"from": "9000-01-01"}, "from"),  # to defaults to now
         ({"from": "2026-07-04", "groupBy": "2h"}, "groupBy"),
         ({"from": "2026-07-04", "groupBy": ""}, "groupBy"),
     ],
