@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orders.models import Closure, Order
+from orders.models import Closure, DrawerOpening, Order, Printer
 from orders.representations import order_for_printer_repr, order_repr, order_summary_repr, reprint_repr
 
 
@@ -38,6 +38,16 @@ def order_status_update_payload(order: Order) -> dict[str, Any]:
         "ticketNumber": order.ticket_number,
         "status": order.status,
     }
+
+
+def printer_status_changed_payload(printer: Printer) -> dict[str, Any]:
+    """`printer-status-changed` on cashier (opt-in)."""
+    return {"id": printer.id, "status": printer.status}
+
+
+def open_drawer_payload(opening: DrawerOpening) -> dict[str, Any]:
+    """`open-drawer` on printer: the register and the printer its drawer hangs on."""
+    return {"cashRegisterId": opening.cash_register_id, "printerId": opening.printer_id}
 
 
 def general_closure_payload(closure: Closure) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from events import grip, log
 from events.channels import CHANNELS
 from events.hub import Subscriber, frame, get_hub, in_thread, wire_id
 from events.tokens import user_id_from_stream_token
-from users.apikeys import Device, device_for
+from users.apikeys import DEVICE_ID_PREFIX, Device, device_by_id, device_for
 from users.models import Role
 
 logger = logging.getLogger(__name__)
@@ -52,26 +52,29 @@ LISTENER_ROLES = (Role.ADMIN, Role.OPERATOR)
 def authenticate(
     headers: dict[str, str], query: dict[str, list[str]], grip_channel: str | None = None, address: str | None = None
 ):
-    """The device behind an X-API-KEY (users.apikeys.Device), or the user
-    behind a Bearer token, a stream token (?token=) or a Django session
-    cookie, in that order; None when none of them is valid. A bad X-API-KEY
-    or Authorization header is final: no fallback to the others.
+    """The user behind a Bearer token, the device behind an X-API-KEY
+    (users.apikeys.Device), or the user behind a stream token (?token=) or a
+    Django session cookie, in that order (REST's order too); None when none
+    of them is valid. A bad Authorization or X-API-KEY header is final: no
+    fallback to the later ones.
 
     `grip_channel` is set only for a request that Pushpin signed: then the
     token of a GRIP next link (Pushpin's recovery request, which carries none
     of the client's headers) counts too, for that channel only."""
     from django.contrib.auth import get_user_model
 
-    if "x-api-key" in headers:  # a device; a bad key is final, as a bad Bearer is
-        return device_for(headers["x-api-key"], address=address)
     if grip_channel is not None and grip.NEXT_PARAM in query:
         user_id = grip.user_id_from_next_token(query[grip.NEXT_PARAM][0], grip_channel)
         if user_id is None:
             return None
+        if user_id.startswith(DEVICE_ID_PREFIX):
+            return device_by_id(user_id)
         return get_user_model().objects.filter(pk=user_id, is_active=True).first()
     authorization = headers.get("authorization")
     if authorization is not None:
         return _user_from_bearer(authorization)
+    if "x-api-key" in headers:  # a device; as on REST, after the Bearer token
+        return device_for(headers["x-api-key"], address=address)
     if "token" in query:
         user_id = user_id_from_stream_token(query["token"][0])
         if user_id is None:

@@ -9,7 +9,10 @@ from orders.money import format_money
 
 @admin.register(Printer)
 class PrinterAdmin(admin.ModelAdmin):
-    list_display = ("name", "ip", "port", "description")
+    list_display = ("name", "ip", "port", "status", "status_changed_at", "description")
+    list_filter = ("status",)
+    # Reported by the printer's agent (PATCH /v1/printers/{id}), not typed in.
+    readonly_fields = ("status", "status_changed_at")
     search_fields = ("name", "ip")
 
 

@@ -8,12 +8,45 @@ from config.ids import new_id
 MONEY = {"max_digits": 10, "decimal_places": 2}
 
 
-class Printer(models.Model):
+class RemembersStatus(models.Model):
+    """Bookkeeping for post_save receivers: `status_before_save` is what the
+    `status` field held before the save that fired the signal (None for a new
+    row), so the events app can tell a real change from a save that kept it,
+    without this app knowing the events app exists."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        self.status_before_save = getattr(self, "_status_loaded", None)
+        super().save(*args, **kwargs)
+        self._status_loaded = self.status
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._status_loaded = instance.__dict__.get("status")
+        return instance
+
+
+class PrinterStatus(models.TextChoices):
+    UNKNOWN = "UNKNOWN"  # until a printer agent reports
+    ONLINE = "ONLINE"
+    OFFLINE = "OFFLINE"
+    ERROR = "ERROR"
+
+
+class Printer(RemembersStatus):
+    """A network printer. `status` is what its printer agent last reported."""
+
     id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
     name = models.CharField(max_length=100)
     ip = models.CharField("IP address or host name", max_length=255, blank=True)
     port = models.PositiveIntegerField(default=9100)
+    mac = models.CharField("MAC address", max_length=17, blank=True)
     description = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=8, choices=PrinterStatus.choices, default=PrinterStatus.UNKNOWN)
+    status_changed_at = models.DateTimeField("status since", null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -33,6 +66,24 @@ class CashRegister(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DrawerOpening(models.Model):
+    """A request to open a cash register's drawer, a fact the printers hear
+    of: the drawer hangs on the register's default printer, which the
+    printer agent drives. Kept as a row so that every opening is on record."""
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
+    cash_register = models.ForeignKey(CashRegister, on_delete=models.CASCADE, related_name="drawer_openings")
+    printer = models.ForeignKey(Printer, null=True, on_delete=models.SET_NULL, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Drawer of {self.cash_register_id} opened"
 
 
 class Category(models.Model):
@@ -85,11 +136,9 @@ class PaymentMethod(models.TextChoices):
     CARD = "CARD"
 
 
-class Order(models.Model):
-    """An order. `status_before_save` tells a post_save receiver what the
-    status was before the save that fired it (None for a new order), so the
-    events app can tell a creation, a confirmation and a status change apart
-    without the orders app knowing it exists."""
+class Order(RemembersStatus):
+    """An order. `status_before_save` (RemembersStatus) lets the events app
+    tell a creation, a confirmation and a status change apart."""
 
     id = models.BigAutoField(primary_key=True)
     display_code = models.CharField(max_length=8)
@@ -138,18 +187,6 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return f"{self.display_code} (#{self.pk})"
-
-    def save(self, *args, **kwargs):
-        # Bookkeeping only: remember what this save changed, for receivers.
-        self.status_before_save = getattr(self, "_status_loaded", None)
-        super().save(*args, **kwargs)
-        self._status_loaded = self.status
-
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        instance._status_loaded = instance.__dict__.get("status")
-        return instance
 
 
 class OrderItem(models.Model):

@@ -95,17 +95,26 @@ def printer_repr(printer: Printer) -> dict[str, Any]:
         "name": printer.name,
         "ip": printer.ip,
         "port": printer.port,
+        "mac": printer.mac,
         "description": printer.description,
+        "status": printer.status,
+        "statusChangedAt": format_timestamp(printer.status_changed_at),
     }
 
 
-def cash_register_repr(register: CashRegister) -> dict[str, Any]:
-    return {
+def cash_register_repr(register: CashRegister, *, include_printer: bool = False) -> dict[str, Any]:
+    """`include_printer` embeds the default printer as `defaultPrinter`
+    (`?include=printer`); load it with select_related."""
+    body = {
         "id": register.id,
         "name": register.name,
         "defaultPrinterId": register.default_printer_id,
         "enabled": register.enabled,
     }
+    if include_printer:
+        printer = register.default_printer
+        body["defaultPrinter"] = printer_repr(printer) if printer is not None else None
+    return body
 
 
 def category_repr(category: Category) -> dict[str, Any]:

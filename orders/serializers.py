@@ -3,14 +3,17 @@ serializers of the menu and devices. Business rules live in services."""
 
 from __future__ import annotations
 
+import re
+
 from rest_framework import serializers
 
-from orders.models import CashRegister, Category, Food, OrderStatus, PaymentMethod, Printer
+from orders.models import CashRegister, Category, Food, OrderStatus, PaymentMethod, Printer, PrinterStatus
 from orders.money import ZERO, format_money, parse_money
 from orders.representations import cash_register_repr, category_repr, food_repr, printer_repr
 from orders.services import ConfirmInput, LineInput
 
 MAX_LINES = 100
+MAC_ADDRESS = re.compile(r"[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}", re.ASCII)
 
 
 class MoneyField(serializers.Field):
@@ -133,11 +136,28 @@ class PrinterSerializer(_ReprSerializer):
     name = _name_field()
     ip = StrictCharField(max_length=255, required=False, allow_blank=True)
     port = serializers.IntegerField(min_value=1, max_value=65535, required=False)
+    mac = StrictCharField(max_length=17, required=False, allow_blank=True)
     description = StrictCharField(max_length=255, required=False, allow_blank=True)
+    # Reported by the printer's agent (or set by an admin) on an existing
+    # printer; a new one is UNKNOWN until an agent reports.
+    status = serializers.ChoiceField(choices=PrinterStatus.values, required=False)
 
     class Meta:
         model = Printer
-        fields = ["name", "ip", "port", "description"]
+        fields = ["name", "ip", "port", "mac", "description", "status"]
+
+    def validate_mac(self, value: str) -> str:
+        """ "aa-bb-cc-dd-ee-ff" or "AA:BB:…" → "AA:BB:CC:DD:EE:FF"; "" clears it."""
+        if value == "":
+            return value
+        if not MAC_ADDRESS.fullmatch(value):
+            raise serializers.ValidationError("Must be a MAC address such as AA:BB:CC:DD:EE:FF.")
+        return value.replace("-", ":").upper()
+
+    def validate_status(self, value: str) -> str:
+        if self.instance is None:
+            raise serializers.ValidationError("A new printer's status is UNKNOWN until its agent reports one.")
+        return value
 
 
 class CashRegisterSerializer(_ReprSerializer):

@@ -7,13 +7,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from orders.exceptions import BadRequest, Conflict, InvalidInput, NotFound
-from orders.models import CashRegister, Closure, DayCounter, Food, Order, OrderItem, OrderStatus, Reprint
+from orders.models import (
+    CashRegister,
+    Closure,
+    DayCounter,
+    DrawerOpening,
+    Food,
+    Order,
+    OrderItem,
+    OrderStatus,
+    Printer,
+    Reprint,
+)
 from orders.money import MAX_MONEY, ZERO, format_money, round_money
 from orders.reports import build_reports, service_day_range
 
@@ -313,6 +325,40 @@ def order_recall(*, order_id: int, by) -> Order:
         raise Conflict(f"Only completed orders can be recalled; this one is {order.status}.")
     _change_status(order, OrderStatus.CONFIRMED, now=timezone.now())
     return order
+
+
+# --- devices: printers and cash drawers --------------------------------------
+
+
+@transaction.atomic
+def printer_update(*, printer_id: str, changes: dict[str, Any]) -> Printer:
+    """Apply validated field changes (model field names) to a printer. A new
+    `status` stamps `status_changed_at`; the same status reported again
+    stamps nothing (agents report on every reconnect), so the receivers hear
+    of real changes only. The row lock makes two racing reports queue, so
+    each sees the status the other left."""
+    printer = Printer.objects.select_for_update().filter(pk=printer_id).first()
+    if printer is None:
+        raise NotFound("Printer not found")
+    before = printer.status
+    for name, value in changes.items():
+        setattr(printer, name, value)
+    if printer.status != before:
+        printer.status_changed_at = timezone.now()
+    printer.save()
+    return printer
+
+
+@transaction.atomic
+def cash_register_open_drawer(*, cash_register_id: str, by) -> DrawerOpening:
+    """Record a request to open the register's drawer; its default printer
+    (which the drawer hangs on) hears of it once this commits."""
+    register = CashRegister.objects.select_related("default_printer").filter(pk=cash_register_id).first()
+    if register is None:
+        raise NotFound("Cash register not found")
+    if register.default_printer is None:
+        raise Conflict("This cash register has no default printer, so it has no drawer to open.")
+    return DrawerOpening.objects.create(cash_register=register, printer=register.default_printer, requested_by=by)
 
 
 # --- closures -------------------------------------------------------------------

@@ -7,6 +7,7 @@ import math
 from django.db.models import ProtectedError
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,7 +16,7 @@ from rest_framework.views import APIView
 from orders import selectors, services
 from orders.exceptions import Conflict, NotFound
 from orders.models import CashRegister, Category, Food, Printer
-from orders.representations import order_repr, reprint_repr
+from orders.representations import cash_register_repr, order_repr, reprint_repr
 from orders.serializers import (
     CashRegisterSerializer,
     CategorySerializer,
@@ -200,14 +201,22 @@ class FoodViewSet(_ResourceViewSet):
         )
 
 
-class PrinterViewSet(_ResourceViewSet):
+class _DeviceViewSet(_ResourceViewSet):
+    """Printers and cash registers: admins and operators read, admins write."""
+
+    def get_permissions(self):
+        if self.action in ("list", "retrieve", *self.operator_actions):
+            return [IsAdminOrOperator()]
+        return [IsAdmin()]
+
+    operator_actions: tuple[str, ...] = ()
+
+
+class PrinterViewSet(_DeviceViewSet):
     queryset = Printer.objects.all()
     serializer_class = PrinterSerializer
     resource_name = "Printer"
     api_key_access = {(PRINTER_AGENT, "GET"), (PRINTER_AGENT, "PATCH")}
-
-    def get_permissions(self):
-        return [IsAdminOrOperator()] if self.action in ("list", "retrieve") else [IsAdmin()]
 
     def partial_update(self, request, *args, **kwargs):
         # A printer agent reports what it sees of a printer; naming and
@@ -218,9 +227,51 @@ class PrinterViewSet(_ResourceViewSet):
                 raise PermissionDenied()
         return super().partial_update(request, *args, **kwargs)
 
+    def perform_update(self, serializer):
+        # Through the service: it stamps statusChangedAt when the status
+        # really changes (and the events app hears of that change).
+        serializer.instance = services.printer_update(
+            printer_id=serializer.instance.pk, changes=serializer.validated_data
+        )
 
-class CashRegisterViewSet(PrinterViewSet):
-    queryset = CashRegister.objects.all()
+
+class CashRegisterViewSet(_DeviceViewSet):
+    queryset = CashRegister.objects.select_related("default_printer")
     serializer_class = CashRegisterSerializer
     resource_name = "Cash register"
     api_key_access = {(PRINTER_AGENT, "GET")}
+    operator_actions = ("open_drawer",)
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action != "list":
+            return queryset
+        enabled = self.request.query_params.get("enabled")
+        if enabled not in (None, "", "true", "false"):
+            raise ValidationError({"enabled": ["Must be true or false."]})
+        return queryset if enabled in (None, "") else queryset.filter(enabled=enabled == "true")
+
+    def _include_printer(self) -> bool:
+        include = self.request.query_params.get("include")
+        if include not in (None, "", "printer"):
+            raise ValidationError({"include": ["The only include is printer."]})
+        return include == "printer"
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        include = self._include_printer()
+        return Response([cash_register_repr(r, include_printer=include) for r in self.get_queryset()])
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        include = self._include_printer()
+        return Response(cash_register_repr(self.get_object(), include_printer=include))
+
+    @extend_schema(request=None, responses={202: None})
+    @action(detail=True, methods=["post"], url_path="open-drawer")
+    def open_drawer(self, request: Request, pk: str) -> Response:
+        """The register's drawer opens on its default printer: the printer
+        channel hears `open-drawer` once this commits."""
+        opening = services.cash_register_open_drawer(cash_register_id=pk, by=request.user)
+        return Response(
+            {"cashRegisterId": opening.cash_register_id, "printerId": opening.printer_id},
+            status=status.HTTP_202_ACCEPTED,
+        )

@@ -27,12 +27,13 @@ from datetime import timedelta
 
 from django.db.models import Q
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
 from users.models import ApiKey, ApiKeyKind
 
-HEADER = "X-API-KEY"
+DEVICE_ID_PREFIX = "apikey:"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 # The one event channel each kind of key may open.
 STREAM_CHANNEL: dict[str, str] = {ApiKeyKind.PRINTER_AGENT: "printer", ApiKeyKind.DISPLAY: "display"}
@@ -110,10 +111,13 @@ def _note_use(key: ApiKey, address: str | None) -> None:
         key.last_used_at, key.last_used_from = now, address
 
 
-def live_key_ids(ids: Iterable[str]) -> set[str]:
-    """Of these key ids, those still valid (exist, not revoked): one query,
-    for re-checking the keys behind open event streams."""
-    return set(ApiKey.objects.filter(pk__in=list(ids), revoked_at__isnull=True).values_list("pk", flat=True))
+def live_device_ids(device_ids: Iterable[str]) -> set[str]:
+    """Of these `Device.pk`s, those whose key still exists and is not
+    revoked: one query, for re-checking the devices behind open event
+    streams (ids that name no device are simply not live)."""
+    key_ids = [d[len(DEVICE_ID_PREFIX) :] for d in device_ids if d.startswith(DEVICE_ID_PREFIX)]
+    live = ApiKey.objects.filter(pk__in=key_ids, revoked_at__isnull=True).values_list("pk", flat=True)
+    return {DEVICE_ID_PREFIX + key_id for key_id in live}
 
 
 class Device:
@@ -129,7 +133,9 @@ class Device:
 
     def __init__(self, key: ApiKey):
         self.api_key = key
-        self.pk = self.id = key.pk
+        # Distinct from every user id, so anything counted or re-checked
+        # per identity (streams per user, revocation) tells the two apart.
+        self.pk = self.id = DEVICE_ID_PREFIX + key.pk
         self.kind = key.kind
         self.username = key.name
 
@@ -145,6 +151,16 @@ class Device:
 
 def device_for(raw: str, *, address: str | None = None) -> Device | None:
     key = authenticate_key(raw, address=address)
+    return Device(key) if key is not None else None
+
+
+def device_by_id(device_id: str) -> Device | None:
+    """The Device with this `Device.pk` if its key is still live (for a
+    request that carries a signed identity instead of the key, such as
+    Pushpin's recovery of a held stream); None otherwise."""
+    if not device_id.startswith(DEVICE_ID_PREFIX):
+        return None
+    key = ApiKey.objects.filter(pk=device_id[len(DEVICE_ID_PREFIX) :], revoked_at__isnull=True).first()
     return Device(key) if key is not None else None
 
 
@@ -164,3 +180,13 @@ class ApiKeyAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return 'ApiKey header="X-API-KEY"'
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    """The X-API-KEY header in the OpenAPI schema (/docs/)."""
+
+    target_class = ApiKeyAuthentication
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "X-API-KEY"}

@@ -10,6 +10,7 @@ import pytest
 from django.urls import URLPattern, get_resolver
 from rest_framework.test import APIClient
 
+from conftest import bearer
 from orders.models import Category, Food, Order, Printer
 from orders.services import ConfirmInput
 from users.apikeys import create_key, revoke_key
@@ -168,6 +169,21 @@ def test_a_key_stands_for_a_device_never_for_a_person(keys, ids, operator_client
     response = key_client(keys[ApiKeyKind.DISPLAY]).get("/v1/orders")
     assert response.status_code == 200
     assert response.json()["pagination"]["totalItems"] == 1
+
+
+def test_a_bearer_token_decides_before_a_key(keys, ids, operator):
+    client = key_client(keys[ApiKeyKind.DISPLAY])
+    assert client.get("/v1/printers").status_code == 403
+    client.credentials(HTTP_X_API_KEY=keys[ApiKeyKind.DISPLAY], HTTP_AUTHORIZATION=bearer(operator)["Authorization"])
+    assert client.get("/v1/printers").status_code == 200
+
+
+def test_a_bad_key_is_final_even_beside_a_session(keys, ids, operator):
+    client = APIClient()
+    client.force_login(operator)
+    assert client.get("/v1/printers").status_code == 200
+    response = client.get("/v1/printers", HTTP_X_API_KEY="nonsense")
+    assert (response.status_code, response.json()) == (401, AUTH_REQUIRED)
 
 
 # --- the allow lists, read off the views ------------------------------------------------

@@ -241,13 +241,16 @@ def test_cashiers_and_admins_list_the_devices(client_as, menu, path, role, statu
         assert len(response.json()) == (2 if path == "/v1/printers" else 1)
 
 
+def unreported_printer(printer: Printer) -> dict:
+    """A printer's JSON before any agent reported on it."""
+    fields = {"ip": "", "port": 9100, "mac": "", "description": ""}
+    return {"id": printer.id, "name": printer.name, **fields, "status": "UNKNOWN", "statusChangedAt": None}
+
+
 def test_the_device_lists_have_the_contract_fields(operator_client, menu):
     printers = operator_client.get("/v1/printers").json()
     registers = operator_client.get("/v1/cash-registers").json()
-    assert printers == [
-        {"id": menu["bar"].id, "name": "Bar", "ip": "", "port": 9100, "description": ""},
-        {"id": menu["kitchen"].id, "name": "Kitchen", "ip": "", "port": 9100, "description": ""},
-    ]
+    assert printers == [unreported_printer(menu["bar"]), unreported_printer(menu["kitchen"])]
     assert registers == [
         {"id": menu["till"].id, "name": "Till 1", "defaultPrinterId": menu["bar"].id, "enabled": True},
     ]
@@ -280,7 +283,16 @@ def test_an_admin_manages_printers(admin_client, menu):
     created = admin_client.post("/v1/printers", {"name": "Grill", "ip": "10.0.0.7"}, format="json")
     assert created.status_code == 201, created.content
     printer_id = created.json()["id"]
-    assert created.json() == {"id": printer_id, "name": "Grill", "ip": "10.0.0.7", "port": 9100, "description": ""}
+    assert created.json() == {
+        "id": printer_id,
+        "name": "Grill",
+        "ip": "10.0.0.7",
+        "port": 9100,
+        "mac": "",
+        "description": "",
+        "status": "UNKNOWN",
+        "statusChangedAt": None,
+    }
 
     changed = admin_client.patch(f"/v1/printers/{printer_id}", {"port": 9101}, format="json")
     assert (changed.status_code, changed.json()["port"]) == (200, 9101)

@@ -1,4 +1,4 @@
-"""Migration 0003 gives orders that are COMPLETED when it runs their
+"""Migration 0004 gives orders that are COMPLETED when it runs their
 completion moment (their last status change), so that reports include them."""
 
 from datetime import UTC, datetime
@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("orders", "0002_initial")]
-AFTER = [("orders", "0003_reports_completed_at_closure")]
+BEFORE = [("orders", "0003_devices_printer_status_drawer")]
+AFTER = [("orders", "0004_reports_completed_at_closure")]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -14,7 +14,15 @@ from django.test import Client
 from django.utils import timezone
 
 from conftest import PASSWORD
-from users.apikeys import LAST_USED_RESOLUTION, ApiKeyError, authenticate_key, create_key, live_key_ids, revoke_key
+from users.apikeys import (
+    LAST_USED_RESOLUTION,
+    ApiKeyError,
+    authenticate_key,
+    create_key,
+    device_for,
+    live_device_ids,
+    revoke_key,
+)
 from users.models import ApiKey, ApiKeyKind, Role
 from users.services import user_create
 
@@ -82,12 +90,16 @@ def test_a_revoked_key_is_refused_and_revoking_again_keeps_the_first_time():
     assert ApiKey.objects.get(pk=key.pk).revoked_at == first
 
 
-def test_live_key_ids_keeps_only_keys_that_exist_and_are_not_revoked():
-    alive, _ = create_key(name="Alive", kind=ApiKeyKind.DISPLAY)
-    revoked, _ = create_key(name="Revoked", kind=ApiKeyKind.DISPLAY)
+def test_live_device_ids_keeps_only_devices_whose_key_exists_and_is_not_revoked():
+    alive, alive_raw = create_key(name="Alive", kind=ApiKeyKind.DISPLAY)
+    revoked, revoked_raw = create_key(name="Revoked", kind=ApiKeyKind.DISPLAY)
+    alive_id, revoked_id = device_for(alive_raw).pk, device_for(revoked_raw).pk
     revoke_key(key=revoked)
-    assert live_key_ids([alive.pk, revoked.pk, "no-such-key"]) == {alive.pk}
-    assert live_key_ids([]) == set()
+    assert alive_id == f"apikey:{alive.pk}"
+    # A user's id, a bare key id and an unknown device are not live devices.
+    asked = [alive_id, revoked_id, "apikey:no-such-key", alive.pk, "some-user-id"]
+    assert live_device_ids(asked) == {alive_id}
+    assert live_device_ids([]) == set()
 
 
 @pytest.mark.parametrize(("name", "kind"), [("Screen", "cashier"), ("   ", ApiKeyKind.DISPLAY)])

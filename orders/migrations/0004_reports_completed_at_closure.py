@@ -19,7 +19,7 @@ def completion_of_completed_orders(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0002_initial"),
+        ("orders", "0003_devices_printer_status_drawer"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
