@@ -205,22 +205,34 @@ def test_a_burst_with_a_server_restart_and_agent_crashes_prints_every_ticket_onc
     assert len(set(numbers)) == 3 * ORDERS_PER_PHASE
 
 
-def test_a_general_closure_is_printed_on_the_tills_printer(
+def test_the_drawer_the_closure_and_printer_status_reach_the_printers(
     daphne, festival_menu, agent_key, operator, printers, tmp_path
 ):
+    from escpos.printer import Dummy
+
+    pulse = Dummy()
+    pulse.cashdraw(2)
     server = daphne()
     agent = agent_for(server, agent_key, tmp_path)
     headers = bearer(operator)
     try:
         agent.start()
         agent.wait_for_position()
+        # The agent probes its printers at start and reports them.
+        wait_for(
+            lambda: set(Printer.objects.values_list("status", flat=True)) == {"ONLINE"},
+            "both printers reported ONLINE",
+            agent.log,
+        )
+        till = festival_menu["till"].id
+        drawer = httpx.post(f"{server.url}/v1/cash-registers/{till}/open-drawer", headers=headers, timeout=30)
+        assert drawer.status_code == 202, drawer.text
+        wait_for(lambda: pulse.output in printers["bar"].tickets, "the drawer pulse", agent.log)
+
         confirm_orders(server.url, headers, festival_menu, 2)
         confirm_orders(server.url, headers, festival_menu, 1, method="CARD")
         response = httpx.post(
-            server.url + "/v1/reports/general-closure",
-            json={"cashRegister": festival_menu["till"].id},
-            headers=headers,
-            timeout=30,
+            server.url + "/v1/reports/general-closure", json={"cashRegister": till}, headers=headers, timeout=30
         )
         assert response.status_code == 201, response.text
 
@@ -238,3 +250,7 @@ def test_a_general_closure_is_printed_on_the_tills_printer(
     assert any(line.startswith("Card") and line.endswith(" 20.5") for line in lines), ticket
     assert any(line.startswith("Orders") and line.endswith(" 3") for line in lines), ticket
     assert not any("GENERAL CLOSURE" in text for text in printers["kitchen"].texts())
+    # The drawer opened once by request and once for each cash receipt (2), never on the kitchen's printer.
+    assert printers["bar"].tickets.count(pulse.output) == 1
+    assert sum(text.endswith(pulse.output.decode("cp437")) for text in printers["bar"].texts()) == 3
+    assert not any(pulse.output in ticket for ticket in printers["kitchen"].tickets)
