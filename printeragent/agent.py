@@ -11,6 +11,7 @@ queue (its ticket is retried, never dropped) and is reported OFFLINE.
 
 from __future__ import annotations
 
+import http.client
 import logging
 import time
 from collections.abc import Callable
@@ -85,8 +86,10 @@ class Agent:
                 logger.warning("the server ended the stream; reconnecting")
             except ServerError as exc:
                 logger.error("the server refused: %s", exc)
-            except OSError as exc:
-                logger.warning("connection to the server failed: %s", exc)
+            except (OSError, http.client.HTTPException, UnicodeDecodeError) as exc:
+                # A server killed mid-response ends a chunked stream with
+                # IncompleteRead, which is no OSError.
+                logger.warning("connection to the server failed: %r", exc)
             self.backoff.wait()
 
     def handle(self, message: Message) -> None:

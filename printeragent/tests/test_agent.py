@@ -301,6 +301,19 @@ def test_an_event_that_is_not_json_is_skipped_and_not_asked_for_again(tmp_path):
     assert (printers.sent, server.asked_from) == ([], [None, "printer:1"])
 
 
+def test_a_stream_cut_in_the_middle_of_a_chunk_is_a_reconnection(tmp_path):
+    import http.client
+
+    def cut_stream():
+        yield event(1, "open-drawer", {"printerId": TILL_PRINTER})
+        raise http.client.IncompleteRead(b"eve")
+
+    server = ScriptedServer([cut_stream(), [event(2, "open-drawer", {"printerId": TILL_PRINTER})]])
+    printers = Printers()
+    run(server, tmp_path / "state.json", printers)
+    assert (server.asked_from, len(printers.sent)) == ([None, "printer:1"], 2)
+
+
 def test_a_stream_reset_moves_on_from_the_new_position(tmp_path):
     state = tmp_path / "state.json"
     run(ScriptedServer([[event(1, "open-drawer", {"printerId": TILL_PRINTER})]]), state, Printers())
