@@ -11,7 +11,7 @@ from django.dispatch import receiver
 
 from events import payloads
 from events.channels import CASHIER, OPEN_DRAWER, PRINTER, PRINTER_STATUS_CHANGED
-from events.publisher import record
+from events.publisher import joined_transaction, record
 from orders.models import DrawerOpening, Printer
 
 
@@ -21,10 +21,12 @@ def printer_saved(sender, instance: Printer, created: bool, raw: bool = False, *
         return  # a new printer's status is UNKNOWN until an agent reports
     before = getattr(instance, "status_before_save", None)
     if before is not None and before != instance.status:
-        record(CASHIER, PRINTER_STATUS_CHANGED, payloads.printer_status_changed_payload(instance))
+        with joined_transaction():
+            record(CASHIER, PRINTER_STATUS_CHANGED, payloads.printer_status_changed_payload(instance))
 
 
 @receiver(post_save, sender=DrawerOpening, dispatch_uid="events.drawer_opened")
 def drawer_opened(sender, instance: DrawerOpening, created: bool, raw: bool = False, **kwargs) -> None:
     if created and not raw:
-        record(PRINTER, OPEN_DRAWER, payloads.open_drawer_payload(instance))
+        with joined_transaction():
+            record(PRINTER, OPEN_DRAWER, payloads.open_drawer_payload(instance))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orders.models import Category, DrawerOpening, Food, Order, Printer
+from orders.models import Category, Closure, DrawerOpening, Food, Order, Printer
 from orders.representations import order_for_printer_repr, order_repr, order_summary_repr, reprint_repr
 
 
@@ -94,3 +94,9 @@ def printer_status_changed_payload(printer: Printer) -> dict[str, Any]:
 def open_drawer_payload(opening: DrawerOpening) -> dict[str, Any]:
     """`open-drawer` on printer: the register and the printer its drawer hangs on."""
     return {"cashRegisterId": opening.cash_register_id, "printerId": opening.printer_id}
+
+
+def general_closure_payload(closure: Closure) -> dict[str, Any]:
+    """`general-closure` on printer: the till and the day's report, exactly
+    as stored with the closure."""
+    return {"cashRegister": closure.cash_register_id, "report": closure.report}

@@ -109,3 +109,11 @@ def notify(event: Event) -> None:
             event.id,
             exc,
         )
+
+
+def joined_transaction():
+    """For receivers: the save's own transaction when there is one (always
+    for services, which are atomic, and the admin). A save made in
+    autocommit mode has committed already; its event then gets a
+    transaction of its own, right after."""
+    return transaction.atomic(savepoint=False)

@@ -22,7 +22,7 @@ Events of one transaction are recorded in the order of events.channels.CHANNELS
 
 from __future__ import annotations
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
@@ -33,25 +33,19 @@ from events.channels import (
     CONFIRMED_ORDER,
     DISPLAY,
     FOOD_AVAILABILITY_CHANGED,
+    GENERAL_CLOSURE,
     NEW_ORDER,
     ORDER_CANCELLED,
     ORDER_STATUS_UPDATE,
     PRINTER,
     REPRINT_ORDER,
 )
-from events.publisher import record
-from orders.models import Category, Food, Order, OrderStatus, Reprint
+from events.publisher import joined_transaction, record
+from orders.models import Category, Closure, Food, Order, OrderStatus, Reprint
 from orders.selectors import order_with_items
 
 _UNANNOUNCED = "_events_unannounced"
 _AVAILABLE_BEFORE = "_events_available_before"
-
-
-def _joined_transaction():
-    """The save's own transaction when there is one (always, for orders:
-    services are atomic). A save made in autocommit mode has committed
-    already; its event then gets a transaction of its own, right after."""
-    return transaction.atomic(savepoint=False)
 
 
 # --- orders ---------------------------------------------------------------------------
@@ -67,7 +61,7 @@ def order_saved(sender, instance: Order, created: bool, raw: bool = False, **kwa
         return
     before, after = instance.status_before_save, instance.status
     if instance.__dict__.pop(_UNANNOUNCED, False):
-        with _joined_transaction():
+        with joined_transaction():
             if after == OrderStatus.PENDING:
                 record_new_order(instance.pk)
             elif after == OrderStatus.CONFIRMED:
@@ -75,7 +69,7 @@ def order_saved(sender, instance: Order, created: bool, raw: bool = False, **kwa
         return
     if before == after:
         return
-    with _joined_transaction():
+    with joined_transaction():
         if after == OrderStatus.CONFIRMED and before == OrderStatus.PENDING:
             record_confirmed_order(instance.pk)
         elif after == OrderStatus.CANCELLED:
@@ -114,10 +108,19 @@ def record_order_cancelled(order_id: int) -> None:
 @receiver(post_save, sender=Reprint, dispatch_uid="events.reprint_saved")
 def reprint_saved(sender, instance: Reprint, created: bool, raw: bool = False, **kwargs) -> None:
     if created and not raw:
-        with _joined_transaction():
+        with joined_transaction():
             order = order_with_items(instance.order_id)
             payload = payloads.reprint_order_payload(order, item_ids=list(instance.item_ids), receipt=instance.receipt)
             record(PRINTER, REPRINT_ORDER, payload)
+
+
+@receiver(post_save, sender=Closure, dispatch_uid="events.closure_saved")
+def closure_saved(sender, instance: Closure, created: bool, raw: bool = False, **kwargs) -> None:
+    # The report is stored on the row, so the payload is complete now and
+    # is recorded in the closure's own transaction.
+    if created and not raw:
+        with joined_transaction():
+            record(PRINTER, GENERAL_CLOSURE, payloads.general_closure_payload(instance))
 
 
 # --- menu availability ------------------------------------------------------------------
@@ -150,5 +153,5 @@ def availability_saved(sender, instance, created: bool, raw: bool = False, **kwa
     before = instance.__dict__.pop(_AVAILABLE_BEFORE, None)
     if raw or created or before is None or before == instance.available:
         return
-    with _joined_transaction():
+    with joined_transaction():
         record(CASHIER, AVAILABILITY_EVENTS[sender], payloads.availability_changed_payload(instance))

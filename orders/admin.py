@@ -174,7 +174,7 @@ class OrderAdmin(admin.ModelAdmin):
             {"fields": ("ticket_number", "ticket_day", "confirmed_at", "user", "cash_register", "payment_method")},
         ),
         ("Amounts", {"fields": ("sub_total", "surcharge", "discount", "total")}),
-        ("History", {"fields": ("created_at", "created_by", "code_day", "status_changed_at")}),
+        ("History", {"fields": ("created_at", "created_by", "code_day", "status_changed_at", "completed_at")}),
     )
 
     @admin.display(description="total", ordering="total")
@@ -186,3 +186,7 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # an order is history; cancel it instead
+
+
+# The day report page and the closures live in their own module.
+from orders import admin_reports  # noqa: E402, F401

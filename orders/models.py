@@ -207,6 +207,10 @@ class Order(RemembersStatus):
         CashRegister, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
     )
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    # When the kitchen finished it (CONFIRMED → COMPLETED); cleared when the
+    # completion is undone, kept through PICKED_UP: reports measure
+    # confirmation → completion with it.
+    completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -268,3 +272,31 @@ class DayCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.day}: {self.value}"
+
+
+class Closure(models.Model):
+    """A general closure: a till's end-of-day, with the service day's report
+    as it stood when it was taken (the printer prints exactly this)."""
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
+    cash_register = models.ForeignKey(CashRegister, on_delete=models.PROTECT, related_name="closures")
+    service_day = models.DateField()
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    report = models.JSONField(default=list, help_text="The service day's report, as sent to the printer.")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Closure of {self.cash_register_id} on {self.service_day}"
+
+
+class DayReport(Order):
+    """No table of its own: the admin's page of a day's figures hangs on it,
+    so that the admin index links to it like to any other page."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "day report"
+        verbose_name_plural = "day reports"

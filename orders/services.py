@@ -16,6 +16,7 @@ from django.utils import timezone
 from orders.exceptions import BadRequest, Conflict, InvalidInput, NotFound
 from orders.models import (
     CashRegister,
+    Closure,
     DayCounter,
     DrawerOpening,
     Food,
@@ -26,6 +27,7 @@ from orders.models import (
     Reprint,
 )
 from orders.money import MAX_MONEY, ZERO, format_money, round_money
+from orders.reports import build_reports, service_day_range
 
 
 @dataclass(frozen=True)
@@ -274,6 +276,19 @@ def order_confirm(*, order_id: int, by, confirmation: ConfirmInput) -> Order:
     return order
 
 
+def _change_status(order: Order, status: str, *, now: datetime) -> None:
+    """Save a status change. `completed_at` follows the kitchen: set when a
+    CONFIRMED order becomes COMPLETED, cleared when that is undone (back to
+    CONFIRMED), kept when it moves on to PICKED_UP or back from it."""
+    if status == OrderStatus.COMPLETED and order.status == OrderStatus.CONFIRMED:
+        order.completed_at = now
+    elif status == OrderStatus.CONFIRMED:
+        order.completed_at = None
+    order.status = status
+    order.status_changed_at = now
+    order.save(update_fields=["status", "status_changed_at", "completed_at"])
+
+
 @transaction.atomic
 def order_set_status(*, order_id: int, by, status: str) -> Order:
     """Move an order along STATUS_TRANSITIONS (cancelling included); any
@@ -283,9 +298,7 @@ def order_set_status(*, order_id: int, by, status: str) -> Order:
     order = _locked_order(order_id)
     if status not in STATUS_TRANSITIONS.get(order.status, set()):
         raise Conflict(f"An order cannot go from {order.status} to {status}.")
-    order.status = status
-    order.status_changed_at = timezone.now()
-    order.save(update_fields=["status", "status_changed_at"])
+    _change_status(order, status, now=timezone.now())
     return order
 
 
@@ -321,9 +334,7 @@ def order_recall(*, order_id: int, by) -> Order:
     order = _locked_order(order_id)
     if order.status != OrderStatus.COMPLETED:
         raise Conflict(f"Only completed orders can be recalled; this one is {order.status}.")
-    order.status = OrderStatus.CONFIRMED
-    order.status_changed_at = timezone.now()
-    order.save(update_fields=["status", "status_changed_at"])
+    _change_status(order, OrderStatus.CONFIRMED, now=timezone.now())
     return order
 
 
@@ -359,3 +370,22 @@ def cash_register_open_drawer(*, cash_register_id: str, by) -> DrawerOpening:
     if register.default_printer is None:
         raise Conflict("This cash register has no default printer, so it has no drawer to open.")
     return DrawerOpening.objects.create(cash_register=register, printer=register.default_printer, requested_by=by)
+
+
+# --- closures -------------------------------------------------------------------
+
+
+@transaction.atomic
+def general_closure_create(*, cash_register_id: str, by) -> Closure:
+    """Close the current service day at a till: the day's report (one
+    interval, `all`) is computed and stored with the closure in one
+    transaction, so what the printer prints is what was saved. Saving the
+    closure is the fact the printers hear of (events.receivers)."""
+    register = CashRegister.objects.filter(pk=cash_register_id).first()
+    if register is None:
+        raise NotFound("Cash register not found")
+    now = timezone.now()
+    day = service_day(now)
+    start, end = service_day_range(day)
+    report = build_reports(start=start, end=end, group_by="all")
+    return Closure.objects.create(cash_register=register, service_day=day, closed_by=by, report=report)

@@ -1,7 +1,7 @@
 from django.urls import path, re_path, register_converter
 from rest_framework.routers import SimpleRouter
 
-from orders import views
+from orders import report_views, views
 
 
 class OrderIdConverter:
@@ -35,5 +35,7 @@ urlpatterns = [
     # Any other order path ("abc", "٣", "-1", a number too long for an id)
     # names no order: the same 404 as a missing one, after authentication.
     re_path(r"^orders/[^/]+(?:/confirm|/reprint)?\Z", views.NoSuchOrderView.as_view()),
+    path("reports", report_views.ReportsView.as_view(), name="reports"),
+    path("reports/general-closure", report_views.GeneralClosureView.as_view(), name="general-closure"),
     *router.urls,
 ]
