@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from orders import selectors, services
 from orders.exceptions import Conflict, NotFound
 from orders.models import CashRegister, Category, Food, Printer
-from orders.representations import order_repr, reprint_repr
+from orders.representations import order_rest_repr, reprint_repr
 from orders.serializers import (
     CashRegisterSerializer,
     CategorySerializer,
@@ -45,7 +45,7 @@ def _order_id(raw: str) -> int:
 
 
 def _order_response(order_id: int, code: int = status.HTTP_200_OK) -> Response:
-    return Response(order_repr(selectors.order_with_items(order_id)), status=code)
+    return Response(order_rest_repr(selectors.order_with_items(order_id)), status=code)
 
 
 class OrdersView(APIView):
@@ -72,7 +72,7 @@ class OrdersView(APIView):
         rows = orders[offset : offset + limit] if offset < total else []
         return Response(
             {
-                "data": [order_repr(order) for order in rows],
+                "data": [order_rest_repr(order) for order in rows],
                 "pagination": {"totalItems": total, "currentPage": page, "totalPages": math.ceil(total / limit)},
             }
         )

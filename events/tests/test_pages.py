@@ -19,7 +19,6 @@ from django.utils import timezone
 from django_eventstream.models import Event as StoredEvent
 from django_eventstream.models import EventCounter
 
-from testsupport import DaphneServer, require_service
 from conftest import PASSWORD
 from events.tests.pages_helpers import (
     CHROMIUM,
@@ -34,7 +33,9 @@ from events.tests.pages_helpers import (
 from orders import services
 from orders.exceptions import Conflict
 from orders.models import Category, Food, Order, OrderStatus
+from orders.representations import format_timestamp
 from orders.services import ConfirmInput, LineInput
+from testsupport import DaphneServer, require_service
 from users.models import Role
 
 
@@ -161,8 +162,15 @@ def test_the_kitchen_state_lists_confirmed_orders_oldest_first_and_the_last_bump
         "confirmedAt": state["orders"][0]["confirmedAt"],
         "forStation": True,
         "otherStationLines": 0,
+        "stations": [{"printerId": menu["kitchen"].id, "name": "Kitchen", "done": False, "doneAt": None}],
         "lines": [
-            {"id": state["orders"][0]["lines"][0]["id"], "quantity": 2, "name": "Margherita", "notes": "No basil"}
+            {
+                "id": state["orders"][0]["lines"][0]["id"],
+                "quantity": 2,
+                "name": "Margherita",
+                "notes": "No basil",
+                "printerId": menu["kitchen"].id,
+            }
         ],
     }
     assert [card["id"] for card in state["recall"]] == [bumped.id]
@@ -206,13 +214,33 @@ def test_the_board_state_has_what_is_being_prepared_and_what_is_ready(menu, oper
     services.order_set_status(order_id=gone.id, by=operator, status=OrderStatus.COMPLETED)
     services.order_set_status(order_id=gone.id, by=operator, status=OrderStatus.PICKED_UP)
 
+    stale = confirmed(menu["lemonade"], operator)
+    services.order_set_status(order_id=stale.id, by=operator, status=OrderStatus.COMPLETED)
+    Order.objects.filter(pk=stale.id).update(status_changed_at=timezone.now() - timedelta(minutes=11))
+    ready.refresh_from_db()
+    preparing.refresh_from_db()
+
     state = logged_in(operator).get("/display/state").json()
 
+    assert state["readyMinutes"] == 10
     assert state["preparing"] == [
-        {"id": preparing.id, "displayCode": preparing.display_code, "ticketNumber": 1, "status": "CONFIRMED"}
+        {
+            "id": preparing.id,
+            "displayCode": preparing.display_code,
+            "ticketNumber": 1,
+            "status": "CONFIRMED",
+            "since": format_timestamp(preparing.status_changed_at),
+        }
     ]
+    # Ready for longer than BOARD_READY_MINUTES: off the board.
     assert state["ready"] == [
-        {"id": ready.id, "displayCode": ready.display_code, "ticketNumber": 2, "status": "COMPLETED"}
+        {
+            "id": ready.id,
+            "displayCode": ready.display_code,
+            "ticketNumber": 2,
+            "status": "COMPLETED",
+            "since": format_timestamp(ready.status_changed_at),
+        }
     ]
 
 
@@ -328,8 +356,8 @@ def expect_each_once(kitchen, board, codes: list[str]) -> None:
 def test_a_confirmed_order_appears_live_and_a_bump_moves_it_to_ready(browser, page_server, cashier, menu, operator):
     from playwright.sync_api import expect
 
-    from testsupport import SSEStream
     from conftest import bearer
+    from testsupport import SSEStream
 
     context = staff_context(browser, page_server, operator)
     kitchen = open_live(context, page_server.url + "/kitchen/")
