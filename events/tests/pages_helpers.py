@@ -16,8 +16,8 @@ import httpx
 from django.conf import settings
 from django.test import Client
 
-from testsupport import BASE_DIR
 from conftest import bearer
+from testsupport import BASE_DIR
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -10,10 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from testsupport import RedisServer, redis_server_installed, require_service
 from conftest import bearer
 from events.tests.test_delivery import stream
 from events.tests.test_resources import connection_budget, database_connections_of, open_raw_stream
+from testsupport import RedisServer, redis_server_installed, require_service
 
 pytestmark = pytest.mark.redis
 

@@ -6,8 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django_eventstream.models import Event as StoredEvent
 
-from testsupport import SSEStream
 from conftest import bearer
+from testsupport import SSEStream
 
 
 @pytest.fixture

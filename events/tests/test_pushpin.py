@@ -19,6 +19,9 @@ import jwt
 import pytest
 from django_eventstream.models import Event as StoredEvent
 
+from conftest import bearer
+from events import grip
+from events.publisher import publish
 from testsupport import (
     BASE_DIR,
     PushpinServer,
@@ -30,9 +33,6 @@ from testsupport import (
     redis_server_installed,
     require_service,
 )
-from conftest import bearer
-from events import grip
-from events.publisher import publish
 
 
 @pytest.fixture

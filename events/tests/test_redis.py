@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from testsupport import RedisServer, redis_server_installed, require_service
 from events.tests.test_delivery import stream
+from testsupport import RedisServer, redis_server_installed, require_service
 
 pytestmark = pytest.mark.redis
 

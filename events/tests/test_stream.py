@@ -10,9 +10,9 @@ import pytest
 from django.test import Client
 from rest_framework_simplejwt.tokens import AccessToken
 
-from testsupport import SSEStream
 from conftest import bearer, make_user
 from events.tokens import stream_token_for
+from testsupport import SSEStream
 from users.models import Role
 
 
