@@ -348,26 +348,40 @@ def page_server(daphne, page_var_dir):
 
 
 @pytest.fixture
-def browser(page_server, monkeypatch):
-    """Headless Chromium. Playwright's sync API keeps an event loop running
-    in this thread, which makes Django refuse ORM calls from the test
-    ("async context") unless told otherwise; the server was started first, so
-    it does not inherit the setting."""
+def browser_for(monkeypatch):
+    """`with browser_for() as chromium:` a headless Chromium, for a test that
+    starts its own server first. Playwright's sync API keeps an event loop
+    running in this thread, which makes Django refuse ORM calls from the test
+    ("async context") unless told otherwise; servers started before do not
+    inherit the setting."""
+    from contextlib import contextmanager
+
     from playwright.sync_api import sync_playwright
 
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            # Connections the test opened while Playwright's loop ran belong
-            # to that context: close them here, or PostgreSQL's test database
-            # cannot be dropped at the end of the run.
-            from django.db import connections
+    @contextmanager
+    def launch():
+        monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                yield chromium
+            finally:
+                # Connections the test opened while Playwright's loop ran
+                # belong to that context: close them here, or PostgreSQL's
+                # test database cannot be dropped at the end of the run.
+                from django.db import connections
 
-            connections.close_all()
-            chromium.close()
+                connections.close_all()
+                chromium.close()
+
+    return launch
+
+
+@pytest.fixture
+def browser(page_server, browser_for):
+    """Headless Chromium, after the page server has started."""
+    with browser_for() as chromium:
+        yield chromium
 
 
 @pytest.fixture
@@ -955,10 +969,41 @@ def test_the_kitchen_at_60_orders_is_dense_readable_and_says_how_many_are_off_sc
     kitchen.screenshot(path=str(path))
     save_screenshot(path, "kitchen-60.png")
 
+    # At every size: no sideways scrolling, the header on screen, the count right.
+    for name, (width, height) in SCREENS.items():
+        kitchen.set_viewport_size({"width": width, "height": height})
+        kitchen.evaluate("window.scrollTo(0, 0)")
+        kitchen.mouse.wheel(0, 3000)
+        expect(kitchen.locator("#topbar")).to_be_in_viewport()
+        assert kitchen.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0, (
+            name
+        )
+        assert kitchen.locator("#topbar").bounding_box()["height"] < height / 3, name
+        expect(kitchen.locator("#order-count")).to_have_text("60 orders")
+
     # On a phone the sticky header leaves most of the screen to the cards.
     kitchen.set_viewport_size({"width": 390, "height": 844})
     assert kitchen.locator("#topbar").bounding_box()["height"] < 844 / 3
     context.close()
+
+
+@pytest.mark.browser
+def test_a_ready_code_leaves_the_board_after_board_ready_minutes(daphne, page_var_dir, browser_for, menu, operator):
+    from playwright.sync_api import expect
+
+    server = daphne(VAR_DIR=str(page_var_dir), DJANGO_ALLOW_ASYNC_UNSAFE="", BOARD_READY_MINUTES="1")
+    old, fresh = festival_orders(menu, operator, 2, ready=2)
+    Order.objects.filter(pk=old.id).update(status_changed_at=timezone.now() - timedelta(seconds=40))
+    Order.objects.filter(pk=fresh.id).update(status_changed_at=timezone.now())
+    with browser_for() as chromium:
+        context = staff_context(chromium, server, operator)
+        board = open_live(context, server.url + "/display/")
+        expect(board_codes(board, "ready")).to_have_count(2)
+        # A minute after it became ready, the older code goes by itself; the
+        # newer one is still there at that moment.
+        expect(board_codes(board, "ready", old.display_code)).to_have_count(0, timeout=WAIT_MS)
+        expect(board_codes(board, "ready", fresh.display_code)).to_have_count(1)
+        context.close()
 
 
 def fonts_for_every_script() -> tuple[bool, str]:

@@ -15,7 +15,7 @@
   const config = readConfig();
   const FRESH_MS = 60000;
   const FRESH_COUNT = 3; // only the newest ready codes blink
-  const EXPIRY_TICK_MS = 15000;
+  const EXPIRY_MAX_WAIT_MS = 60000; // look again at least this often (clock changes)
   // Code sizes tried by fill(), in px: from TV-across-the-room down to the
   // smallest still readable from a few metres, which grows with the screen
   // (45 px on a 1080p TV, 30 px on a 720p one).
@@ -105,16 +105,20 @@
     return entries.sort((a, b) => (a.ticketNumber || 0) - (b.ticketNumber || 0) || a.id - b.id);
   }
 
+  /* Drop the ready codes older than readyMinutes, and wake up again when
+     the next one is due. */
+  let expiryTimer = null;
   function expire() {
-    const limit = serverNow() - readyMinutes * 60000;
-    let changed = false;
+    const lifetime = readyMinutes * 60000;
+    const limit = serverNow() - lifetime;
+    let next = Infinity;
     for (const [id, entry] of orders) {
-      if (entry.status === "COMPLETED" && entry.since < limit) {
-        orders.delete(id);
-        changed = true;
-      }
+      if (entry.status !== "COMPLETED") continue;
+      if (entry.since <= limit) orders.delete(id);
+      else next = Math.min(next, entry.since + lifetime);
     }
-    return changed;
+    clearTimeout(expiryTimer);
+    if (next !== Infinity) expiryTimer = setTimeout(render, Math.min(next - serverNow() + 50, EXPIRY_MAX_WAIT_MS));
   }
 
   function overflows(list) {
@@ -179,9 +183,6 @@
   }
 
   Sound.setup(document.getElementById("sound-toggle"));
-  setInterval(() => {
-    if (expire()) render();
-  }, EXPIRY_TICK_MS);
   let resizeTimer = null;
   window.addEventListener("resize", () => {
     clearTimeout(resizeTimer);
