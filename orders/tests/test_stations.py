@@ -196,3 +196,30 @@ def test_the_rest_representation_carries_the_stations_progress(pizza_and_lemonad
     body = operator_client.get(f"/v1/orders/{order.id}").json()
     assert [s["done"] for s in body["stations"]] == [True, True]
     assert body["stations"][1]["doneAt"] is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_stations_finishing_the_same_orders_at_once_complete_each_exactly_once(menu, operator):
+    from orders.tests.test_concurrency import run_in_threads
+
+    lines = [LineInput(food_id=menu["margherita"].id, quantity=1), LineInput(food_id=menu["lemonade"].id, quantity=1)]
+    orders = [
+        services.order_create(
+            table=str(n), customer="Guest", lines=lines, confirmation=ConfirmInput(payment_method="CASH")
+        )
+        for n in range(6)
+    ]
+    before = last_eid()
+
+    def finish(order_id: int, station: str):
+        return lambda: services.order_station_done(order_id=order_id, printer_id=menu[station].id, by=operator)
+
+    results, errors = run_in_threads([finish(order.id, station) for order in orders for station in ("bar", "kitchen")])
+
+    assert errors == []
+    assert len(results) == 12
+    assert set(Order.objects.values_list("status", flat=True)) == {OrderStatus.COMPLETED}
+    events = display_events(before)
+    completions = [data["id"] for kind, data in events if kind == "order-status-update"]
+    assert sorted(completions) == sorted(order.id for order in orders)
+    assert sum(kind == "station-progress" for kind, _ in events) == 12
