@@ -14,9 +14,16 @@ How a page stays right (static/pages/live.js is the client half):
 - The EventSource rides on the session cookie (same origin). No JWT and no
   stream token ever appears in a page or a URL.
 
-Both pages listen to the `display` channel only: `confirmed-order` and
-`order-status-update` say which order changed and to what; the kitchen asks
-/kitchen/orders/<id> for the lines of an order it has not seen yet.
+Both pages listen to the `display` channel only: `confirmed-order`,
+`order-status-update` and `order-cancelled` say which order changed and to
+what, `station-progress` how far each kitchen station is with it; the
+kitchen asks /kitchen/orders/<id> for the lines of an order it has not seen
+yet.
+
+A kitchen station is a printer (the effective printer of a line). Its view
+(?printer=<id>) lists the confirmed orders it has lines in and has not
+marked done; its "done" and "undo" go through orders.services, which
+completes the order when the last station is done.
 """
 
 from __future__ import annotations
