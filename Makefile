@@ -38,9 +38,14 @@ run: demo
 ## Debian packages the tests drive: chromium (Playwright uses it; no browser
 ## download), pushpin (the GRIP proxy) and redis-server (tests that restart Redis).
 SYSTEM_TEST_PACKAGES := chromium:chromium pushpin:pushpin redis-server:redis-server
+## Fonts the kitchen and the board need for any customer's name or dish
+## (Latin, Greek, Cyrillic, Arabic, CJK): a kitchen PC needs them too.
+SYSTEM_FONT_PACKAGES := fonts-noto-core fonts-noto-cjk
 system-deps:
 	@missing=""; for pair in $(SYSTEM_TEST_PACKAGES); do \
 	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	for package in $(SYSTEM_FONT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' "$$package" 2>/dev/null | grep -q "ok installed" || missing="$$missing $$package"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing$$missing from Debian"; \

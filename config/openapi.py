@@ -148,6 +148,10 @@ EVENT_PAYLOADS: dict[tuple[str, str], dict[str, Any]] = {
     ("display", "confirmed-order"): ref("OrderSummary"),
     ("display", "order-status-update"): _STATUS_DISPLAY,
     ("display", "order-cancelled"): _STATUS_DISPLAY,
+    ("display", "station-progress"): schemas.obj(
+        {**_STATUS_DISPLAY["properties"], "stations": schemas.STATIONS},
+        description="A kitchen station marked its lines done (or undid it).",
+    ),
     ("printer", "confirmed-order"): ref("PrinterOrder"),
     ("printer", "reprint-order"): ref("Reprint"),
     ("printer", "order-cancelled"): _CANCELLED_PRINTER,

@@ -341,6 +341,10 @@ GRIP_RECOVER_SECONDS = env_int("GRIP_RECOVER_SECONDS", 60, minimum=1)
 
 # Kitchen display: cards older than this many minutes stand out.
 KITCHEN_LATE_MINUTES = env_int("KITCHEN_LATE_MINUTES", 15, minimum=1)
+# A second, stronger warning; at least the first one.
+KITCHEN_VERY_LATE_MINUTES = env_int("KITCHEN_VERY_LATE_MINUTES", 25, minimum=KITCHEN_LATE_MINUTES)
+# Ready codes leave the board after this long, or when picked up.
+BOARD_READY_MINUTES = env_int("BOARD_READY_MINUTES", 10, minimum=1)
 
 LOGGING = {
     "version": 1,

@@ -6,4 +6,4 @@ class EventsConfig(AppConfig):
     name = "events"
 
     def ready(self) -> None:
-        from events import device_receivers, receivers  # noqa: F401  (connects the signal receivers)
+        from events import device_receivers, receivers, stations  # noqa: F401  (connect the signal receivers)

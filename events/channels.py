@@ -16,6 +16,7 @@ CATEGORY_AVAILABILITY_CHANGED = "category-availability-changed"
 PRINTER_STATUS_CHANGED = "printer-status-changed"
 OPEN_DRAWER = "open-drawer"
 GENERAL_CLOSURE = "general-closure"
+STATION_PROGRESS = "station-progress"
 # Sent by the server itself, never recorded in the log.
 STREAM_RESET = "stream-reset"
 
@@ -31,7 +32,7 @@ CATALOGUE: dict[str, tuple[str, ...]] = {
         CATEGORY_AVAILABILITY_CHANGED,
         PRINTER_STATUS_CHANGED,
     ),
-    DISPLAY: (CONFIRMED_ORDER, ORDER_STATUS_UPDATE, ORDER_CANCELLED),
+    DISPLAY: (CONFIRMED_ORDER, ORDER_STATUS_UPDATE, ORDER_CANCELLED, STATION_PROGRESS),
     PRINTER: (CONFIRMED_ORDER, REPRINT_ORDER, ORDER_CANCELLED, OPEN_DRAWER, GENERAL_CLOSURE),
 }
 # Received only by a stream that names them in ?events=: cashier SPAs in use

@@ -9,11 +9,23 @@ from events import pages
 app_name = "pages"
 
 urlpatterns = [
+    path("", pages.home_page, name="home"),
     path("kitchen/", pages.kitchen_page, name="kitchen"),
     path("kitchen/state", pages.KitchenStateView.as_view(), name="kitchen-state"),
     path("kitchen/orders/<int:order_id>", pages.KitchenOrderView.as_view(), name="kitchen-order"),
     path("kitchen/orders/<int:order_id>/bump", pages.KitchenBumpView.as_view(), name="kitchen-bump"),
     path("kitchen/orders/<int:order_id>/recall", pages.KitchenRecallView.as_view(), name="kitchen-recall"),
+    path("kitchen/orders/<int:order_id>/pickup", pages.KitchenPickupView.as_view(), name="kitchen-pickup"),
+    path(
+        "kitchen/orders/<int:order_id>/stations/<str:printer_id>/done",
+        pages.StationDoneView.as_view(),
+        name="station-done",
+    ),
+    path(
+        "kitchen/orders/<int:order_id>/stations/<str:printer_id>/undo",
+        pages.StationUndoView.as_view(),
+        name="station-undo",
+    ),
     path("display/", pages.display_page, name="display"),
     path("display/state", pages.DisplayStateView.as_view(), name="display-state"),
     path(

@@ -14,13 +14,21 @@ How a page stays right (static/pages/live.js is the client half):
 - The EventSource rides on the session cookie (same origin). No JWT and no
   stream token ever appears in a page or a URL.
 
-Both pages listen to the `display` channel only: `confirmed-order` and
-`order-status-update` say which order changed and to what; the kitchen asks
-/kitchen/orders/<id> for the lines of an order it has not seen yet.
+Both pages listen to the `display` channel only: `confirmed-order`,
+`order-status-update` and `order-cancelled` say which order changed and to
+what, `station-progress` how far each kitchen station is with it; the
+kitchen asks /kitchen/orders/<id> for the lines of an order it has not seen
+yet.
+
+A kitchen station is a printer (the effective printer of a line). Its view
+(?printer=<id>) lists the confirmed orders it has lines in and has not
+marked done; its "done" and "undo" go through orders.services, which
+completes the order when the last station is done.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
@@ -38,13 +46,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from events.channels import CONFIRMED_ORDER, DISPLAY, ORDER_STATUS_UPDATE
+from events.channels import CONFIRMED_ORDER, DISPLAY, ORDER_CANCELLED, ORDER_STATUS_UPDATE, STATION_PROGRESS
 from events.hub import wire_id
 from events.payloads import order_status_update_payload
 from orders import services
 from orders.exceptions import NotFound
-from orders.models import Order, OrderItem, OrderStatus, Printer
-from orders.representations import format_timestamp
+from orders.models import Order, OrderItem, OrderStatus, Printer, StationMark
+from orders.representations import format_timestamp, order_stations_repr
 from orders.selectors import order_with_items, orders_with_items
 from users.models import Role
 
@@ -53,7 +61,7 @@ PAGE_ROLES = (Role.ADMIN, Role.OPERATOR)
 RECALL_LIMIT = 8
 # Served by events/stream.py in front of Django (config/asgi.py), so no URL name.
 EVENTS_URL = f"/events/{DISPLAY}"
-EVENT_TYPES = [CONFIRMED_ORDER, ORDER_STATUS_UPDATE]
+EVENT_TYPES = [CONFIRMED_ORDER, ORDER_STATUS_UPDATE, ORDER_CANCELLED, STATION_PROGRESS]
 
 
 # --- reads --------------------------------------------------------------------------
@@ -88,20 +96,39 @@ def _for_printer(orders: QuerySet[Order], printer: Printer | None) -> QuerySet[O
 
 
 def kitchen_orders(printer: Printer | None) -> tuple[list[Order], list[Order]]:
-    """(the confirmed orders, oldest first; the last bumped ones, newest first)."""
-    waiting = _for_printer(orders_with_items().filter(status=OrderStatus.CONFIRMED), printer)
-    bumped = _for_printer(orders_with_items().filter(status=OrderStatus.COMPLETED), printer)
-    return (
-        list(waiting.order_by("confirmed_at", "id")),
-        list(bumped.order_by("-status_changed_at", "-id")[:RECALL_LIMIT]),
+    """(the orders still to make, oldest first; the last bumped ones, newest
+    first). For a station, "to make" means confirmed and not yet marked done
+    by that station, and "bumped" means the station marked it done."""
+    confirmed = orders_with_items().filter(status=OrderStatus.CONFIRMED)
+    if printer is None:
+        bumped = orders_with_items().filter(status=OrderStatus.COMPLETED)
+        return (
+            list(confirmed.order_by("confirmed_at", "id")),
+            list(bumped.order_by("-status_changed_at", "-id")[:RECALL_LIMIT]),
+        )
+    done_here = StationMark.objects.filter(printer=printer, done_at__isnull=False)
+    waiting = _for_printer(confirmed, printer).exclude(id__in=done_here.values("order_id"))
+    marks = (
+        done_here.filter(order__status__in=(OrderStatus.CONFIRMED, OrderStatus.COMPLETED))
+        .order_by("-done_at", "-order_id")
+        .values_list("order_id", flat=True)[:RECALL_LIMIT]
     )
+    recent = list(marks)
+    by_id = orders_with_items().in_bulk(recent)
+    return list(waiting.order_by("confirmed_at", "id")), [by_id[order_id] for order_id in recent]
 
 
 def board_orders() -> tuple[list[Order], list[Order]]:
-    """(being prepared, oldest first; ready for pickup, in the order they became ready)."""
-    fields = ("id", "display_code", "ticket_number", "status")
+    """(being prepared, oldest first; ready for pickup for at most
+    BOARD_READY_MINUTES, in the order they became ready)."""
+    fields = ("id", "display_code", "ticket_number", "status", "status_changed_at")
+    since = timezone.now() - timedelta(minutes=settings.BOARD_READY_MINUTES)
     preparing = Order.objects.filter(status=OrderStatus.CONFIRMED).only(*fields).order_by("confirmed_at", "id")
-    ready = Order.objects.filter(status=OrderStatus.COMPLETED).only(*fields).order_by("status_changed_at", "id")
+    ready = (
+        Order.objects.filter(status=OrderStatus.COMPLETED, status_changed_at__gte=since)
+        .only(*fields)
+        .order_by("status_changed_at", "id")
+    )
     return list(preparing), list(ready)
 
 
@@ -110,9 +137,11 @@ def board_orders() -> tuple[list[Order], list[Order]]:
 
 def kitchen_card(order: Order, printer: Printer | None) -> dict[str, Any]:
     """An order as a kitchen card: on a station's screen, only that station's
-    lines, and how many lines went to other stations."""
+    lines, and how many lines went to other stations; everywhere, the
+    progress of every station with lines in the order."""
     items = list(order.items.all())
     mine = [item for item in items if printer is None or item.food.effective_printer_id == printer.pk]
+    stations = order_stations_repr(order)
     return {
         "id": order.id,
         "displayCode": order.display_code,
@@ -123,14 +152,25 @@ def kitchen_card(order: Order, printer: Printer | None) -> dict[str, Any]:
         "confirmedAt": format_timestamp(order.confirmed_at),
         "forStation": bool(mine),
         "otherStationLines": len(items) - len(mine),
+        "stations": stations,
         "lines": [
-            {"id": item.id, "quantity": item.quantity, "name": item.food.name, "notes": item.notes} for item in mine
+            {
+                "id": item.id,
+                "quantity": item.quantity,
+                "name": item.food.name,
+                "notes": item.notes,
+                "printerId": item.food.effective_printer_id,
+            }
+            for item in mine
         ],
     }
 
 
-# An order on the board has the keys of `order-status-update`.
-board_entry = order_status_update_payload
+def board_entry(order: Order) -> dict[str, Any]:
+    """An order on the board: the keys of `order-status-update`, and since
+    when it has its status (the board lets ready codes go after
+    BOARD_READY_MINUTES)."""
+    return {**order_status_update_payload(order), "since": format_timestamp(order.status_changed_at)}
 
 
 # --- pages ----------------------------------------------------------------------------
@@ -163,24 +203,42 @@ def kitchen_page(request: HttpRequest) -> HttpResponse:
         "eventsUrl": EVENTS_URL,
         "eventTypes": EVENT_TYPES,
         "stateUrl": reverse("pages:kitchen-state") + query,
-        # The scripts add "<id>", "<id>/bump" and "<id>/recall" (see page_urls).
+        # The scripts add "<id>", "<id>/bump", "<id>/recall", "<id>/pickup"
+        # and "<id>/stations/<printer id>/done|undo" (see page_urls).
         "ordersUrl": reverse("pages:kitchen") + "orders/",
         "printerQuery": query,
+        "stationId": printer.pk if printer else None,
+        "stationName": printer.name if printer else None,
         "recallLimit": RECALL_LIMIT,
+        "lateMinutes": settings.KITCHEN_LATE_MINUTES,
+        "veryLateMinutes": settings.KITCHEN_VERY_LATE_MINUTES,
     }
     context = {
         "config": config,
         "printer": printer,
         "printers": Printer.objects.all(),
         "late_minutes": settings.KITCHEN_LATE_MINUTES,
+        "very_late_minutes": settings.KITCHEN_VERY_LATE_MINUTES,
     }
     return render(request, "pages/kitchen.html", context)
 
 
 @staff_page
 def display_page(request: HttpRequest) -> HttpResponse:
-    config = {"eventsUrl": EVENTS_URL, "eventTypes": EVENT_TYPES, "stateUrl": reverse("pages:display-state")}
+    config = {
+        "eventsUrl": EVENTS_URL,
+        "eventTypes": EVENT_TYPES,
+        "stateUrl": reverse("pages:display-state"),
+        "readyMinutes": settings.BOARD_READY_MINUTES,
+    }
     return render(request, "pages/display.html", {"config": config})
+
+
+def home_page(request: HttpRequest) -> HttpResponse:
+    """`/`: where staff find the admin, the kitchen, the board and the API
+    docs. Public: it holds links only."""
+    printers = Printer.objects.all() if request.user.is_authenticated else []
+    return render(request, "pages/home.html", {"printers": printers})
 
 
 # --- JSON for the pages' scripts (session + CSRF, or a Bearer token) ---------------------
@@ -203,6 +261,7 @@ class KitchenStateView(APIView):
                 "lastEventId": position,
                 "serverTime": _now(),
                 "lateMinutes": settings.KITCHEN_LATE_MINUTES,
+                "veryLateMinutes": settings.KITCHEN_VERY_LATE_MINUTES,
                 "orders": [kitchen_card(order, printer) for order in waiting],
                 "recall": [kitchen_card(order, printer) for order in bumped],
             }
@@ -234,6 +293,36 @@ class KitchenRecallView(APIView):
         return Response(board_entry(order))
 
 
+class KitchenPickupView(APIView):
+    """POST /kitchen/orders/<id>/pickup: COMPLETED → PICKED_UP (409 otherwise);
+    the code leaves the board."""
+
+    def post(self, request: Request, order_id: int) -> Response:
+        order = services.order_set_status(order_id=order_id, by=request.user, status=OrderStatus.PICKED_UP)
+        return Response(board_entry(order))
+
+
+class StationDoneView(APIView):
+    """POST /kitchen/orders/<id>/stations/<printer id>/done: the station made
+    its lines; the last station to do so completes the order. 404 for an
+    unknown order or printer, 409 when the order is not CONFIRMED, has
+    nothing for the station, or the station already marked it."""
+
+    def post(self, request: Request, order_id: int, printer_id: str) -> Response:
+        order = services.order_station_done(order_id=order_id, printer_id=printer_id, by=request.user)
+        return Response(kitchen_card(order_with_items(order.id), None))
+
+
+class StationUndoView(APIView):
+    """POST /kitchen/orders/<id>/stations/<printer id>/undo: take a station's
+    mark back (a COMPLETED order returns to CONFIRMED). 409 when the station
+    has no mark or the order is picked up or cancelled."""
+
+    def post(self, request: Request, order_id: int, printer_id: str) -> Response:
+        order = services.order_station_undo(order_id=order_id, printer_id=printer_id, by=request.user)
+        return Response(kitchen_card(order_with_items(order.id), None))
+
+
 class DisplayStateView(APIView):
     """GET /display/state: what the board shows."""
 
@@ -244,6 +333,7 @@ class DisplayStateView(APIView):
             {
                 "lastEventId": position,
                 "serverTime": _now(),
+                "readyMinutes": settings.BOARD_READY_MINUTES,
                 "preparing": [board_entry(order) for order in preparing],
                 "ready": [board_entry(order) for order in ready],
             }

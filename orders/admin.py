@@ -1,3 +1,9 @@
+"""The admin a manager runs an evening from. Rules live in the models'
+clean() and in orders/services.py; the admin only surfaces them: a form
+shows the model's validation messages, an order changes only through the
+actions (the services), and deleting a printer that anything still prints
+through is refused with the list of what uses it."""
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 
@@ -17,6 +23,25 @@ from orders.models import (
 )
 from orders.money import format_money
 
+admin.site.site_header = "Ordering backend · admin"
+admin.site.site_title = "Ordering backend"
+admin.site.index_title = "Menu, printers, tills and orders"
+# "View site": the staff landing page (links to the kitchen, the board, the docs).
+admin.site.site_url = "/"
+
+
+def _printer_users(printers) -> list[str]:
+    """What prints through these printers, in words, one entry each."""
+    uses = []
+    for printer in printers:
+        for category in Category.objects.filter(printer=printer).order_by("name"):
+            uses.append(f"Category “{category.name}” prints on {printer.name}")
+        for food in Food.objects.filter(printer=printer).order_by("name"):
+            uses.append(f"Food “{food.name}” prints on {printer.name}")
+        for register in CashRegister.objects.filter(default_printer=printer).order_by("name"):
+            uses.append(f"Cash register “{register.name}” prints its receipts on {printer.name}")
+    return uses
+
 
 @admin.register(Printer)
 class PrinterAdmin(admin.ModelAdmin):
@@ -25,6 +50,13 @@ class PrinterAdmin(admin.ModelAdmin):
     # Reported by the printer's agent (PATCH /v1/printers/{id}), not typed in.
     readonly_fields = ("status", "status_changed_at")
     search_fields = ("name", "ip")
+
+    def get_deleted_objects(self, objs, request):
+        """Refuse to delete a printer that categories, foods or tills still
+        use (they would print nowhere): Django's delete page then lists them
+        as what must change first, and deletes nothing."""
+        to_delete, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        return to_delete, model_count, perms_needed, list(protected) + _printer_users(objs)
 
 
 @admin.register(CashRegister)
@@ -50,34 +82,90 @@ class IngredientAdmin(admin.ModelAdmin):
 
 @admin.register(Food)
 class FoodAdmin(admin.ModelAdmin):
-    list_display = ("name", "category", "price", "printer", "available")
+    list_display = ("name", "category", "price_display", "effective_printer", "available")
     list_editable = ("available",)
     list_filter = ("available", "category", "printer")
     search_fields = ("name", "description")
-    list_select_related = ("category", "printer")
+    list_select_related = ("category__printer", "printer")
     filter_horizontal = ("ingredients",)
+
+    @admin.display(description="price", ordering="price")
+    def price_display(self, food: Food) -> str:
+        return format_money(food.price)
+
+    @admin.display(description="prints on")
+    def effective_printer(self, food: Food) -> str:
+        """The printer its lines go to: its own, else its category's."""
+        if food.printer_id:
+            return food.printer.name
+        if food.category.printer_id:
+            return f"{food.category.printer.name} (through {food.category.name})"
+        return "nowhere"
 
 
 class OrderItemInline(admin.TabularInline):
     model = OrderItem
-    fields = ("food", "quantity", "unit_price", "unit_surcharge", "total", "notes")
+    fields = ("food_name", "quantity", "unit_price_display", "unit_surcharge_display", "total_display", "notes")
     readonly_fields = fields
     extra = 0
     can_delete = False
+    verbose_name = "line"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("food")
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="food")
+    def food_name(self, item: OrderItem) -> str:
+        return item.food.name
+
+    @admin.display(description="unit price")
+    def unit_price_display(self, item: OrderItem) -> str:
+        return format_money(item.unit_price)
+
+    @admin.display(description="surcharge per unit")
+    def unit_surcharge_display(self, item: OrderItem) -> str:
+        return format_money(item.unit_surcharge)
+
+    @admin.display(description="total")
+    def total_display(self, item: OrderItem) -> str:
+        return format_money(item.total)
+
+
+def reprint_in_words(reprint: Reprint) -> str:
+    """ "The receipt and 2 × Margherita, 1 × Lemonade" (lines that no longer
+    exist are counted, not named)."""
+    items = OrderItem.objects.filter(pk__in=reprint.item_ids).select_related("food").order_by("position")
+    named = [f"{item.quantity} × {item.food.name}" for item in items]
+    missing = len(reprint.item_ids) - len(named)
+    if missing:
+        named.append(f"{missing} line(s) no longer in the order")
+    parts = (["the receipt"] if reprint.receipt else []) + ([", ".join(named)] if named else [])
+    return (" and ".join(parts) or "nothing").capitalize()
 
 
 class ReprintInline(admin.TabularInline):
     model = Reprint
-    fields = ("created_at", "requested_by", "receipt", "item_ids")
+    fields = ("created_at", "requested_by", "what")
     readonly_fields = fields
     extra = 0
     can_delete = False
+    verbose_name = "reprint"
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="printed again")
+    def what(self, reprint: Reprint) -> str:
+        return reprint_in_words(reprint)
 
 
 def _run_on_each(modeladmin, request, queryset: QuerySet, verb: str, call) -> None:
@@ -166,20 +254,48 @@ class OrderAdmin(admin.ModelAdmin):
         _status_action(OrderStatus.CANCELLED, "Cancelled", "Cancel"),
         reprint_everything,
     ]
-    readonly_fields = [field.name for field in Order._meta.fields]
+    readonly_fields = [field.name for field in Order._meta.fields] + [
+        "sub_total_display",
+        "surcharge_display",
+        "discount_display",
+        "total_display",
+    ]
     fieldsets = (
         (None, {"fields": ("id", "display_code", "status", "table", "customer")}),
         (
             "Confirmation",
             {"fields": ("ticket_number", "ticket_day", "confirmed_at", "user", "cash_register", "payment_method")},
         ),
-        ("Amounts", {"fields": ("sub_total", "surcharge", "discount", "total")}),
+        ("Amounts", {"fields": ("sub_total_display", "surcharge_display", "discount_display", "total_display")}),
         ("History", {"fields": ("created_at", "created_by", "code_day", "status_changed_at", "completed_at")}),
     )
 
     @admin.display(description="total", ordering="total")
     def total_display(self, order: Order) -> str:
         return format_money(order.total)
+
+    @admin.display(description="sub-total")
+    def sub_total_display(self, order: Order) -> str:
+        return format_money(order.sub_total)
+
+    @admin.display(description="surcharge")
+    def surcharge_display(self, order: Order) -> str:
+        return format_money(order.surcharge)
+
+    @admin.display(description="discount")
+    def discount_display(self, order: Order) -> str:
+        return format_money(order.discount)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Every field is read-only: a Save button would save nothing.
+        extra_context = {
+            **(extra_context or {}),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            "show_delete": False,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def has_add_permission(self, request) -> bool:
         return False  # orders come from the tills and waiters, through the API

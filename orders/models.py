@@ -238,7 +238,28 @@ class OrderItem(models.Model):
         ordering = ["order_id", "position"]
 
     def __str__(self) -> str:
-        return f"{self.quantity} × {self.food_id}"
+        return f"{self.quantity} × {self.food.name}"
+
+
+class StationMark(models.Model):
+    """A kitchen station's progress on one order. A station is a printer: the
+    effective printer of the order's lines. `done_at` is set when the station
+    marks its lines done and cleared by its undo; one row per (order, station)
+    and it is only written by the station services, under the order's row
+    lock, so the order's status and its marks change together."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="station_marks")
+    printer = models.ForeignKey(Printer, on_delete=models.CASCADE, related_name="+")
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["order", "printer"], name="one_mark_per_order_and_station")]
+
+    def __str__(self) -> str:
+        return f"{self.printer_id} on order #{self.order_id}: {'done' if self.done_at else 'to do'}"
 
 
 class Reprint(models.Model):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from orders.models import CashRegister, Category, Food, Ingredient, Order, OrderItem, Printer
+from orders.models import CashRegister, Category, Food, Ingredient, Order, OrderItem, OrderStatus, Printer
 from orders.money import format_money
 
 
@@ -102,13 +102,46 @@ def categorized_items_repr(order: Order) -> list[dict[str, Any]]:
 
 def order_rest_repr(order: Order) -> dict[str, Any]:
     """The order as the REST API returns it: the `new-order` shape plus
-    `categorizedItems`. Events keep `order_repr`."""
-    return {**order_repr(order), "categorizedItems": categorized_items_repr(order)}
+    `categorizedItems` and the kitchen stations' progress (`stations`).
+    Events keep `order_repr`."""
+    return {
+        **order_repr(order),
+        "categorizedItems": categorized_items_repr(order),
+        "stations": order_stations_repr(order),
+    }
 
 
 def order_for_printer_repr(order: Order) -> dict[str, Any]:
     """The order as the printer channel carries it."""
     return {**_order_fields(order), "orderItems": [order_item_for_printer_repr(item) for item in order.items.all()]}
+
+
+def effective_printer(food: Food) -> Printer | None:
+    """The printer a food's lines go to: its own, else its category's."""
+    return food.printer if food.printer_id else food.category.printer
+
+
+def order_stations_repr(order: Order) -> list[dict[str, Any]]:
+    """The kitchen stations with lines in the order, in the order of its
+    lines, and how far each is: `done` once the station marked its lines
+    done, or once the whole order was completed (then `doneAt` is the
+    station's own mark, null if it never made one). Needs the order from
+    `selectors.order_with_items`."""
+    finished = order.status in (OrderStatus.COMPLETED, OrderStatus.PICKED_UP)
+    marks = {mark.printer_id: mark.done_at for mark in order.station_marks.all()}
+    stations: dict[str, dict[str, Any]] = {}
+    for item in order.items.all():
+        printer = effective_printer(item.food)
+        if printer is None or printer.pk in stations:
+            continue
+        done_at = marks.get(printer.pk)
+        stations[printer.pk] = {
+            "printerId": printer.pk,
+            "name": printer.name,
+            "done": finished or done_at is not None,
+            "doneAt": format_timestamp(done_at),
+        }
+    return list(stations.values())
 
 
 def order_summary_repr(order: Order) -> dict[str, Any]:

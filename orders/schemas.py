@@ -106,9 +106,23 @@ CATEGORIZED_ITEM = obj(
     }
 )
 
+STATIONS = {
+    "type": "array",
+    "description": "The kitchen stations (printers) with lines in the order, and whether each is done.",
+    "items": obj(
+        {
+            "printerId": ID,
+            "name": {"type": "string"},
+            "done": {"type": "boolean"},
+            "doneAt": nullable({"type": "string", "format": "date-time"}),
+        }
+    ),
+}
+
 ORDER_DETAIL = obj(
     {
         **ORDER["properties"],
+        "stations": STATIONS,
         "categorizedItems": {
             "type": "array",
             "description": "The lines grouped by their food's category, in menu order.",
@@ -120,7 +134,10 @@ ORDER_DETAIL = obj(
             ),
         },
     },
-    description="An order as the REST API returns it: the `new-order` shape plus `categorizedItems`.",
+    description=(
+        "An order as the REST API returns it: the `new-order` shape plus `categorizedItems` and the kitchen"
+        " stations' progress (`stations`)."
+    ),
 )
 
 ORDER_PAGE = obj(

@@ -11,10 +11,15 @@ from orders.models import Category, Food, Order, OrderItem
 
 
 def orders_with_items() -> QuerySet[Order]:
-    """Orders with their lines, foods and categories in three queries,
-    whatever the number of lines."""
+    """Orders with their lines, foods, categories, the lines' printers and
+    the kitchen stations' marks in three queries, whatever the number of
+    lines."""
     return Order.objects.prefetch_related(
-        Prefetch("items", queryset=OrderItem.objects.select_related("food__category").order_by("position"))
+        Prefetch(
+            "items",
+            queryset=OrderItem.objects.select_related("food__category__printer", "food__printer").order_by("position"),
+        ),
+        "station_marks",
     )
 
 

@@ -25,6 +25,7 @@ from orders.models import (
     OrderStatus,
     Printer,
     Reprint,
+    StationMark,
 )
 from orders.money import MAX_MONEY, ZERO, format_money, round_money
 from orders.reports import build_reports, service_day_range
@@ -298,7 +299,10 @@ def order_set_status(*, order_id: int, by, status: str) -> Order:
     order = _locked_order(order_id)
     if status not in STATUS_TRANSITIONS.get(order.status, set()):
         raise Conflict(f"An order cannot go from {order.status} to {status}.")
+    undo = order.status == OrderStatus.COMPLETED and status == OrderStatus.CONFIRMED
     _change_status(order, status, now=timezone.now())
+    if undo:
+        _reopen_stations(order)
     return order
 
 
@@ -335,6 +339,87 @@ def order_recall(*, order_id: int, by) -> Order:
     if order.status != OrderStatus.COMPLETED:
         raise Conflict(f"Only completed orders can be recalled; this one is {order.status}.")
     _change_status(order, OrderStatus.CONFIRMED, now=timezone.now())
+    _reopen_stations(order)
+    return order
+
+
+def _reopen_stations(order: Order) -> None:
+    """The whole order is back in the kitchen: every station has its lines
+    to make again."""
+    for mark in order.station_marks.filter(done_at__isnull=False).order_by("printer__name", "printer_id"):
+        _set_mark(mark, done_at=None, by=None)
+
+
+# --- kitchen stations -----------------------------------------------------------------
+# A station is a printer: the effective printer of a line (the food's, else
+# its category's). Lines without one belong to no station. An order is done
+# when every station with lines in it is done; the all-stations bump
+# (order_set_status COMPLETED) completes it whatever the marks say.
+
+
+def order_station_ids(order: Order) -> list[str]:
+    """The stations with lines in the order, in the order of its lines."""
+    seen: dict[str, None] = {}
+    for item in order.items.select_related("food__category"):
+        printer_id = item.food.effective_printer_id
+        if printer_id is not None:
+            seen.setdefault(printer_id, None)
+    return list(seen)
+
+
+def _station(order: Order, printer_id: str) -> Printer:
+    printer = Printer.objects.filter(pk=printer_id).first()
+    if printer is None:
+        raise NotFound("Printer not found")
+    if printer.pk not in order_station_ids(order):
+        raise Conflict(f"Order {order.display_code} has nothing for {printer.name}.")
+    return printer
+
+
+def _set_mark(mark: StationMark, *, done_at: datetime | None, by) -> None:
+    # A save (never a queryset update): the mark's post_save is what records
+    # the station-progress event.
+    mark.done_at = done_at
+    mark.done_by = by
+    mark.save()
+
+
+@transaction.atomic
+def order_station_done(*, order_id: int, printer_id: str, by) -> Order:
+    """A station has made its lines of a CONFIRMED order. When it was the
+    last station still working on the order, the order becomes COMPLETED
+    (ready on the board). The order's row lock makes two stations finishing
+    at once end with exactly one completion."""
+    order = _locked_order(order_id)
+    if order.status != OrderStatus.CONFIRMED:
+        raise Conflict(f"Only confirmed orders can be marked done; this one is {order.status}.")
+    printer = _station(order, printer_id)
+    mark, _ = StationMark.objects.get_or_create(order=order, printer=printer)
+    if mark.done_at is not None:
+        raise Conflict(f"{printer.name} already marked order {order.display_code} done.")
+    now = timezone.now()
+    _set_mark(mark, done_at=now, by=by)
+    stations = set(order_station_ids(order))
+    done = set(order.station_marks.filter(done_at__isnull=False).values_list("printer_id", flat=True))
+    if stations <= done:
+        _change_status(order, OrderStatus.COMPLETED, now=now)
+    return order
+
+
+@transaction.atomic
+def order_station_undo(*, order_id: int, printer_id: str, by) -> Order:
+    """Undo a station's done mark. A COMPLETED order goes back to CONFIRMED
+    (the other stations stay done); a picked-up or cancelled order is final."""
+    order = _locked_order(order_id)
+    if order.status not in (OrderStatus.CONFIRMED, OrderStatus.COMPLETED):
+        raise Conflict(f"Only confirmed or completed orders can go back to a station; this one is {order.status}.")
+    printer = _station(order, printer_id)
+    mark = order.station_marks.filter(printer=printer, done_at__isnull=False).first()
+    if mark is None:
+        raise Conflict(f"{printer.name} has not marked order {order.display_code} done.")
+    if order.status == OrderStatus.COMPLETED:
+        _change_status(order, OrderStatus.CONFIRMED, now=timezone.now())
+    _set_mark(mark, done_at=None, by=None)
     return order
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from datetime import timedelta
 from decimal import Decimal
 
@@ -32,6 +33,7 @@ from events.tests.pages_helpers import (
 from orders import services
 from orders.exceptions import Conflict
 from orders.models import Category, Food, Order, OrderStatus
+from orders.representations import format_timestamp
 from orders.services import ConfirmInput, LineInput
 from testsupport import DaphneServer, require_service
 from testsupport.contract import utc_millis
@@ -162,8 +164,15 @@ def test_the_kitchen_state_lists_confirmed_orders_oldest_first_and_the_last_bump
         "confirmedAt": utc_millis(first.confirmed_at),
         "forStation": True,
         "otherStationLines": 0,
+        "stations": [{"printerId": menu["kitchen"].id, "name": "Kitchen", "done": False, "doneAt": None}],
         "lines": [
-            {"id": state["orders"][0]["lines"][0]["id"], "quantity": 2, "name": "Margherita", "notes": "No basil"}
+            {
+                "id": state["orders"][0]["lines"][0]["id"],
+                "quantity": 2,
+                "name": "Margherita",
+                "notes": "No basil",
+                "printerId": menu["kitchen"].id,
+            }
         ],
     }
     assert [card["id"] for card in state["recall"]] == [bumped.id]
@@ -207,13 +216,33 @@ def test_the_board_state_has_what_is_being_prepared_and_what_is_ready(menu, oper
     services.order_set_status(order_id=gone.id, by=operator, status=OrderStatus.COMPLETED)
     services.order_set_status(order_id=gone.id, by=operator, status=OrderStatus.PICKED_UP)
 
+    stale = confirmed(menu["lemonade"], operator)
+    services.order_set_status(order_id=stale.id, by=operator, status=OrderStatus.COMPLETED)
+    Order.objects.filter(pk=stale.id).update(status_changed_at=timezone.now() - timedelta(minutes=11))
+    ready.refresh_from_db()
+    preparing.refresh_from_db()
+
     state = logged_in(operator).get("/display/state").json()
 
+    assert state["readyMinutes"] == 10
     assert state["preparing"] == [
-        {"id": preparing.id, "displayCode": preparing.display_code, "ticketNumber": 1, "status": "CONFIRMED"}
+        {
+            "id": preparing.id,
+            "displayCode": preparing.display_code,
+            "ticketNumber": 1,
+            "status": "CONFIRMED",
+            "since": format_timestamp(preparing.status_changed_at),
+        }
     ]
+    # Ready for longer than BOARD_READY_MINUTES: off the board.
     assert state["ready"] == [
-        {"id": ready.id, "displayCode": ready.display_code, "ticketNumber": 2, "status": "COMPLETED"}
+        {
+            "id": ready.id,
+            "displayCode": ready.display_code,
+            "ticketNumber": 2,
+            "status": "COMPLETED",
+            "since": format_timestamp(ready.status_changed_at),
+        }
     ]
 
 
@@ -239,6 +268,66 @@ def test_bump_and_recall_need_the_csrf_token_and_follow_the_order_rules(menu, op
     assert post("/kitchen/orders/999999/bump", **token).status_code == 404
 
 
+def pizza_and_lemonade(menu) -> Order:
+    """A confirmed order for two stations: the kitchen (pizza) and the bar."""
+    lines = [LineInput(food_id=menu["margherita"].id, quantity=1), LineInput(food_id=menu["lemonade"].id, quantity=1)]
+    return services.order_create(
+        table="2", customer="Both", lines=lines, confirmation=ConfirmInput(payment_method="CASH")
+    )
+
+
+def test_station_done_undo_and_pickup_need_the_csrf_token_and_refuse_what_they_cannot_do(
+    menu, operator, django_capture_on_commit_callbacks
+):
+    order = pizza_and_lemonade(menu)
+    client = logged_in(operator)
+    bar, kitchen = menu["bar"].id, menu["kitchen"].id
+
+    def post(path: str, **headers):
+        return client.post(f"/kitchen/orders/{path}", content_type="application/json", **headers)
+
+    assert post(f"{order.id}/stations/{bar}/done").status_code == 403  # no CSRF token
+    token = {"HTTP_X_CSRFTOKEN": csrf_token(client)}
+    head = EventCounter.objects.filter(name="display").values_list("value", flat=True).first() or 0
+
+    # Errors a page can cause: clear JSON, nothing written, no event.
+    with django_capture_on_commit_callbacks(execute=True):
+        refusals = [
+            (post(f"{order.id}/stations/nope/done", **token), 404),
+            (post(f"999999/stations/{bar}/done", **token), 404),
+            (post(f"{order.id}/stations/{bar}/undo", **token), 409),
+            (post(f"{order.id}/pickup", **token), 409),
+        ]
+    for response, status in refusals:
+        assert response.status_code == status, response.content
+        assert response.json()["message"]
+    assert (EventCounter.objects.filter(name="display").values_list("value", flat=True).first() or 0) == head
+    assert not order.station_marks.exists()
+
+    done = post(f"{order.id}/stations/{bar}/done", **token)
+    assert done.status_code == 200
+    assert [(s["name"], s["done"]) for s in done.json()["stations"]] == [("Kitchen", False), ("Bar", True)]
+    assert post(f"{order.id}/stations/{bar}/done", **token).status_code == 409
+    assert post(f"{order.id}/stations/{kitchen}/done", **token).json()["status"] == "COMPLETED"
+    assert post(f"{order.id}/pickup", **token).json()["status"] == "PICKED_UP"
+    assert post(f"{order.id}/stations/{kitchen}/undo", **token).status_code == 409  # picked up is final
+
+
+def test_a_station_view_lists_what_it_still_has_to_make_and_what_it_finished(menu, operator):
+    order = pizza_and_lemonade(menu)
+    services.order_station_done(order_id=order.id, printer_id=menu["bar"].id, by=operator)
+    client = logged_in(operator)
+    bar = client.get(f"/kitchen/state?printer={menu['bar'].id}").json()
+    assert bar["orders"] == []
+    assert [card["id"] for card in bar["recall"]] == [order.id]
+    kitchen = client.get(f"/kitchen/state?printer={menu['kitchen'].id}").json()
+    assert [card["id"] for card in kitchen["orders"]] == [order.id]
+    assert kitchen["recall"] == []
+    everything = client.get("/kitchen/state").json()
+    assert [card["id"] for card in everything["orders"]] == [order.id]
+    assert everything["veryLateMinutes"] == 25
+
+
 # --- in a real browser against a real Daphne --------------------------------------------------
 
 
@@ -260,8 +349,17 @@ def page_server(daphne, page_var_dir):
 
 
 @pytest.fixture
-def browser(page_server, monkeypatch):
-    with launched_chromium(monkeypatch) as chromium:
+def browser_for(monkeypatch):
+    """`with browser_for() as chromium:` a headless Chromium, for a test that
+    starts its own server first (servers started after it would inherit
+    DJANGO_ALLOW_ASYNC_UNSAFE)."""
+    return lambda: launched_chromium(monkeypatch)
+
+
+@pytest.fixture
+def browser(page_server, browser_for):
+    """Headless Chromium, after the page server has started."""
+    with browser_for() as chromium:
         yield chromium
 
 
@@ -333,7 +431,7 @@ def test_a_confirmed_order_appears_live_and_a_bump_moves_it_to_ready(browser, pa
     expect(card).to_contain_text("Table 7")
     expect(card).to_contain_text("Maria")
     expect(card).to_contain_text(f"#{order['ticketNumber']}")
-    expect(kitchen.locator("#announcer")).to_contain_text(f"New order: ticket #{order['ticketNumber']}, code {code}")
+    expect(kitchen.locator("#announcer")).to_contain_text(f"New order {code} (ticket #{order['ticketNumber']})")
     expect(board_codes(board, "preparing", code)).to_have_count(1, timeout=WAIT_MS)
     expect(kitchen_cards(second_tab, code)).to_have_count(1, timeout=WAIT_MS)
 
@@ -595,3 +693,355 @@ def test_the_pages_admit_exactly_the_roles_the_event_stream_admits():
     from events import pages, stream
 
     assert set(pages.PAGE_ROLES) == set(stream.LISTENER_ROLES) == {Role.ADMIN, Role.OPERATOR}
+
+
+# --- stations, and the pages at festival scale -------------------------------------------------
+
+SCREENS = {"1080p": (1920, 1080), "720p": (1280, 720), "portrait tablet": (800, 1280)}
+
+
+def festival_orders(menu, operator, count: int, *, ready: int = 0) -> list[Order]:
+    """`count` confirmed orders, the first `ready` of them bumped. Written in
+    this process before the pages load (the pages read them in their
+    snapshot), oldest confirmed first."""
+    orders = []
+    for n in range(count):
+        lines = [LineInput(food_id=menu["margherita"].id, quantity=1 + n % 3, notes="Extra basil" if n % 4 else "")]
+        if n % 2:
+            lines.append(LineInput(food_id=menu["lemonade"].id, quantity=2))
+        order = services.order_create(
+            table=str(n + 1), customer=f"Guest {n + 1}", lines=lines, confirmation=ConfirmInput(payment_method="CASH")
+        )
+        Order.objects.filter(pk=order.id).update(confirmed_at=timezone.now() - timedelta(minutes=count - n))
+        orders.append(order)
+    for order in orders[:ready]:
+        services.order_set_status(order_id=order.id, by=operator, status=OrderStatus.COMPLETED)
+    return orders
+
+
+def board_overflow(page) -> int:
+    return page.evaluate("document.scrollingElement.scrollHeight - window.innerHeight")
+
+
+def board_shown(page, section: str) -> tuple[list[str], int]:
+    """(the codes a column shows, how many its "+N more" tile stands for)."""
+    codes = board_codes(page, section).evaluate_all("els => els.map(e => e.dataset.displayCode).filter(Boolean)")
+    more = page.locator(f"#{section}-list .ticket.more")
+    folded = int(re.search(r"\+(\d+)", more.inner_text()).group(1)) if more.count() else 0
+    return codes, folded
+
+
+@pytest.mark.browser
+def test_the_board_fits_every_screen_with_30_and_then_60_orders(browser, page_server, menu, operator, tmp_path):
+    from playwright.sync_api import expect
+
+    orders = festival_orders(menu, operator, 30, ready=8)
+    context = staff_context(browser, page_server, operator)
+    board = open_live(context, page_server.url + "/display/")
+    for total in (30, 60):
+        if total == 60:
+            orders += festival_orders(menu, operator, 30, ready=0)
+        preparing = [order.display_code for order in orders[8:]]
+        ready = [order.display_code for order in orders[:8]]
+        for name, (width, height) in SCREENS.items():
+            board.set_viewport_size({"width": width, "height": height})
+            board.reload()
+            expect(board.locator("body")).to_have_attribute("data-connection", "live")
+            expect(board_codes(board, "ready")).to_have_count(len(ready))
+            assert board_overflow(board) <= 0, f"the board scrolls with {total} orders at {name}"
+            shown, folded = board_shown(board, "preparing")
+            # Every code is on screen or counted in "+N more", and the ones
+            # folded away are the oldest.
+            assert shown == preparing[len(preparing) - len(shown) :], name
+            assert len(shown) + folded == len(preparing), name
+            if total == 30 and name != "portrait tablet":
+                assert folded == 0, f"30 orders need no folding at {name}"
+            # The codes stay readable from across the room.
+            size = board.locator("#preparing-list").evaluate(
+                "e => parseFloat(getComputedStyle(e).getPropertyValue('--code-size'))"
+            )
+            assert size >= max(28, round(min(width, height) / 24))
+            ready_box = board.locator(".column.ready").bounding_box()
+            preparing_box = board.locator(".column.preparing").bounding_box()
+            if width < height:
+                assert ready_box["y"] < preparing_box["y"], "portrait shows READY first"
+            else:
+                assert ready_box["x"] > preparing_box["x"]
+            path = tmp_path / f"board-{total}-{width}x{height}.png"
+            board.screenshot(path=str(path))
+            if total == 60:
+                save_screenshot(path, f"display-{total}-{width}x{height}.png")
+
+    # Far past what fits: the oldest preparing codes fold into "+N more".
+    orders += festival_orders(menu, operator, 100)
+    preparing = [order.display_code for order in orders[8:]]
+    for name, (width, height) in SCREENS.items():
+        board.set_viewport_size({"width": width, "height": height})
+        board.reload()
+        expect(board.locator("body")).to_have_attribute("data-connection", "live")
+        expect(board_codes(board, "preparing", preparing[-1])).to_have_count(1)
+        assert board_overflow(board) <= 0, f"the board scrolls with 160 orders at {name}"
+        shown, folded = board_shown(board, "preparing")
+        assert folded > 0, name
+        assert len(shown) + folded == len(preparing), name
+        assert shown == preparing[folded:], name
+        expect(board.locator("#preparing-list .ticket.more")).to_have_text(f"+{folded} more")
+    context.close()
+
+
+@pytest.mark.browser
+def test_the_board_highlights_only_the_newest_ready_codes_and_a_recalled_code_returns_to_its_place(
+    browser, page_server, cashier, menu, operator
+):
+    from playwright.sync_api import expect
+
+    context = staff_context(browser, page_server, operator)
+    board = open_live(context, page_server.url + "/display/")
+    kitchen = open_live(context, page_server.url + "/kitchen/")
+    codes = [cashier.confirmed_order([(menu["margherita"].id, 1, "")])["displayCode"] for _ in range(6)]
+    expect(board_codes(board, "preparing")).to_have_count(6)
+    for code in codes[:5]:
+        kitchen_cards(kitchen, code).get_by_role("button", name=re.compile("^Bump")).click()
+        expect(board_codes(board, "ready", code)).to_have_count(1)
+    # Newest first; only the three newest blink.
+    assert board_codes(board, "ready").evaluate_all("els => els.map(e => e.dataset.displayCode)") == codes[4::-1]
+    expect(board.locator("#ready-list .ticket.fresh")).to_have_count(3)
+    assert (
+        board.locator("#ready-list .ticket.fresh").evaluate_all("els => els.map(e => e.dataset.displayCode)")
+        == (codes[4:1:-1])
+    )
+
+    # Recall the first: it goes back first in PREPARING, with no outline.
+    kitchen.locator(f'#recall-list li[data-display-code="{codes[0]}"]').get_by_role(
+        "button", name=re.compile("^Recall")
+    ).click()
+    expect(board_codes(board, "preparing", codes[0])).to_have_count(1)
+    assert board_codes(board, "preparing").evaluate_all("els => els.map(e => e.dataset.displayCode)") == [
+        codes[0],
+        codes[5],
+    ]
+    expect(board.locator("#preparing-list .ticket.fresh")).to_have_count(0)
+
+    # A tap on "Picked up" in the kitchen's strip takes the code off the board.
+    kitchen.locator(f'#recall-list li[data-display-code="{codes[1]}"]').get_by_role(
+        "button", name=re.compile("^Picked up")
+    ).click()
+    expect(board_codes(board, "", codes[1])).to_have_count(0)
+    # So does the cashier's PATCH.
+    order_id = Order.objects.get(display_code=codes[2]).id
+    assert cashier.client.patch(f"/v1/orders/{order_id}", json={"status": "PICKED_UP"}).status_code == 200
+    expect(board_codes(board, "", codes[2])).to_have_count(0)
+    assert Order.objects.get(display_code=codes[1]).status == OrderStatus.PICKED_UP
+    context.close()
+
+
+@pytest.mark.browser
+def test_each_station_marks_its_own_lines_and_the_board_shows_ready_only_when_all_are_done(
+    browser, page_server, cashier, menu, operator
+):
+    from playwright.sync_api import expect
+
+    context = staff_context(browser, page_server, operator)
+    bar = open_live(context, f"{page_server.url}/kitchen/?printer={menu['bar'].id}")
+    pizza = open_live(context, f"{page_server.url}/kitchen/?printer={menu['kitchen'].id}")
+    everything = open_live(context, page_server.url + "/kitchen/")
+    board = open_live(context, page_server.url + "/display/")
+    order = cashier.confirmed_order([(menu["margherita"].id, 2, ""), (menu["lemonade"].id, 3, "No ice")])
+    code = order["displayCode"]
+    for page in (bar, pizza, everything):
+        expect(kitchen_cards(page, code)).to_have_count(1)
+    expect(bar.locator("#summary-list")).to_contain_text("3 × Lemonade")
+    expect(pizza.locator("#summary-list")).to_contain_text("2 × Margherita")
+    expect(everything.locator("#summary-list")).to_contain_text("Bar: 3 × Lemonade")
+
+    # The bar is done first: the pizza is still in the oven, the board says preparing.
+    kitchen_cards(bar, code).get_by_role("button", name=re.compile("^Done")).click()
+    expect(kitchen_cards(bar, code)).to_have_count(0)
+    expect(bar.locator(f'#recall-list li[data-display-code="{code}"]')).to_have_count(1)
+    chip = kitchen_cards(everything, code).locator(f'.progress li[data-printer-id="{menu["bar"].id}"]')
+    expect(chip).to_have_class(re.compile(r"\bdone\b"))
+    expect(kitchen_cards(pizza, code).locator(".progress")).to_contain_text("Bar ✓ done")
+    expect(everything.locator("#summary-list")).not_to_contain_text("Lemonade")
+    expect(board_codes(board, "preparing", code)).to_have_count(1)
+    assert Order.objects.get(pk=order["id"]).status == OrderStatus.CONFIRMED
+
+    # The pizza station finishes: now the order is ready everywhere.
+    kitchen_cards(pizza, code).get_by_role("button", name=re.compile("^Done")).click()
+    expect(board_codes(board, "ready", code)).to_have_count(1)
+    expect(kitchen_cards(everything, code)).to_have_count(0)
+    expect(everything.locator(f'#recall-list li[data-display-code="{code}"]')).to_have_count(1)
+
+    # The pizza station takes its mark back: preparing again; the bar stays done.
+    pizza.locator(f'#recall-list li[data-display-code="{code}"]').get_by_role(
+        "button", name=re.compile("^Undo")
+    ).click()
+    expect(board_codes(board, "preparing", code)).to_have_count(1)
+    expect(kitchen_cards(pizza, code)).to_have_count(1)
+    expect(kitchen_cards(everything, code)).to_have_count(1)
+    expect(kitchen_cards(bar, code)).to_have_count(0)
+    assert [s["done"] for s in cashier.client.get(f"/v1/orders/{order['id']}").json()["stations"]] == [False, True]
+
+    # A reload builds the same picture from the server.
+    bar.reload()
+    expect(bar.locator("body")).to_have_attribute("data-connection", "live")
+    expect(bar.locator(f'#recall-list li[data-display-code="{code}"]')).to_have_count(1)
+    expect(kitchen_cards(bar, code)).to_have_count(0)
+    context.close()
+
+
+@pytest.mark.browser
+def test_the_kitchen_at_60_orders_is_dense_readable_and_says_how_many_are_off_screen(
+    browser, page_server, menu, operator, tmp_path
+):
+    from playwright.sync_api import expect
+
+    orders = festival_orders(menu, operator, 60)
+    Order.objects.filter(pk=orders[0].id).update(confirmed_at=timezone.now() - timedelta(minutes=40))
+    Order.objects.filter(pk=orders[1].id).update(confirmed_at=timezone.now() - timedelta(minutes=20))
+    context = staff_context(browser, page_server, operator)
+    kitchen = open_live(context, page_server.url + "/kitchen/")
+    expect(kitchen_cards(kitchen)).to_have_count(60)
+    expect(kitchen.locator("#order-count")).to_have_text("60 orders")
+    offscreen = kitchen.locator("#offscreen-count")
+    expect(offscreen).to_be_visible()
+    hidden = int(offscreen.get_attribute("data-count"))
+    assert 0 < hidden < 60
+
+    # Item lines ≥ 32 px at 1080p; no sideways scrolling.
+    size = kitchen.locator(".card .lines li").first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    assert size >= 32
+    assert kitchen.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+
+    # No gaps: in every column, each card starts right under the one above.
+    gaps = kitchen.evaluate(
+        """() => {
+            const columns = new Map();
+            for (const card of document.querySelectorAll('.card')) {
+                const box = card.getBoundingClientRect();
+                const key = Math.round(box.left);
+                if (!columns.has(key)) columns.set(key, []);
+                columns.get(key).push(box);
+            }
+            const gaps = [];
+            for (const boxes of columns.values()) {
+                boxes.sort((a, b) => a.top - b.top);
+                for (let i = 1; i < boxes.length; i++) gaps.push(boxes[i].top - boxes[i - 1].bottom);
+            }
+            return {columns: columns.size, largest: Math.max(...gaps)};
+        }"""
+    )
+    margin = kitchen.locator(".card").first.evaluate("e => parseFloat(getComputedStyle(e).marginBottom)")
+    assert gaps["columns"] >= 4
+    assert gaps["largest"] <= margin + 1
+
+    # Two steps of ageing.
+    expect(kitchen_cards(kitchen, orders[0].display_code)).to_have_class(re.compile(r"\bvery-late\b"))
+    expect(kitchen_cards(kitchen, orders[0].display_code)).to_contain_text("VERY LATE")
+    expect(kitchen_cards(kitchen, orders[1].display_code)).to_have_class(re.compile(r"\blate\b"))
+    expect(kitchen_cards(kitchen, orders[1].display_code)).not_to_have_class(re.compile(r"very-late"))
+
+    # The header stays on screen when the cook scrolls, and the count follows.
+    kitchen.mouse.wheel(0, 5000)
+    expect(kitchen.locator("#topbar")).to_be_in_viewport()
+    assert kitchen.locator("#topbar").bounding_box()["y"] == 0
+
+    path = tmp_path / "kitchen.png"
+    kitchen.evaluate("window.scrollTo(0, 0)")
+    kitchen.screenshot(path=str(path))
+    save_screenshot(path, "kitchen-60.png")
+
+    # At every size: no sideways scrolling, the header on screen, the count right.
+    for name, (width, height) in SCREENS.items():
+        kitchen.set_viewport_size({"width": width, "height": height})
+        kitchen.evaluate("window.scrollTo(0, 0)")
+        kitchen.mouse.wheel(0, 3000)
+        expect(kitchen.locator("#topbar")).to_be_in_viewport()
+        assert kitchen.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0, (
+            name
+        )
+        assert kitchen.locator("#topbar").bounding_box()["height"] < height / 3, name
+        expect(kitchen.locator("#order-count")).to_have_text("60 orders")
+
+    # On a phone the sticky header leaves most of the screen to the cards.
+    kitchen.set_viewport_size({"width": 390, "height": 844})
+    kitchen.evaluate("window.scrollTo(0, 0)")
+    kitchen.screenshot(path=str(tmp_path / "kitchen-phone.png"))
+    assert kitchen.locator("#topbar").bounding_box()["height"] < 844 / 4
+    context.close()
+
+
+@pytest.mark.browser
+def test_a_ready_code_leaves_the_board_after_board_ready_minutes(daphne, page_var_dir, browser_for, menu, operator):
+    from playwright.sync_api import expect
+
+    server = daphne(VAR_DIR=str(page_var_dir), DJANGO_ALLOW_ASYNC_UNSAFE="", BOARD_READY_MINUTES="1")
+    old, fresh = festival_orders(menu, operator, 2, ready=2)
+    Order.objects.filter(pk=old.id).update(status_changed_at=timezone.now() - timedelta(seconds=40))
+    Order.objects.filter(pk=fresh.id).update(status_changed_at=timezone.now())
+    with browser_for() as chromium:
+        context = staff_context(chromium, server, operator)
+        board = open_live(context, server.url + "/display/")
+        expect(board_codes(board, "ready")).to_have_count(2)
+        # A minute after it became ready, the older code goes by itself; the
+        # newer one is still there at that moment.
+        expect(board_codes(board, "ready", old.display_code)).to_have_count(0, timeout=WAIT_MS)
+        expect(board_codes(board, "ready", fresh.display_code)).to_have_count(1)
+        context.close()
+
+
+def fonts_for_every_script() -> tuple[bool, str]:
+    """Debian's Noto fonts, as `make system-deps` installs them."""
+    try:
+        found = subprocess.run(["fc-list", ":lang=ja", "family"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError) as exc:
+        return False, f"fc-list failed ({exc})"
+    if not found.strip():
+        return False, "no CJK font is installed (Debian's fonts-noto-cjk; `make system-deps` installs it)"
+    return True, ""
+
+
+@pytest.mark.browser
+def test_a_cjk_arabic_and_greek_order_renders_as_letters_not_boxes(browser, page_server, menu, operator):
+    from playwright.sync_api import expect
+
+    available, reason = fonts_for_every_script()
+    require_service("fonts-noto-cjk", available, reason)
+    sushi = Food.objects.create(name="寿司 Σουβλάκι", price=Decimal("9"), category=menu["pizza"])
+    named = services.order_create(
+        table="山",
+        customer="山田 فاطمة",
+        lines=[LineInput(food_id=sushi.id, quantity=1)],
+        confirmation=ConfirmInput(payment_method="CASH"),
+    )
+    context = staff_context(browser, page_server, operator)
+    kitchen = open_live(context, page_server.url + "/kitchen/")
+    # The CJK dish renders as glyphs: two different characters give two
+    # different images (missing glyphs are identical boxes), each with ink.
+    card = kitchen_cards(kitchen, named.display_code)
+    expect(card).to_contain_text("寿司")
+    glyphs = card.locator(".food").evaluate(
+        """(el) => {
+            const canvas = document.createElement('canvas');
+            canvas.width = canvas.height = 64;
+            const ctx = canvas.getContext('2d');
+            ctx.font = getComputedStyle(el).fontSize + ' ' + getComputedStyle(el).fontFamily;
+            const draw = (text) => {
+                ctx.clearRect(0, 0, 64, 64);
+                ctx.fillStyle = '#000';
+                ctx.fillText(text, 4, 48);
+                return Array.from(ctx.getImageData(0, 0, 64, 64).data).join(',');
+            };
+            // U+0378 is unassigned: every font draws it as the missing-glyph box.
+            const letters = ['寿', '司', '山', 'ف', 'ط', 'Σ'];
+            const images = letters.map(draw);
+            const box = draw('\\u0378');
+            return {
+                distinct: new Set(images).size === letters.length,
+                notBoxes: images.every((img) => img !== box),
+                ink: images.every((img) => img.split(',').some((v) => v !== '0')),
+            };
+        }"""
+    )
+    assert glyphs == {"distinct": True, "notBoxes": True, "ink": True}
+
+    context.close()

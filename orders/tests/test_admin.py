@@ -64,7 +64,7 @@ def test_user_create_makes_an_admin_a_superuser(manager):
 @pytest.mark.parametrize(
     ("path", "expected"),
     [
-        ("/admin/", "Site administration"),
+        ("/admin/", "Ordering backend · admin"),
         ("/admin/users/user/", "manager"),
         ("/admin/orders/food/", "Margherita"),
         ("/admin/orders/category/", "Drinks"),
@@ -247,3 +247,98 @@ def test_a_manager_adds_a_staff_member_with_a_role_in_the_admin(admin_site):
     user = User.objects.get(username="newbie")
     assert user.role == "operator"
     assert user.check_password("a-long-password-2")
+
+
+# --- what a manager cannot break, and what the pages say --------------------------------
+
+
+def test_deleting_a_printer_in_use_lists_what_uses_it_and_deletes_nothing(admin_site, menu):
+    from orders.models import Printer
+
+    kitchen = menu["kitchen"]
+    page = admin_site.get(f"/admin/orders/printer/{kitchen.pk}/delete/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Category “Pizza” prints on Kitchen" in html
+    assert "Yes, I’m sure" not in html  # no button that would go through
+
+    # Confirming anyway shows the same refusal again and deletes nothing.
+    response = admin_site.post(f"/admin/orders/printer/{kitchen.pk}/delete/", {"post": "yes"})
+    assert "Category “Pizza” prints on Kitchen" in response.content.decode()
+    assert Printer.objects.filter(pk=kitchen.pk).exists()
+
+    # The bulk action refuses the same way: the bar prints lemonade and the till's receipts.
+    bar = menu["bar"]
+    response = admin_site.post(
+        "/admin/orders/printer/",
+        {"action": "delete_selected", ACTION_CHECKBOX_NAME: [bar.pk], "post": "yes"},
+    )
+    html = response.content.decode()
+    assert "Food “Lemonade” prints on Bar" in html
+    assert "Cash register “Till 1” prints its receipts on Bar" in html
+    assert Printer.objects.filter(pk=bar.pk).exists()
+
+
+def test_a_printer_nothing_uses_can_be_deleted(admin_site, db):
+    from orders.models import Printer
+
+    spare = Printer.objects.create(name="Spare")
+    response = admin_site.post(f"/admin/orders/printer/{spare.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Printer.objects.filter(pk=spare.pk).exists()
+
+
+def test_deleting_a_category_with_foods_lists_them_and_deletes_nothing(admin_site, menu):
+    from orders.models import Category
+
+    pizza = menu["pizza"]
+    html = admin_site.get(f"/admin/orders/category/{pizza.pk}/delete/").content.decode()
+    assert "Margherita" in html
+    assert (
+        "Margherita" in admin_site.post(f"/admin/orders/category/{pizza.pk}/delete/", {"post": "yes"}).content.decode()
+    )
+    assert Category.objects.filter(pk=pizza.pk).exists()
+
+
+def test_the_food_list_shows_the_printer_each_food_prints_on(admin_site, menu):
+    from decimal import Decimal
+
+    from orders.models import Category, Food
+
+    loose = Category.objects.create(name="Loose")
+    Food.objects.create(name="Bread", price=Decimal("2"), category=loose)
+    html = admin_site.get("/admin/orders/food/").content.decode()
+    assert "Kitchen (through Pizza)" in html  # margherita: its category's printer
+    assert '<td class="field-effective_printer">Bar</td>' in html  # lemonade: its own
+    assert '<td class="field-effective_printer">nowhere</td>' in html
+    assert '<td class="field-price_display">12.5</td>' in html
+
+
+def test_the_order_page_is_read_only_with_food_names_money_and_reprints_in_words(admin_site, orders, operator, menu):
+    order = orders["confirmed"]
+    services.order_reprint(order_id=order.id, by=operator, item_ids=[order.items.get().id], receipt=False)
+    html = admin_site.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    assert 'name="_save"' not in html
+    assert 'name="_continue"' not in html
+    assert "2 × Margherita" in html
+    assert "<p>25</p>" in html  # the total as everywhere else: "25", not "25.00"
+    assert "25.00" not in html
+    assert "The receipt" in html
+    assert "2 × Margherita" in html
+    assert "item_ids" not in html
+    # Posting the form changes nothing either.
+    admin_site.post(f"/admin/orders/order/{order.pk}/change/", {"table": "Hacked", "_save": "1"})
+    order.refresh_from_db()
+    assert order.table != "Hacked"
+
+
+def test_the_staff_landing_page_links_the_admin_kitchen_board_and_docs(client, admin_site, menu):
+    from django.test import Client
+
+    html = Client().get("/").content.decode()
+    for link in ('href="/admin/"', 'href="/kitchen/"', 'href="/display/"', 'href="/docs/"'):
+        assert link in html
+    # Logged in, it also links each station's own view.
+    assert f'href="/kitchen/?printer={menu["bar"].pk}"' in admin_site.get("/").content.decode()
+    # The admin's "View site" goes there.
+    assert 'href="/"' in admin_site.get("/admin/").content.decode()

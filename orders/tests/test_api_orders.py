@@ -122,6 +122,7 @@ def test_any_staff_member_can_create_an_order(client_as, send, menu, role):
                 ],
             }
         ],
+        "stations": [{"printerId": menu["kitchen"].id, "name": "Kitchen", "done": False, "doneAt": None}],
     }
     assert TIMESTAMP.match(body["createdAt"])
     assert order.created_by.role == role
@@ -533,6 +534,7 @@ def test_confirming_returns_the_confirmed_order_and_tells_everyone(client_as, se
                 ],
             }
         ],
+        "stations": [{"printerId": menu["kitchen"].id, "name": "Kitchen", "done": False, "doneAt": None}],
     }
     assert TIMESTAMP.match(body["confirmedAt"])
     assert events_since(before) == CONFIRMED_EVENTS

@@ -1,41 +1,75 @@
-/* The kitchen display: confirmed orders as cards, oldest first; bump one to
-   mark it ready (CONFIRMED → COMPLETED); recall one of the last bumped ones.
+/* The kitchen display: orders still to make as cards, oldest first, in
+   columns that fill without gaps; a sticky header with the counts, what is
+   left to make (the all-day summary) and a strip of what was just finished.
 
-   Statuses come from the snapshot and the display channel's events, in
-   order; the lines of an order the page has not seen come from
-   /kitchen/orders/<id> (the event says only which order). The answer to a
-   bump or a recall is not applied here: the event that follows is, so every
-   screen changes the same way and in the same order. */
+   Two views of the same orders:
+   - all stations (/kitchen/): "Bump" completes the whole order; the strip
+     offers "Recall" (back to the kitchen) and "Picked up" (off the board);
+     each card shows how far every station is;
+   - one station (?printer=<id>): the card shows only the station's lines;
+     "Done" marks them made, and the order is ready when every station with
+     lines in it is done; the strip offers "Undo" for this station's mark.
+
+   Statuses and station progress come from the snapshot and the display
+   channel's events, in order; the lines of an order the page has not seen
+   come from /kitchen/orders/<id> (the event says only which order). The
+   answer to an action is not applied here: the event that follows is, so
+   every screen changes the same way and in the same order. */
 (function () {
   "use strict";
 
   const { readConfig, request, refused, sessionGone, announce, h, Sound, Connection, reconcile } = window.Live;
   const config = readConfig();
+  const station = config.stationId; // null on the all-stations view
   const CARD_RETRY_MS = 2000;
   const AGE_TICK_MS = 5000;
   const SHOWN = new Set(["CONFIRMED", "COMPLETED"]);
 
-  /* order id → {id, status, displayCode, ticketNumber, card, bumpedSeq, isNew}.
-     `card` is the server's kitchen card (lines, table …), null until loaded. */
+  /* order id → {id, status, displayCode, ticketNumber, stations, card, bumpedSeq, isNew}.
+     `card` is the server's kitchen card (lines, table …), null until loaded;
+     `stations` the latest progress of every station of the order. */
   const orders = new Map();
   let sequence = 0;
   let clockOffset = 0; // server clock − this device's clock, in ms
-  let lateMinutes = 15;
+  let lateMinutes = config.lateMinutes;
+  let veryLateMinutes = config.veryLateMinutes;
 
   const cardsBox = document.getElementById("cards");
   const recallList = document.getElementById("recall-list");
+  const summaryList = document.getElementById("summary-list");
   const cardElements = new Map();
   const recallElements = new Map();
 
   function ticketLabel(entry) {
-    return entry.ticketNumber === null || entry.ticketNumber === undefined ? entry.displayCode : `#${entry.ticketNumber}`;
+    return entry.ticketNumber === null || entry.ticketNumber === undefined ? "" : `#${entry.ticketNumber}`;
   }
 
   function describe(entry) {
-    return `ticket ${ticketLabel(entry)}, code ${entry.displayCode}`;
+    const ticket = ticketLabel(entry);
+    return ticket ? `order ${entry.displayCode} (ticket ${ticket})` : `order ${entry.displayCode}`;
   }
 
   // --- state -----------------------------------------------------------------------
+
+  function myStation(entry) {
+    return (entry.stations || []).find((item) => item.printerId === station) || null;
+  }
+
+  /* Finished as far as this view is concerned. */
+  function doneHere(entry) {
+    if (entry.status !== "CONFIRMED") return true;
+    if (!station) return false;
+    const mine = myStation(entry);
+    return Boolean(mine && mine.done);
+  }
+
+  /* Belongs in the strip: bumped (all stations), or marked by this station. */
+  function inStrip(entry) {
+    if (!SHOWN.has(entry.status)) return false;
+    if (!station) return entry.status === "COMPLETED";
+    const mine = myStation(entry);
+    return Boolean(mine && mine.doneAt);
+  }
 
   function fromCard(card) {
     return {
@@ -43,6 +77,7 @@
       status: card.status,
       displayCode: card.displayCode,
       ticketNumber: card.ticketNumber,
+      stations: card.stations,
       card: card,
       bumpedSeq: 0,
       isNew: false,
@@ -52,9 +87,10 @@
   function onState(state) {
     clockOffset = Date.parse(state.serverTime) - Date.now();
     lateMinutes = state.lateMinutes;
+    veryLateMinutes = state.veryLateMinutes;
     orders.clear();
     for (const card of state.orders) orders.set(card.id, fromCard(card));
-    // The server lists the bumped ones newest first.
+    // The server lists the finished ones newest first.
     for (const card of state.recall.slice().reverse()) {
       const entry = fromCard(card);
       entry.bumpedSeq = ++sequence;
@@ -80,6 +116,7 @@
         status: null,
         displayCode: data.displayCode,
         ticketNumber: data.ticketNumber,
+        stations: null,
         card: null,
         bumpedSeq: 0,
         isNew: type === "confirmed-order",
@@ -87,17 +124,19 @@
       orders.set(data.id, entry);
       loadCard(entry);
     }
-    if (status === "COMPLETED" && entry.status !== "COMPLETED") entry.bumpedSeq = ++sequence;
+    const wasInStrip = entry.status !== null && inStrip(entry);
     entry.status = status;
+    if (data.stations) entry.stations = data.stations;
+    if (!wasInStrip && inStrip(entry)) entry.bumpedSeq = ++sequence;
     forgetOldBumps();
     render();
   }
 
-  /* Keep as many bumped orders as the recall list shows, like the server. */
+  /* Keep as many finished orders as the strip shows, like the server. */
   function forgetOldBumps() {
-    const bumped = [...orders.values()].filter((entry) => entry.status === "COMPLETED");
-    bumped.sort((a, b) => b.bumpedSeq - a.bumpedSeq);
-    for (const entry of bumped.slice(config.recallLimit)) orders.delete(entry.id);
+    const finished = [...orders.values()].filter((entry) => doneHere(entry));
+    finished.sort((a, b) => b.bumpedSeq - a.bumpedSeq);
+    for (const entry of finished.slice(config.recallLimit)) orders.delete(entry.id);
   }
 
   async function loadCard(entry) {
@@ -126,9 +165,10 @@
       return;
     }
     entry.card = result.body;
+    if (!entry.stations) entry.stations = entry.card.stations;
     if (entry.isNew && entry.status === "CONFIRMED") {
       const card = entry.card;
-      announce(`New order: ${describe(entry)}, table ${card.table}, ${card.lines.length} ${card.lines.length === 1 ? "line" : "lines"}.`);
+      announce(`New ${describe(entry)}, table ${card.table}, ${card.lines.length} ${card.lines.length === 1 ? "line" : "lines"}.`);
       Sound.chime();
     }
     entry.isNew = false;
@@ -145,8 +185,10 @@
   function buildCard(entry) {
     const card = entry.card;
     const titleId = `card-${card.id}-title`;
-    const bump = h("button", { type: "button", class: "bump", "aria-label": `Bump ${describe(entry)}: mark ready` }, "Bump · ready");
-    bump.addEventListener("click", () => changeStatus(entry, "bump", bump));
+    const action = station
+      ? h("button", { type: "button", class: "bump", "aria-label": `Done: ${describe(entry)} at ${config.stationName}` }, `Done · ${config.stationName}`)
+      : h("button", { type: "button", class: "bump", "aria-label": `Bump ${describe(entry)}: mark ready` }, "Bump · ready");
+    action.addEventListener("click", () => act(entry, station ? `stations/${encodeURIComponent(station)}/done` : "bump", action));
     const lines = card.lines.map((line) =>
       h("li", {}, [
         h("span", { class: "qty" }, `${line.quantity}×`),
@@ -155,17 +197,18 @@
         line.notes ? h("span", { class: "note" }, [h("span", { class: "note-label" }, "Note: "), line.notes]) : null,
       ])
     );
+    const ticket = ticketLabel(entry);
     return h(
       "article",
       { class: "card", "data-order-id": card.id, "data-display-code": card.displayCode, "aria-labelledby": titleId },
       [
         h("header", { class: "card-head" }, [
           h("h3", { id: titleId }, [
-            h("span", { class: "ticket" }, ticketLabel(entry)),
-            " ",
             h("span", { class: "code" }, card.displayCode),
+            ticket ? " " : null,
+            ticket ? h("span", { class: "ticket" }, [h("span", { class: "visually-hidden" }, "ticket "), ticket]) : null,
           ]),
-          h("p", { class: "age" }, [h("span", { class: "late-label" }, "LATE "), h("span", { class: "minutes" }, "")]),
+          h("p", { class: "age" }, [h("span", { class: "late-label" }, ""), h("span", { class: "minutes" }, "")]),
         ]),
         h("p", { class: "meta" }, [
           h("span", { class: "table" }, `Table ${card.table}`),
@@ -173,26 +216,50 @@
           h("span", { class: "customer" }, card.customer),
         ]),
         h("ul", { class: "lines" }, lines),
-        card.otherStationLines
-          ? h("p", { class: "other" }, `+ ${card.otherStationLines} more for other stations`)
-          : null,
-        bump,
+        card.otherStationLines ? h("p", { class: "other" }, `+ ${card.otherStationLines} more for other stations`) : null,
+        h("ul", { class: "progress", "aria-label": "Stations" }),
+        action,
       ]
     );
   }
 
+  /* The per-station chips of a card (all stations: every card; a station:
+     the other stations of a shared order). */
+  function updateProgress(element, entry) {
+    const list = element.querySelector(".progress");
+    const stations = (entry.stations || []).filter((item) => item.printerId !== station);
+    const shown = station ? stations : entry.stations || [];
+    const key = JSON.stringify(shown.map((item) => [item.printerId, item.done]));
+    if (list.dataset.key === key) return;
+    list.dataset.key = key;
+    list.replaceChildren(
+      ...shown.map((item) =>
+        h("li", { class: item.done ? "done" : "todo", "data-printer-id": item.printerId }, [
+          item.name,
+          " ",
+          h("span", { class: "mark" }, item.done ? "✓ done" : "… making"),
+        ])
+      )
+    );
+    list.hidden = shown.length === 0 || (!station && shown.length < 2);
+  }
+
   function buildRecallItem(entry) {
-    const button = h("button", { type: "button", class: "recall-button", "aria-label": `Recall ${describe(entry)}` }, "Recall");
-    button.addEventListener("click", () => changeStatus(entry, "recall", button));
+    const buttons = [];
+    if (station) {
+      const undo = h("button", { type: "button", class: "recall-button", "aria-label": `Undo done: ${describe(entry)}` }, "Undo");
+      undo.addEventListener("click", () => act(entry, `stations/${encodeURIComponent(station)}/undo`, undo));
+      buttons.push(undo);
+    } else {
+      const recall = h("button", { type: "button", class: "recall-button", "aria-label": `Recall ${describe(entry)}` }, "Recall");
+      recall.addEventListener("click", () => act(entry, "recall", recall));
+      const pickup = h("button", { type: "button", class: "pickup-button", "aria-label": `Picked up: ${describe(entry)}` }, "Picked up");
+      pickup.addEventListener("click", () => act(entry, "pickup", pickup));
+      buttons.push(recall, pickup);
+    }
     return h("li", { "data-order-id": entry.id, "data-display-code": entry.displayCode }, [
-      h("span", { class: "recall-label" }, [
-        h("span", { class: "ticket" }, ticketLabel(entry)),
-        " ",
-        h("span", { class: "code" }, entry.displayCode),
-        " ",
-        h("span", { class: "table" }, `Table ${entry.card.table}`),
-      ]),
-      button,
+      h("span", { class: "code" }, entry.displayCode),
+      ...buttons,
     ]);
   }
 
@@ -200,18 +267,58 @@
     return Date.parse(a.card.confirmedAt) - Date.parse(b.card.confirmedAt) || a.id - b.id;
   }
 
+  /* "12 × Margherita" for every dish still to make, per station. */
+  function renderSummary(waiting) {
+    const names = new Map();
+    for (const entry of waiting) for (const item of entry.stations || []) names.set(item.printerId, item.name);
+    const totals = new Map(); // "station\u0000dish" → {station, dish, quantity}
+    for (const entry of waiting) {
+      const done = new Set((entry.stations || []).filter((item) => item.done).map((item) => item.printerId));
+      for (const line of entry.card.lines) {
+        if (line.printerId && done.has(line.printerId)) continue;
+        const stationName = station ? "" : names.get(line.printerId) || "No station";
+        const key = `${stationName}\u0000${line.name}`;
+        const total = totals.get(key) || { station: stationName, dish: line.name, quantity: 0 };
+        total.quantity += line.quantity;
+        totals.set(key, total);
+      }
+    }
+    const rows = [...totals.values()].sort(
+      (a, b) => a.station.localeCompare(b.station) || b.quantity - a.quantity || a.dish.localeCompare(b.dish)
+    );
+    // One group per station: "Kitchen: 12 × Margherita, 3 × Diavola".
+    const groups = [];
+    for (const row of rows) {
+      if (!groups.length || groups[groups.length - 1].station !== row.station) groups.push({ station: row.station, rows: [] });
+      groups[groups.length - 1].rows.push(row);
+    }
+    summaryList.replaceChildren(
+      ...groups.map((group) =>
+        h("li", {}, [
+          group.station ? h("span", { class: "summary-station" }, `${group.station}: `) : null,
+          ...group.rows.flatMap((row, index) => [index ? ", " : null, h("strong", {}, `${row.quantity} ×`), ` ${row.dish}`]),
+        ])
+      )
+    );
+    document.getElementById("summary-empty").hidden = rows.length > 0;
+  }
+
   function render() {
     const all = [...orders.values()].filter((entry) => entry.card);
-    const waiting = all.filter((entry) => entry.status === "CONFIRMED").sort(byConfirmation);
-    const bumped = all
-      .filter((entry) => entry.status === "COMPLETED")
+    const waiting = all.filter((entry) => !doneHere(entry)).sort(byConfirmation);
+    const finished = all
+      .filter((entry) => inStrip(entry))
       .sort((a, b) => b.bumpedSeq - a.bumpedSeq)
       .slice(0, config.recallLimit);
     reconcile(cardsBox, waiting, cardElements, buildCard);
-    reconcile(recallList, bumped, recallElements, buildRecallItem);
+    reconcile(recallList, finished, recallElements, buildRecallItem);
+    for (const entry of waiting) updateProgress(cardElements.get(entry.id), entry);
     document.getElementById("orders-empty").hidden = waiting.length > 0;
-    document.getElementById("recall-empty").hidden = bumped.length > 0;
+    document.getElementById("recall-empty").hidden = finished.length > 0;
+    document.getElementById("order-count").textContent = `${waiting.length} ${waiting.length === 1 ? "order" : "orders"}`;
+    renderSummary(waiting);
     updateAges();
+    updateOffscreen();
   }
 
   function updateAges() {
@@ -219,10 +326,29 @@
       const entry = orders.get(id);
       if (!entry || !entry.card) continue;
       const minutes = minutesSince(entry.card.confirmedAt);
-      const late = minutes >= lateMinutes;
+      const veryLate = minutes >= veryLateMinutes;
+      const late = !veryLate && minutes >= lateMinutes;
       element.classList.toggle("late", late);
+      element.classList.toggle("very-late", veryLate);
+      element.querySelector(".late-label").textContent = veryLate ? "VERY LATE " : late ? "LATE " : "";
       element.querySelector(".minutes").textContent = `${minutes} min`;
     }
+  }
+
+  /* How many cards are not wholly on screen (under the sticky header, or
+     below the bottom edge): the cook knows there is more to scroll to. */
+  function updateOffscreen() {
+    const top = document.getElementById("topbar").getBoundingClientRect().bottom;
+    const bottom = window.innerHeight;
+    let hidden = 0;
+    for (const element of cardElements.values()) {
+      const box = element.getBoundingClientRect();
+      if (box.top < top - 1 || box.bottom > bottom + 1) hidden += 1;
+    }
+    const label = document.getElementById("offscreen-count");
+    label.hidden = hidden === 0;
+    label.textContent = hidden ? `· ${hidden} off-screen` : "";
+    label.dataset.count = String(hidden);
   }
 
   // --- actions ---------------------------------------------------------------------
@@ -254,15 +380,18 @@
     setTimeout(() => observer.disconnect(), 10000);
   }
 
-  async function changeStatus(entry, action, button) {
+  const PAST = { bump: "Bumped", recall: "Recalled", pickup: "Picked up", done: "Done", undo: "Undone" };
+
+  async function act(entry, path, button) {
+    const verb = path.split("/").pop();
     const element = button.closest("article, li");
     button.disabled = true;
     element.classList.add("pending");
     let result = null;
     try {
-      result = await request("POST", `${config.ordersUrl}${entry.id}/${action}`);
+      result = await request("POST", `${config.ordersUrl}${entry.id}/${path}`);
     } catch (error) {
-      notice(`No connection: ${describe(entry)} was not ${action === "bump" ? "bumped" : "recalled"}. Try again.`);
+      notice(`No connection: ${describe(entry)} was not changed (${verb}). Try again.`);
     }
     button.disabled = false;
     element.classList.remove("pending");
@@ -270,11 +399,11 @@
     if (refused(result)) return sessionGone();
     if (result.ok) {
       keepFocusNear(element);
-      announce(action === "bump" ? `Bumped ${describe(entry)}.` : `Recalled ${describe(entry)}.`);
+      announce(`${PAST[verb]}: ${describe(entry)}.`);
     } else if (result.status === 409) {
-      notice(`${describe(entry)} was already changed on another screen.`);
+      notice(`${describe(entry)}: ${(result.body && result.body.message) || "already changed on another screen."}`);
     } else {
-      notice(`Could not ${action} ${describe(entry)} (${(result.body && result.body.message) || result.status}).`);
+      notice(`Could not ${verb} ${describe(entry)} (${(result.body && result.body.message) || result.status}).`);
     }
   }
 
@@ -282,6 +411,8 @@
 
   Sound.setup(document.getElementById("sound-toggle"));
   setInterval(updateAges, AGE_TICK_MS);
+  window.addEventListener("scroll", updateOffscreen, { passive: true });
+  window.addEventListener("resize", updateOffscreen);
   new Connection({
     eventsUrl: config.eventsUrl,
     eventTypes: config.eventTypes,

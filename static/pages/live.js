@@ -11,7 +11,9 @@
      id we saw (?lastEventId=);
    - stream-reset (the log no longer reaches back to our id): load() again.
    The pages key everything by order id and apply absolute statuses, so an
-   event that arrives twice changes nothing. */
+   event that arrives twice changes nothing. The page is "live" from the
+   stream's `open` event, not from any message of the server's: the stream
+   opens with an id-only message, which EventSource keeps to itself. */
 (function () {
   "use strict";
 
@@ -268,10 +270,13 @@
       const current = (handler) => (event) => {
         if (this.source === source) handler(event);
       };
+      // The response started: the stream is live. (Its first message is an
+      // id-only one, which EventSource records for its own reconnections
+      // without telling the page; the page keeps its position itself: the
+      // snapshot's, then each event's id.)
       source.addEventListener(
-        "stream-open",
-        current((event) => {
-          if (event.lastEventId) this.lastEventId = event.lastEventId;
+        "open",
+        current(() => {
           this.retries = 0;
           this.setState("live");
         })
