@@ -47,6 +47,7 @@ from django.conf import settings
 from django.core import signing
 
 from events.hub import KEEPALIVE_FRAME
+from events.opening import STREAM_HEADERS, plan_opening, write_opening
 
 NEXT_PARAM = "recover"
 # A busy stream may go long without a recovery; a token older than this is
@@ -167,8 +168,6 @@ async def respond(
 ) -> None:
     """Answer a request that Pushpin signed, after the usual checks: the
     opening (or, for a recovery, what the connection missed) and a hold."""
-    from events.stream import STREAM_HEADERS, plan_opening, write_opening  # events.stream imports this module
-
     recovering = NEXT_PARAM in query
     if recovering:
         position = parse_grip_last(headers.get("grip-last", "")).get(grip_channel(channel))

@@ -1,0 +1,114 @@
+"""How an event stream opens, shared by the streams this process serves
+(events/stream.py) and the ones Pushpin holds (events/grip.py).
+
+Invariant: a stream's first bytes tell the client its position, and the
+client then receives every event after that position exactly once: either
+replayed from the log, or live. When the log can no longer replay what the
+client asked for, it gets a `stream-reset` instead, never a silent gap.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from events import log
+from events.hub import frame, in_thread, wire_id
+
+STREAM_HEADERS = [
+    (b"content-type", b"text/event-stream"),
+    (b"cache-control", b"no-cache"),
+    (b"connection", b"keep-alive"),
+    (b"x-accel-buffering", b"no"),
+]
+
+
+def parse_last_event_id(raw: str, channel: str) -> int | None:
+    """ "printer:42" (django-eventstream's form, which we send) or "42"; None
+    when it names another channel or is not an id at all."""
+    value = raw.strip()
+    if ":" in value:
+        name, _, value = value.rpartition(":")
+        if name != channel:
+            return None
+    return int(value) if value.isdigit() else None
+
+
+def _control_frame(event_type: str, channel: str, event_id: int, **data) -> bytes:
+    body = {"channel": channel, "lastEventId": wire_id(channel, event_id), **data}
+    return frame(event_type, wire_id(channel, event_id), json.dumps(body, separators=(",", ":")))
+
+
+@dataclass(frozen=True)
+class Opening:
+    """Where a new stream starts: `head` is the position announced by
+    `stream-open` (or `stream-reset`); `replay_after` the client's last id
+    when the log can replay every event after it."""
+
+    channel: str
+    head: int
+    replay_after: int | None = None
+    reset: bool = False
+    requested: str | None = None
+
+
+async def plan_opening(channel: str, raw_last_id: str | None, head: int | None) -> Opening:
+    """Decide how a stream opens. `head` is the position a stream without a
+    Last-Event-ID starts at; None reads it from the log (the GRIP path, which
+    must know the position before it writes anything)."""
+    if raw_last_id is None:
+        if head is None:
+            head = (await in_thread(log.head_ids, (channel,)))[channel]
+        return Opening(channel, head)
+    last_id = parse_last_event_id(raw_last_id, channel)
+    complete = False
+    if last_id is not None:
+        log_head, complete = await in_thread(log.replay_start, channel, last_id)
+        head = log_head if head is None else head
+    elif head is None:
+        head = (await in_thread(log.head_ids, (channel,)))[channel]
+    if not complete:
+        return Opening(channel, head, reset=True, requested=raw_last_id)
+    return Opening(channel, head, replay_after=last_id)
+
+
+async def write_opening(write, opening: Opening, *, upto: int | None = None, announce: bool = True) -> int:
+    """Tell the client its position at once (`stream-open` carries an id, so
+    a drop before the first event loses nothing), replay what it missed, or
+    tell it to reset when the log no longer has it. Returns the id of the
+    last event the client now has. `announce=False` leaves out `stream-open`
+    (a GRIP recovery continues a stream that is already open)."""
+    channel = opening.channel
+    if opening.reset:
+        await write(
+            _control_frame(
+                "stream-reset",
+                channel,
+                opening.head,
+                reason="The events after this Last-Event-ID are no longer kept; reload the orders.",
+                requestedLastEventId=opening.requested,
+            )
+        )
+        return opening.head
+    if opening.replay_after is None:
+        if announce:
+            await write(_control_frame("stream-open", channel, opening.head))
+        return opening.head
+    if announce:
+        await write(_control_frame("stream-open", channel, opening.replay_after))
+    return await write_replay(write, channel, opening.replay_after, upto=upto)
+
+
+async def write_replay(write, channel: str, after: int, *, upto: int | None = None) -> int:
+    """Every logged event of the channel after `after` (up to `upto` when
+    given), page by page; returns the last id written."""
+    last = after
+    while upto is None or last < upto:
+        page = await in_thread(log.events_after, channel, last)
+        events = [e for e in page if upto is None or e.id <= upto]
+        if events:
+            await write(b"".join(frame(e.type, wire_id(e.channel, e.id), e.data) for e in events))
+            last = events[-1].id
+        if len(events) < log.PAGE:
+            break
+    return last
