@@ -250,6 +250,9 @@ EVENTS_STREAM_TOKEN_SECONDS = env_int("EVENTS_STREAM_TOKEN_SECONDS", 120, minimu
 # Events a slow client may have queued before it is sent back to the log.
 EVENTS_CLIENT_QUEUE = env_int("EVENTS_CLIENT_QUEUE", 1000, minimum=10)
 
+# Open streams one user or device may hold on one process; the next is a 429.
+EVENTS_MAX_STREAMS_PER_USER = env_int("EVENTS_MAX_STREAMS_PER_USER", 50, minimum=1)
+
 EVENTSTREAM_STORAGE_CLASS = "events.storage.EventLogStorage"
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:

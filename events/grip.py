@@ -47,7 +47,7 @@ from django.conf import settings
 from django.core import signing
 
 from events.hub import KEEPALIVE_FRAME
-from events.opening import STREAM_HEADERS, plan_opening, write_opening
+from events.opening import LAST_EVENT_ID, STREAM_HEADERS, plan_opening, write_opening
 
 NEXT_PARAM = "recover"
 # A busy stream may go long without a recovery; a token older than this is
@@ -171,7 +171,7 @@ async def respond(
     recovering = NEXT_PARAM in query
     if recovering:
         position = parse_grip_last(headers.get("grip-last", "")).get(grip_channel(channel))
-        if position is None or not position.isdigit():
+        if position is None or LAST_EVENT_ID.fullmatch(position) is None:
             # Pushpin names the position in every recovery; without it the
             # connection's place is unknown. End the stream: the client
             # reconnects with its Last-Event-ID and gets the replay.

@@ -56,10 +56,12 @@ class Subscriber:
     them. A writer that falls too far behind is marked `overflow` and goes back
     to the log for what it missed."""
 
-    __slots__ = ("channel", "frames", "wakeup", "overflow", "closed", "last_write", "limit")
+    __slots__ = ("channel", "identity", "frames", "wakeup", "overflow", "closed", "last_write", "limit")
 
-    def __init__(self, channel: str, limit: int, now: float):
+    def __init__(self, channel: str, limit: int, now: float, identity=None):
         self.channel = channel
+        # Who holds the stream (events/identity.py); None for in-process tests.
+        self.identity = identity
         self.frames: deque[tuple[int | None, bytes]] = deque()
         self.wakeup = asyncio.Event()
         self.overflow = False
@@ -107,6 +109,9 @@ class Hub:
     def __init__(self) -> None:
         self.loop = asyncio.get_running_loop()
         self.subscribers: dict[str, set[Subscriber]] = {channel: set() for channel in CHANNELS}
+        # Open streams per holder (a user or a device), for the per-holder
+        # limit and for closing a holder's streams when its right ends.
+        self.by_holder: dict[str, set[Subscriber]] = {}
         self.last_ids: dict[str, int] = {}
         self.inbox: dict[str, asyncio.Queue] = {channel: asyncio.Queue() for channel in CHANNELS}
         self.check_pending: set[str] = set()
@@ -146,13 +151,25 @@ class Hub:
 
     # --- subscribers ----------------------------------------------------------
 
-    def subscribe(self, channel: str) -> Subscriber:
-        subscriber = Subscriber(channel, settings.EVENTS_CLIENT_QUEUE, self.loop.time())
+    def subscribe(self, channel: str, identity=None) -> Subscriber:
+        subscriber = Subscriber(channel, settings.EVENTS_CLIENT_QUEUE, self.loop.time(), identity)
         self.subscribers[channel].add(subscriber)
+        if identity is not None:
+            self.by_holder.setdefault(identity.holder, set()).add(subscriber)
         return subscriber
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self.subscribers[subscriber.channel].discard(subscriber)
+        if subscriber.identity is not None:
+            held = self.by_holder.get(subscriber.identity.holder)
+            if held is not None:
+                held.discard(subscriber)
+                if not held:
+                    del self.by_holder[subscriber.identity.holder]
+
+    def open_streams(self, holder: str) -> int:
+        """How many streams this process serves for a user or device."""
+        return len(self.by_holder.get(holder, ()))
 
     # --- sources --------------------------------------------------------------
 

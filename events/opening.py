@@ -10,6 +10,7 @@ client asked for, it gets a `stream-reset` instead, never a silent gap.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from events import log
@@ -23,15 +24,21 @@ STREAM_HEADERS = [
 ]
 
 
+# "printer:42" (django-eventstream's form, which we send) or "42": ASCII
+# digits only (str.isdigit() accepts "²", which int() then refuses), and few
+# enough of them that no client can make the server convert a huge number.
+LAST_EVENT_ID = re.compile(r"(?:([a-z]{1,32}):)?([0-9]{1,18})", re.ASCII)
+# What a stream-reset echoes of a Last-Event-ID it could not use.
+ECHO_LIMIT = 64
+
+
 def parse_last_event_id(raw: str, channel: str) -> int | None:
-    """ "printer:42" (django-eventstream's form, which we send) or "42"; None
-    when it names another channel or is not an id at all."""
-    value = raw.strip()
-    if ":" in value:
-        name, _, value = value.rpartition(":")
-        if name != channel:
-            return None
-    return int(value) if value.isdigit() else None
+    """The event id a client last saw; None when it names another channel or
+    is not an id at all (the caller answers with a stream-reset)."""
+    match = LAST_EVENT_ID.fullmatch(raw.strip()) if len(raw) <= 64 else None
+    if match is None or (match[1] is not None and match[1] != channel):
+        return None
+    return int(match[2])
 
 
 def _control_frame(event_type: str, channel: str, event_id: int, **data) -> bytes:
@@ -86,7 +93,7 @@ async def write_opening(write, opening: Opening, *, upto: int | None = None, ann
                 channel,
                 opening.head,
                 reason="The events after this Last-Event-ID are no longer kept; reload the orders.",
-                requestedLastEventId=opening.requested,
+                requestedLastEventId=(opening.requested or "")[:ECHO_LIMIT],
             )
         )
         return opening.head

@@ -26,70 +26,21 @@ from urllib.parse import parse_qs
 from django.conf import settings
 from django.db import DatabaseError
 
-from events import grip, log
+from events import grip
+from events.authentication import authenticate, from_session
 from events.channels import CHANNELS
 from events.hub import Subscriber, get_hub, in_thread
 from events.opening import STREAM_HEADERS, plan_opening, write_opening, write_replay
-from events.tokens import user_id_from_stream_token
-from users.models import Role
 
 logger = logging.getLogger(__name__)
-
-LISTENER_ROLES = (Role.ADMIN, Role.OPERATOR)
 
 
 # --- authentication -------------------------------------------------------------
 
 
-@log.closes_connection
-def authenticate(headers: dict[str, str], query: dict[str, list[str]], grip_channel: str | None = None):
-    """The user behind a Bearer token, a stream token (?token=) or a Django
-    session cookie, in that order; None when none of them is valid. A bad
-    Authorization header is final: no fallback to the other two.
-
-    `grip_channel` is set only for a request that Pushpin signed: then the
-    token of a GRIP next link (Pushpin's recovery request, which carries none
-    of the client's headers) counts too, for that channel only."""
-    from django.contrib.auth import get_user_model
-
-    if grip_channel is not None and grip.NEXT_PARAM in query:
-        user_id = grip.user_id_from_next_token(query[grip.NEXT_PARAM][0], grip_channel)
-        if user_id is None:
-            return None
-        return get_user_model().objects.filter(pk=user_id, is_active=True).first()
-    authorization = headers.get("authorization")
-    if authorization is not None:
-        return _user_from_bearer(authorization)
-    if "token" in query:
-        user_id = user_id_from_stream_token(query["token"][0])
-        if user_id is None:
-            return None
-        return get_user_model().objects.filter(pk=user_id, is_active=True).first()
-    return _user_from_session(headers.get("cookie", ""))
-
-
-def _user_from_bearer(authorization: str):
-    from rest_framework.exceptions import AuthenticationFailed
-    from rest_framework_simplejwt.authentication import JWTAuthentication
-    from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-
-    parts = authorization.split()
-    if len(parts) != 2 or parts[0] != "Bearer":
-        return None
-    authentication = JWTAuthentication()
-    try:
-        token = authentication.get_validated_token(parts[1].encode())
-        user = authentication.get_user(token)
-    except (InvalidToken, TokenError, AuthenticationFailed):
-        return None
-    return user if user.is_active else None
-
-
-def _user_from_session(cookie_header: str):
+def _session_from_cookie(cookie_header: str):
+    """The Django session named by the request's cookie (loaded lazily)."""
     from importlib import import_module
-
-    from django.contrib.auth import get_user
-    from django.http import HttpRequest
 
     cookies = SimpleCookie()
     try:
@@ -99,10 +50,14 @@ def _user_from_session(cookie_header: str):
     morsel = cookies.get(settings.SESSION_COOKIE_NAME)
     if morsel is None:
         return None
-    request = HttpRequest()
-    request.session = import_module(settings.SESSION_ENGINE).SessionStore(morsel.value)
-    user = get_user(request)  # checks the session's auth hash, like the middleware
-    return user if user.is_authenticated else None
+    return import_module(settings.SESSION_ENGINE).SessionStore(morsel.value)
+
+
+async def _principal(scope, headers: dict[str, str], query: dict[str, list[str]], grip_channel: str | None):
+    principal = await in_thread(authenticate, headers, query, grip_channel)
+    if principal is None and not ({"authorization", "x-api-key"} & headers.keys()) and "token" not in query:
+        principal = await in_thread(from_session, _session_from_cookie(headers.get("cookie", "")))
+    return principal
 
 
 # --- responses -------------------------------------------------------------------
@@ -143,7 +98,51 @@ async def _unavailable(send, exc: Exception) -> None:
 # --- the endpoint ----------------------------------------------------------------
 
 
+class _GuardedSend:
+    """The server's `send`, remembering how far the response got, so that a
+    failure can still end it properly."""
+
+    def __init__(self, send):
+        self.inner = send
+        self.started = False
+        self.finished = False
+
+    async def __call__(self, message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        elif message["type"] == "http.response.body" and not message.get("more_body", False):
+            self.finished = True
+        await self.inner(message)
+
+    async def end_after_error(self) -> None:
+        try:
+            if not self.started:
+                await _send_json(self, 500, {"message": "Internal server error"})
+            elif not self.finished:
+                await self({"type": "http.response.body", "body": b"", "more_body": False})
+        except Exception:
+            logger.exception("could not end a failed event stream")
+
+
 async def events_app(scope, receive, send) -> None:
+    """The endpoint. No exception leaves it: an error is logged, and the
+    response ends as a JSON 500, or, once the stream has started, with a
+    last empty body (the client reconnects with its Last-Event-ID). Daphne
+    must never see an exception from a streaming response: it can leave the
+    server unable to serve later connections."""
+    guarded = _GuardedSend(send)
+    try:
+        await _serve(scope, receive, guarded)
+    except Exception:
+        logger.exception("event stream %s failed", scope.get("path"))
+        await guarded.end_after_error()
+
+
+def _too_many(channel_count: int) -> dict:
+    return {"message": f"Too many open event streams (at most {channel_count} per user or device)"}
+
+
+async def _serve(scope, receive, send: _GuardedSend) -> None:
     if scope["method"] not in ("GET", "HEAD"):
         await _send_json(send, 405, {"message": "Method not allowed"}, [(b"allow", b"GET")])
         return
@@ -156,16 +155,16 @@ async def events_app(scope, receive, send) -> None:
     channel = scope["path"][len("/events/") :].strip("/") if scope["path"].startswith("/events/") else ""
     via_grip = grip.signed_by_proxy(headers)  # always False while GRIP is not configured
     try:
-        user = await in_thread(authenticate, headers, query, channel if via_grip else None)
+        principal = await _principal(scope, headers, query, channel if via_grip else None)
     except DatabaseError as exc:
         await _unavailable(send, exc)
         return
-    if user is None:
+    if principal is None:
         await _send_json(
             send, 401, {"message": "Authentication required"}, [(b"www-authenticate", b'Bearer realm="api"')]
         )
         return
-    if not user.has_role(*LISTENER_ROLES):
+    if not principal.may_listen(channel):
         await _send_json(send, 403, {"message": "Insufficient permissions"})
         return
     if channel not in CHANNELS:
@@ -182,7 +181,13 @@ async def events_app(scope, receive, send) -> None:
     if via_grip and scope["method"] == "GET":
         # Pushpin holds the stream; this process only answers with the opening.
         await grip.respond(
-            send, path=scope["path"], headers=headers, query=query, user=user, channel=channel, raw_last_id=raw_last_id
+            send,
+            path=scope["path"],
+            headers=headers,
+            query=query,
+            user=principal.subject,
+            channel=channel,
+            raw_last_id=raw_last_id,
         )
         return
     try:
@@ -190,9 +195,13 @@ async def events_app(scope, receive, send) -> None:
     except DatabaseError as exc:
         await _unavailable(send, exc)
         return
-    subscriber = hub.subscribe(channel)
-    # No await between subscribing and reading the head: every event after
-    # `head` reaches this subscriber's queue.
+    limit = settings.EVENTS_MAX_STREAMS_PER_USER
+    if hub.open_streams(principal.identity.holder) >= limit:
+        await _send_json(send, 429, _too_many(limit), [(b"retry-after", b"5")])
+        return
+    # No await between counting, subscribing and reading the head: the limit
+    # holds, and every event after `head` reaches this subscriber's queue.
+    subscriber = hub.subscribe(channel, principal.identity)
     head = hub.last_ids[channel]
     watcher = asyncio.ensure_future(_watch_disconnect(receive, subscriber))
     try:
@@ -203,6 +212,8 @@ async def events_app(scope, receive, send) -> None:
         stream = _Stream(send, subscriber, hub.loop)
         await stream.open(raw_last_id, head)
         await stream.run()
+        if not send.finished:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
     except OSError:
         pass  # the client went away mid-write
     finally:
