@@ -253,6 +253,10 @@ EVENTS_CLIENT_QUEUE = env_int("EVENTS_CLIENT_QUEUE", 1000, minimum=10)
 # Open streams one user or device may hold on one process; the next is a 429.
 EVENTS_MAX_STREAMS_PER_USER = env_int("EVENTS_MAX_STREAMS_PER_USER", 50, minimum=1)
 
+# Bytes a stream may leave unread in the server beyond the transport's own
+# 64 KiB buffer before it is closed (events/backpressure.py).
+EVENTS_MAX_UNSENT_BYTES = env_int("EVENTS_MAX_UNSENT_BYTES", 1024 * 1024, minimum=64 * 1024)
+
 EVENTSTREAM_STORAGE_CLASS = "events.storage.EventLogStorage"
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:

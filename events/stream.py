@@ -26,8 +26,9 @@ from urllib.parse import parse_qs
 from django.conf import settings
 from django.db import DatabaseError
 
-from events import grip
+from events import backpressure, grip
 from events.authentication import authenticate, from_session
+from events.backpressure import TransportWatch
 from events.channels import CHANNELS
 from events.hub import Subscriber, get_hub, in_thread
 from events.opening import STREAM_HEADERS, plan_opening, write_opening, write_replay
@@ -106,12 +107,18 @@ class _GuardedSend:
         self.inner = send
         self.started = False
         self.finished = False
+        self.watch: TransportWatch | None = None
 
     async def __call__(self, message) -> None:
         if message["type"] == "http.response.start":
             self.started = True
-        elif message["type"] == "http.response.body" and not message.get("more_body", False):
-            self.finished = True
+        elif message["type"] == "http.response.body":
+            if not message.get("more_body", False):
+                self.finished = True
+                if self.watch is not None:
+                    self.watch.release()
+            elif self.watch is not None:
+                self.watch.wrote(len(message.get("body", b"")))
         await self.inner(message)
 
     async def end_after_error(self) -> None:
@@ -209,9 +216,13 @@ async def _serve(scope, receive, send: _GuardedSend) -> None:
         if scope["method"] == "HEAD":
             await send({"type": "http.response.body", "body": b""})
             return
+        send.watch = backpressure.watch(send.inner, settings.EVENTS_MAX_UNSENT_BYTES)
         stream = _Stream(send, subscriber, hub.loop)
-        await stream.open(raw_last_id, head)
-        await stream.run()
+        try:
+            await stream.open(raw_last_id, head)
+            await stream.run()
+        except ClientTooSlow:
+            logger.info("closed a %s stream whose client does not read", channel)
         if not send.finished:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
     except OSError:
@@ -229,6 +240,10 @@ async def _watch_disconnect(receive, subscriber: Subscriber) -> None:
             return
 
 
+class ClientTooSlow(Exception):
+    """The client left more than EVENTS_MAX_UNSENT_BYTES unread."""
+
+
 class _Stream:
     def __init__(self, send, subscriber: Subscriber, loop: asyncio.AbstractEventLoop):
         self.send = send
@@ -236,10 +251,13 @@ class _Stream:
         self.channel = subscriber.channel
         self.loop = loop
         self.last = 0
+        self.watch: TransportWatch | None = getattr(send, "watch", None)
 
     async def write(self, body: bytes) -> None:
         await self.send({"type": "http.response.body", "body": body, "more_body": True})
         self.subscriber.last_write = self.loop.time()
+        if self.watch is not None and self.watch.over_limit:
+            raise ClientTooSlow
 
     async def open(self, raw_last_id: str | None, head: int) -> None:
         self.last = await write_opening(self.write, await plan_opening(self.channel, raw_last_id, head))
