@@ -277,6 +277,10 @@ if bool(GRIP_URL) != bool(GRIP_SIG_KEY):
 # (which bounds how late an event whose publish to Pushpin was lost arrives).
 GRIP_RECOVER_SECONDS = env_int("GRIP_RECOVER_SECONDS", 60, minimum=1)
 
+# A connection must complete its request headers this soon after it opens
+# (or after its previous response) when served by `python -m config.serve`.
+HTTP_HEADER_TIMEOUT_SECONDS = env_float("HTTP_HEADER_TIMEOUT_SECONDS", 15.0)
+
 # Kitchen display: cards older than this many minutes stand out.
 KITCHEN_LATE_MINUTES = env_int("KITCHEN_LATE_MINUTES", 15, minimum=1)
 
