@@ -257,6 +257,10 @@ EVENTS_MAX_STREAMS_PER_USER = env_int("EVENTS_MAX_STREAMS_PER_USER", 50, minimum
 # 64 KiB buffer before it is closed (events/backpressure.py).
 EVENTS_MAX_UNSENT_BYTES = env_int("EVENTS_MAX_UNSENT_BYTES", 1024 * 1024, minimum=64 * 1024)
 
+# How often each process re-checks the rights of its open streams' holders
+# (events/revocation.py): a right that ends closes its streams this soon.
+EVENTS_REVALIDATE_SECONDS = env_float("EVENTS_REVALIDATE_SECONDS", 0.5)
+
 EVENTSTREAM_STORAGE_CLASS = "events.storage.EventLogStorage"
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:

@@ -24,7 +24,7 @@ from collections import deque
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
-from events import log
+from events import log, revocation
 from events.channels import CHANNELS
 
 logger = logging.getLogger(__name__)
@@ -127,6 +127,7 @@ class Hub:
         for channel in CHANNELS:
             self.tasks.append(self.loop.create_task(self._pump(channel), name=f"events-pump-{channel}"))
         self.tasks.append(self.loop.create_task(self._ticker(), name="events-ticker"))
+        self.tasks.append(self.loop.create_task(revocation.watch(self), name="events-revocation"))
         if getattr(settings, "EVENTSTREAM_REDIS", None):
             self.tasks.append(self.loop.create_task(self._redis_loop(), name="events-redis"))
         else:

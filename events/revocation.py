@@ -1,0 +1,126 @@
+"""Closing the open streams of a right that ended.
+
+API.md, "Roles and authentication": deactivating a user, a role change that
+removes access, a password change, a logout, a revoked API key, or the end
+of the credential a stream was opened with (a token's or a session's expiry)
+closes the affected streams within 5 seconds.
+
+Each process re-checks the distinct identities (events/identity.py) of all
+the streams it serves every EVENTS_REVALIDATE_SECONDS (0.5 s), in one worker
+thread: one query for all their users, one for all their sessions, one for
+all their API keys, plus the configured Bearer authenticator once per
+distinct token (so that whatever the REST API refuses, such as a logged-out
+token, closes streams too; simplejwt itself needs no query for it). A stream
+whose identity fails is closed before it writes anything more.
+
+Invariant: a stream is never served longer than one re-check interval plus
+one re-check's duration after its identity stopped being valid. A re-check
+that fails (the database is down) closes nothing and is retried: streams are
+not cut because of an outage, and are checked again once it ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable
+
+from django.conf import settings
+
+from events import identity, log
+from events.identity import Identity
+
+logger = logging.getLogger(__name__)
+
+
+@log.closes_connection
+def invalid_identities(identities: Iterable[Identity], now: float) -> set[Identity]:
+    """The identities among `identities` whose right has ended."""
+    from django.contrib.auth import get_user_model
+
+    from events.authentication import LISTENER_ROLES, user_from_bearer
+
+    identities = set(identities)
+    invalid = {found for found in identities if found.expires_at is not None and found.expires_at <= now}
+    pending = identities - invalid
+
+    user_ids = {found.user_id for found in pending if found.user_id is not None}
+    users = {user.pk: user for user in get_user_model().objects.filter(pk__in=user_ids)} if user_ids else {}
+    for found in pending:
+        if found.user_id is None:
+            continue
+        user = users.get(found.user_id)
+        if (
+            user is None
+            or not user.has_role(*LISTENER_ROLES)
+            or (found.auth_hash and user.get_session_auth_hash() != found.auth_hash)
+        ):
+            invalid.add(found)
+
+    sessions = {found.credential for found in pending if found.kind == identity.SESSION}
+    if sessions:
+        alive = _live_sessions(sessions)
+        invalid |= {found for found in pending if found.kind == identity.SESSION and found.credential not in alive}
+
+    key_ids = {found.key_id for found in pending if found.key_id is not None}
+    if key_ids:
+        alive = _live_keys(key_ids)
+        invalid |= {found for found in pending if found.key_id is not None and found.key_id not in alive}
+
+    tokens = {found.credential for found in pending - invalid if found.kind == identity.BEARER}
+    refused = {token for token in tokens if user_from_bearer(token) is None}
+    invalid |= {found for found in pending if found.kind == identity.BEARER and found.credential in refused}
+    return invalid
+
+
+def _live_sessions(keys: set[str]) -> set[str]:
+    from importlib import import_module
+
+    from django.utils import timezone
+
+    if settings.SESSION_ENGINE == "django.contrib.sessions.backends.db":
+        from django.contrib.sessions.models import Session
+
+        return set(
+            Session.objects.filter(session_key__in=keys, expire_date__gt=timezone.now()).values_list(
+                "session_key", flat=True
+            )
+        )
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    return {key for key in keys if store().exists(key)}
+
+
+def _live_keys(key_ids: set[str]) -> set[str]:
+    """Device keys that are not revoked (the users app's ApiKey model, once
+    the devices work adds it: until then no key can open a stream)."""
+    from django.apps import apps
+
+    try:
+        model = apps.get_model("users", "ApiKey")
+    except LookupError:
+        return set()
+    return {str(pk) for pk in model.objects.filter(pk__in=key_ids, revoked=False).values_list("pk", flat=True)}
+
+
+async def watch(hub) -> None:
+    """Run for the process's hub: re-check its streams' identities and close
+    the streams of those that failed."""
+    from events.hub import in_thread
+
+    interval = settings.EVENTS_REVALIDATE_SECONDS
+    while True:
+        await asyncio.sleep(interval)
+        held = [subscriber for subscribers in hub.by_holder.values() for subscriber in subscribers]
+        if not held:
+            continue
+        try:
+            invalid = await in_thread(invalid_identities, {s.identity for s in held}, time.time())
+        except Exception as exc:
+            logger.warning("could not re-check the open streams' rights: %s", exc)
+            continue
+        for subscriber in held:
+            if subscriber.identity in invalid:
+                subscriber.close()
+        if invalid:
+            logger.info("closed the streams of %d ended right(s)", len(invalid))
