@@ -47,6 +47,7 @@ from django.conf import settings
 from django.core import signing
 
 from events.hub import KEEPALIVE_FRAME
+from events.identity import Identity
 from events.opening import LAST_EVENT_ID, STREAM_HEADERS, plan_opening, write_opening
 
 NEXT_PARAM = "recover"
@@ -92,22 +93,45 @@ def grip_channel(channel: str) -> str:
 # --- the next link's token --------------------------------------------------------
 
 
-def next_token(user_id: str, channel: str) -> str:
-    return signing.dumps({"u": str(user_id), "c": channel}, salt=_TOKEN_SALT, compress=False)
+def next_token(holder: Identity, channel: str) -> str:
+    """The next link's token: the stream's identity without its credential
+    (the link shows in Pushpin's logs), only the credential's digest."""
+    data = {
+        "c": channel,
+        "t": holder.kind,
+        "u": holder.user_id,
+        "k": holder.key_id,
+        "e": holder.expires_at,
+        "h": holder.auth_hash,
+        "d": holder.credential_digest(),
+    }
+    return signing.dumps(data, salt=_TOKEN_SALT, compress=False)
 
 
-def user_id_from_next_token(token: str, channel: str) -> str | None:
+def identity_from_next_token(token: str, channel: str) -> tuple[Identity, str] | None:
+    """(the identity, its holder channel) of a valid next-link token for
+    `channel`; None otherwise."""
     try:
         data = signing.loads(token, salt=_TOKEN_SALT, max_age=NEXT_TOKEN_SECONDS)
     except signing.BadSignature:  # also SignatureExpired
         return None
     if not isinstance(data, dict) or data.get("c") != channel:
         return None
-    return data.get("u")
+    try:
+        holder = Identity(
+            str(data["t"]),
+            user_id=data["u"],
+            key_id=data["k"],
+            expires_at=data["e"],
+            auth_hash=str(data["h"]),
+        )
+        return holder, holder.grip_channel(str(data["d"]))
+    except (KeyError, TypeError):
+        return None
 
 
-def next_link(path: str, user_id: str, channel: str) -> str:
-    return f"{path}?{NEXT_PARAM}={quote(next_token(user_id, channel), safe='')}"
+def next_link(path: str, holder: Identity, channel: str) -> str:
+    return f"{path}?{NEXT_PARAM}={quote(next_token(holder, channel), safe='')}"
 
 
 # --- headers --------------------------------------------------------------------------
@@ -129,15 +153,16 @@ def _cstring(data: str) -> str:
     return data.replace("\\", "\\\\").replace("\r", "\\r").replace("\n", "\\n")
 
 
-def hold_headers(channel: str, position: int, link: str) -> list[tuple[bytes, bytes]]:
-    """The instructions for Pushpin to hold a stream at `position`."""
+def hold_headers(channel: str, position: int, link: str, holder_channel: str) -> list[tuple[bytes, bytes]]:
+    """The instructions for Pushpin to hold a stream at `position`, also
+    subscribed to its holder's channel (events/revocation.py closes it)."""
     name = grip_channel(channel)
     # Pushpin sends the keep-alive after `timeout` seconds of silence, less up
     # to one second of jitter; it takes whole seconds.
     keepalive = max(1, math.ceil(settings.EVENTS_KEEPALIVE_SECONDS))
     headers = {
         "grip-hold": "stream",
-        "grip-channel": f"{name}; prev-id={position}; filter=build-id",
+        "grip-channel": f"{name}; prev-id={position}; filter=build-id, {holder_channel}",
         "grip-set-meta": f'id_format="{channel}:%({name})s"',
         "grip-keep-alive": f"{_cstring(KEEPALIVE_FRAME.decode())}; format=cstring; timeout={keepalive}",
         # An idle stream asks for its next link this often: it bounds how late
@@ -162,7 +187,8 @@ async def respond(
     path: str,
     headers: dict[str, str],
     query: dict[str, list[str]],
-    user,
+    holder: Identity,
+    holder_channel: str,
     channel: str,
     raw_last_id: str | None,
 ) -> None:
@@ -188,7 +214,10 @@ async def respond(
         {
             "type": "http.response.start",
             "status": 200,
-            "headers": [*STREAM_HEADERS, *hold_headers(channel, opening.head, next_link(path, user.pk, channel))],
+            "headers": [
+                *STREAM_HEADERS,
+                *hold_headers(channel, opening.head, next_link(path, holder, channel), holder_channel),
+            ],
         }
     )
 

@@ -112,6 +112,9 @@ class Hub:
         # Open streams per holder (a user or a device), for the per-holder
         # limit and for closing a holder's streams when its right ends.
         self.by_holder: dict[str, set[Subscriber]] = {}
+        # Identities of streams held by Pushpin that this process opened or
+        # renewed: identity -> (its Pushpin channel, when last seen).
+        self.pushpin_holds: dict = {}
         self.last_ids: dict[str, int] = {}
         self.inbox: dict[str, asyncio.Queue] = {channel: asyncio.Queue() for channel in CHANNELS}
         self.check_pending: set[str] = set()

@@ -9,12 +9,12 @@ key. events/revocation.py checks these, batched per process.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 BEARER = "bearer"
 STREAM_TOKEN = "stream-token"
 SESSION = "session"
-GRIP_NEXT = "grip-next"
 API_KEY = "api-key"
 
 
@@ -35,3 +35,14 @@ class Identity:
     def holder(self) -> str:
         """The user or device the per-holder stream limit counts for."""
         return f"user:{self.user_id}" if self.user_id is not None else f"key:{self.key_id}"
+
+    def credential_digest(self) -> str:
+        return hashlib.sha256(self.credential.encode()).hexdigest()[:32] if self.credential else ""
+
+    def grip_channel(self, credential_digest: str | None = None) -> str:
+        """The Pushpin channel every stream held for this identity also
+        listens on, so that one publish can close them (events/grip.py). It
+        names the credential by its digest only."""
+        digest = self.credential_digest() if credential_digest is None else credential_digest
+        parts = (self.kind, self.user_id or "", self.key_id or "", digest, repr(self.expires_at), self.auth_hash)
+        return "holder-" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]

@@ -58,17 +58,21 @@ def invalid_identities(identities: Iterable[Identity], now: float) -> set[Identi
         ):
             invalid.add(found)
 
-    sessions = {found.credential for found in pending if found.kind == identity.SESSION}
+    # An identity renewed through a GRIP next link has no credential (only
+    # its digest): its user, key and expiry are still checked.
+    sessions = {found.credential for found in pending if found.kind == identity.SESSION and found.credential}
     if sessions:
         alive = _live_sessions(sessions)
-        invalid |= {found for found in pending if found.kind == identity.SESSION and found.credential not in alive}
+        invalid |= {
+            found for found in pending if found.kind == identity.SESSION and found.credential in sessions - alive
+        }
 
     key_ids = {found.key_id for found in pending if found.key_id is not None}
     if key_ids:
         alive = _live_keys(key_ids)
         invalid |= {found for found in pending if found.key_id is not None and found.key_id not in alive}
 
-    tokens = {found.credential for found in pending - invalid if found.kind == identity.BEARER}
+    tokens = {found.credential for found in pending - invalid if found.kind == identity.BEARER and found.credential}
     refused = {token for token in tokens if user_from_bearer(token) is None}
     invalid |= {found for found in pending if found.kind == identity.BEARER and found.credential in refused}
     return invalid
@@ -103,24 +107,47 @@ def _live_keys(key_ids: set[str]) -> set[str]:
     return {str(pk) for pk in model.objects.filter(pk__in=key_ids, revoked=False).values_list("pk", flat=True)}
 
 
+def close_pushpin_streams(channels: list[str]) -> None:
+    """Tell Pushpin to close every stream it holds on these holder channels."""
+    from django_grip import publish
+    from gripcontrol import HttpStreamFormat
+
+    for channel in channels:
+        publish(channel, HttpStreamFormat(close=True), blocking=True)
+
+
 async def watch(hub) -> None:
-    """Run for the process's hub: re-check its streams' identities and close
-    the streams of those that failed."""
+    """Run for the process's hub: re-check the identities of its streams and
+    of the Pushpin holds it answered, and close the streams of those that
+    failed."""
+    from events.grip import NEXT_TOKEN_SECONDS
     from events.hub import in_thread
 
     interval = settings.EVENTS_REVALIDATE_SECONDS
     while True:
         await asyncio.sleep(interval)
         held = [subscriber for subscribers in hub.by_holder.values() for subscriber in subscribers]
-        if not held:
+        # A hold not renewed for a day has ended (its next link expired).
+        cutoff = hub.loop.time() - NEXT_TOKEN_SECONDS
+        for found in [found for found, (_, seen) in hub.pushpin_holds.items() if seen < cutoff]:
+            del hub.pushpin_holds[found]
+        if not held and not hub.pushpin_holds:
             continue
         try:
-            invalid = await in_thread(invalid_identities, {s.identity for s in held}, time.time())
+            invalid = await in_thread(
+                invalid_identities, {s.identity for s in held} | hub.pushpin_holds.keys(), time.time()
+            )
         except Exception as exc:
             logger.warning("could not re-check the open streams' rights: %s", exc)
             continue
         for subscriber in held:
             if subscriber.identity in invalid:
                 subscriber.close()
+        closing = [hub.pushpin_holds.pop(found)[0] for found in invalid if found in hub.pushpin_holds]
+        if closing:
+            try:
+                await in_thread(close_pushpin_streams, closing)
+            except Exception as exc:
+                logger.warning("could not tell Pushpin to close %d stream group(s): %s", len(closing), exc)
         if invalid:
             logger.info("closed the streams of %d ended right(s)", len(invalid))

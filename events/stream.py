@@ -185,22 +185,25 @@ async def _serve(scope, receive, send: _GuardedSend) -> None:
         )
         return
     raw_last_id = headers.get("last-event-id") or (query.get("lastEventId") or [None])[0]
+    try:
+        hub = await get_hub()
+    except DatabaseError as exc:
+        await _unavailable(send, exc)
+        return
     if via_grip and scope["method"] == "GET":
-        # Pushpin holds the stream; this process only answers with the opening.
+        # Pushpin holds the stream; this process answers with the opening,
+        # and remembers the holder, to close the stream if its right ends.
+        hub.pushpin_holds[principal.identity] = (principal.grip_channel, hub.loop.time())
         await grip.respond(
             send,
             path=scope["path"],
             headers=headers,
             query=query,
-            user=principal.subject,
+            holder=principal.identity,
+            holder_channel=principal.grip_channel,
             channel=channel,
             raw_last_id=raw_last_id,
         )
-        return
-    try:
-        hub = await get_hub()
-    except DatabaseError as exc:
-        await _unavailable(send, exc)
         return
     limit = settings.EVENTS_MAX_STREAMS_PER_USER
     if hub.open_streams(principal.identity.holder) >= limit:

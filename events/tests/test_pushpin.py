@@ -19,6 +19,10 @@ import jwt
 import pytest
 from django_eventstream.models import Event as StoredEvent
 
+from conftest import bearer, make_user
+from events import grip
+from events.identity import BEARER, Identity
+from events.publisher import publish
 from testsupport import (
     BASE_DIR,
     PushpinServer,
@@ -30,9 +34,7 @@ from testsupport import (
     redis_server_installed,
     require_service,
 )
-from conftest import bearer
-from events import grip
-from events.publisher import publish
+from users.models import Role
 
 
 @pytest.fixture
@@ -294,7 +296,8 @@ def test_a_recovery_link_is_honoured_only_with_pushpins_signature_and_for_its_ow
     (worker,) = behind_pushpin()
     for n in range(3):
         lose_a_publish("printer", {"n": n})
-    token = grip.next_token(operator.pk, "printer")
+    holder = Identity(BEARER, user_id=operator.pk, auth_hash=operator.get_session_auth_hash())
+    token = grip.next_token(holder, "printer")
     link = f"/events/printer?{grip.NEXT_PARAM}={token}"
     last = "events-printer; last-id=1"
 
@@ -308,14 +311,14 @@ def test_a_recovery_link_is_honoured_only_with_pushpins_signature_and_for_its_ow
     # Bound to its channel and its user's role.
     other_channel = f"/events/display?{grip.NEXT_PARAM}={token}"
     assert get(worker.url, other_channel, **{"Grip-Sig": sig, "Grip-Last": last}).status_code == 401
-    waiters = f"/events/printer?{grip.NEXT_PARAM}={grip.next_token(waiter.pk, 'printer')}"
+    waiters = f"/events/printer?{grip.NEXT_PARAM}={grip.next_token(Identity(BEARER, user_id=waiter.pk, auth_hash=waiter.get_session_auth_hash()), 'printer')}"
     assert get(worker.url, waiters, **{"Grip-Sig": sig, "Grip-Last": last}).status_code == 403
 
     # Signed: the events after Grip-Last, no stream-open, and a new hold.
     answer = get(worker.url, link, **{"Grip-Sig": sig, "Grip-Last": last})
     assert answer.status_code == 200
     assert answer.headers["grip-hold"] == "stream"
-    assert answer.headers["grip-channel"] == "events-printer; prev-id=3; filter=build-id"
+    assert answer.headers["grip-channel"] == f"events-printer; prev-id=3; filter=build-id, {holder.grip_channel()}"
     assert answer.headers["grip-set-meta"] == 'id_format="printer:%(events-printer)s"'
     assert answer.headers["grip-keep-alive"] == ": keep-alive\\n\\n; format=cstring; timeout=15"
     assert answer.headers["grip-link"].startswith(f"</events/printer?{grip.NEXT_PARAM}=")
@@ -323,6 +326,50 @@ def test_a_recovery_link_is_honoured_only_with_pushpins_signature_and_for_its_ow
     assert answer.text == (
         'event: reprint-order\nid: printer:2\ndata: {"n": 1}\n\nevent: reprint-order\nid: printer:3\ndata: {"n": 2}\n\n'
     )
+
+
+# --- revocation: Pushpin closes the streams of a right that ended -------------------------
+
+
+def assert_closed_without(stream: SSEStream, order_id: int) -> None:
+    assert stream.closed.wait(10), "Pushpin kept a stream whose right had ended"
+    while not stream.messages.empty():
+        message = stream.messages.get_nowait()
+        assert not (message.data and message.json().get("id") == order_id), "a late event reached the stream"
+
+
+def test_deactivating_a_user_closes_their_stream_held_by_pushpin_and_only_theirs(
+    behind_pushpin, pushpin, operator, menu, api
+):
+    behind_pushpin()
+    colleague = make_user("carla", Role.OPERATOR)
+    cashier = api(pushpin.url, colleague)
+    with listen(pushpin.url, operator, "cashier") as stream, listen(pushpin.url, colleague, "cashier") as other:
+        assert stream.next().id == other.next().id == "cashier:0"
+        operator.is_active = False
+        operator.save(update_fields=["is_active"])
+        time.sleep(1.0)
+        late = cashier.order(menu["margherita"].id)["id"]
+        assert_closed_without(stream, late)
+        assert other.next().json()["id"] == late
+
+
+def test_a_session_logout_closes_the_stream_pushpin_holds_for_that_session(
+    behind_pushpin, pushpin, operator, menu, api
+):
+    from django.test import Client
+
+    behind_pushpin()
+    client = Client()
+    client.force_login(operator)
+    cookie = {"Cookie": f"sessionid={client.cookies['sessionid'].value}"}
+    cashier = api(pushpin.url, operator)
+    with SSEStream(f"{pushpin.url}/events/cashier", headers=cookie) as stream:
+        assert stream.next().id == "cashier:0"
+        client.logout()
+        time.sleep(1.0)
+        late = cashier.order(menu["margherita"].id)["id"]  # the operator's token still works
+        assert_closed_without(stream, late)
 
 
 # --- several workers ------------------------------------------------------------------------
