@@ -8,7 +8,10 @@ every connection must complete a request's headers within
 HTTP_HEADER_TIMEOUT_SECONDS (default 15) of connecting, and again of the end
 of its previous response (a kept-alive connection); otherwise it is closed.
 A request whose headers are complete is not affected, however long its
-response (an event stream) lasts.
+response (an event stream) lasts. The deadline for the next request starts
+when a response ends, even if the client has not read all of it yet: a
+client that stops reading loses the unread rest of a closed stream (and
+resumes with its Last-Event-ID) instead of keeping the server's buffer.
 
 Invariant: no connection is held open by the server without a complete
 request for longer than HTTP_HEADER_TIMEOUT_SECONDS (plus the reactor's

@@ -161,18 +161,11 @@ def authenticate(headers: dict[str, str], query: dict[str, list[str]], grip_chan
 
 
 @log.closes_connection
-def from_session(session) -> Principal | None:
-    """The staff member signed in to a Django session (already loaded by
-    the session middleware), with the session's own expiry."""
-    from django.contrib.auth import get_user
-    from django.http import HttpRequest
-
-    if session is None or not session.session_key:
-        return None
-    request = HttpRequest()
-    request.session = session
-    user = get_user(request)  # checks the session's auth hash, like the middleware
-    if not user.is_authenticated or not user.is_active:
+def from_session(session, user) -> Principal | None:
+    """The staff member signed in to a Django session, as Channels'
+    AuthMiddleware found them (it checks the session's auth hash, like
+    Django's), with the session's own expiry."""
+    if session is None or not session.session_key or not user.is_active:
         return None
     expires_at = time.time() + session.get_expiry_age()
     return Principal(

@@ -20,9 +20,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from http.cookies import SimpleCookie
 from urllib.parse import parse_qs
 
+from channels.auth import AuthMiddlewareStack
 from django.conf import settings
 from django.db import DatabaseError
 
@@ -39,25 +39,14 @@ logger = logging.getLogger(__name__)
 # --- authentication -------------------------------------------------------------
 
 
-def _session_from_cookie(cookie_header: str):
-    """The Django session named by the request's cookie (loaded lazily)."""
-    from importlib import import_module
-
-    cookies = SimpleCookie()
-    try:
-        cookies.load(cookie_header)
-    except Exception:
-        return None
-    morsel = cookies.get(settings.SESSION_COOKIE_NAME)
-    if morsel is None:
-        return None
-    return import_module(settings.SESSION_ENGINE).SessionStore(morsel.value)
-
-
 async def _principal(scope, headers: dict[str, str], query: dict[str, list[str]], grip_channel: str | None):
+    """Headers and query first; else the session user that Channels'
+    SessionMiddleware and AuthMiddleware put in the scope."""
     principal = await in_thread(authenticate, headers, query, grip_channel)
     if principal is None and not ({"authorization", "x-api-key"} & headers.keys()) and "token" not in query:
-        principal = await in_thread(from_session, _session_from_cookie(headers.get("cookie", "")))
+        user = scope.get("user")
+        if user is not None and user.is_authenticated:
+            principal = await in_thread(from_session, scope.get("session"), user)
     return principal
 
 
@@ -133,23 +122,41 @@ class _GuardedSend:
 
 async def events_app(scope, receive, send) -> None:
     """The endpoint. No exception leaves it: an error is logged, and the
-    response ends as a JSON 500, or, once the stream has started, with a
-    last empty body (the client reconnects with its Last-Event-ID). Daphne
-    must never see an exception from a streaming response: it can leave the
-    server unable to serve later connections."""
+    response ends as a JSON 500 (503 when the database is unreachable), or,
+    once the stream has started, with a last empty body (the client
+    reconnects with its Last-Event-ID). Daphne must never see an exception
+    from a streaming response: it can leave the server unable to serve later
+    connections. Channels' session middleware runs inside this guard."""
     guarded = _GuardedSend(send)
     try:
-        await _serve(scope, receive, guarded)
+        await _with_session(dict(scope, **{_RESPONSE: guarded}), receive, guarded)
+    except DatabaseError as exc:
+        if guarded.started:
+            logger.exception("event stream %s failed", scope.get("path"))
+            await guarded.end_after_error()
+        else:
+            await _unavailable(guarded, exc)
     except Exception:
         logger.exception("event stream %s failed", scope.get("path"))
         await guarded.end_after_error()
+
+
+_RESPONSE = "events.response"  # the scope key of the _GuardedSend
+
+
+async def _serve_with_session(scope, receive, send) -> None:
+    # `send` is the session middleware's; the guard's state is in the scope.
+    await _serve(scope, receive, send, scope[_RESPONSE])
+
+
+_with_session = AuthMiddlewareStack(_serve_with_session)
 
 
 def _too_many(channel_count: int) -> dict:
     return {"message": f"Too many open event streams (at most {channel_count} per user or device)"}
 
 
-async def _serve(scope, receive, send: _GuardedSend) -> None:
+async def _serve(scope, receive, send, response: _GuardedSend) -> None:
     if scope["method"] not in ("GET", "HEAD"):
         await _send_json(send, 405, {"message": "Method not allowed"}, [(b"allow", b"GET")])
         return
@@ -219,14 +226,14 @@ async def _serve(scope, receive, send: _GuardedSend) -> None:
         if scope["method"] == "HEAD":
             await send({"type": "http.response.body", "body": b""})
             return
-        send.watch = backpressure.watch(send.inner, settings.EVENTS_MAX_UNSENT_BYTES)
-        stream = _Stream(send, subscriber, hub.loop)
+        response.watch = backpressure.watch(response.inner, settings.EVENTS_MAX_UNSENT_BYTES)
+        stream = _Stream(send, subscriber, hub.loop, response.watch)
         try:
             await stream.open(raw_last_id, head)
             await stream.run()
         except ClientTooSlow:
             logger.info("closed a %s stream whose client does not read", channel)
-        if not send.finished:
+        if not response.finished:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
     except OSError:
         pass  # the client went away mid-write
@@ -248,13 +255,15 @@ class ClientTooSlow(Exception):
 
 
 class _Stream:
-    def __init__(self, send, subscriber: Subscriber, loop: asyncio.AbstractEventLoop):
+    def __init__(
+        self, send, subscriber: Subscriber, loop: asyncio.AbstractEventLoop, watch: TransportWatch | None = None
+    ):
         self.send = send
         self.subscriber = subscriber
         self.channel = subscriber.channel
         self.loop = loop
         self.last = 0
-        self.watch: TransportWatch | None = getattr(send, "watch", None)
+        self.watch = watch
 
     async def write(self, body: bytes) -> None:
         await self.send({"type": "http.response.body", "body": body, "more_body": True})
