@@ -6,4 +6,6 @@ class EventsConfig(AppConfig):
     name = "events"
 
     def ready(self) -> None:
-        from events import receivers  # noqa: F401  (connects the signal receivers)
+        from events import grip, receivers  # noqa: F401  (connects the signal receivers)
+
+        grip.install_publisher()  # per-event-type filtering of streams held by Pushpin

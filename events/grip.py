@@ -90,6 +90,40 @@ def grip_channel(channel: str) -> str:
     return f"events-{channel}"
 
 
+def event_channel(channel: str, event_type: str) -> str:
+    """A channel nothing is published on: a hold subscribes to the one of
+    each event type its stream receives, and every event is published with
+    `require_sub` naming its type's, so Pushpin's require-sub filter drops
+    the events a stream did not ask for (?events=, or the opt-in ones)."""
+    return f"{grip_channel(channel)}.type.{event_type}"
+
+
+def publish_event(channel, event_type, data, pub_id, pub_prev_id, skip_user_ids=None, **publish_kwargs) -> None:
+    """Stands in for django-eventstream's utils.publish_event (installed by
+    events/apps.py): the same item on the same channel, with the id filled
+    in by build-id, plus the `require_sub` meta that lets each held stream
+    receive only its own event types. (skip_user_ids is never used here.)"""
+    from django_eventstream.utils import sse_encode_event
+    from django_grip import publish
+    from gripcontrol import HttpStreamFormat
+
+    content = sse_encode_event(event_type, data, event_id="%I" if pub_id else None, escape=bool(pub_id))
+    publish(
+        grip_channel(channel),
+        HttpStreamFormat(content, content_filters=["build-id"] if pub_id else []),
+        id=pub_id,
+        prev_id=pub_prev_id,
+        meta={"require_sub": event_channel(channel, event_type)},
+        **publish_kwargs,
+    )
+
+
+def install_publisher() -> None:
+    import django_eventstream.eventstream
+
+    django_eventstream.eventstream.publish_event = publish_event
+
+
 # --- the next link's token --------------------------------------------------------
 
 
@@ -130,8 +164,10 @@ def identity_from_next_token(token: str, channel: str) -> tuple[Identity, str] |
         return None
 
 
-def next_link(path: str, holder: Identity, channel: str) -> str:
-    return f"{path}?{NEXT_PARAM}={quote(next_token(holder, channel), safe='')}"
+def next_link(path: str, holder: Identity, channel: str, events: frozenset[str]) -> str:
+    """The recovery link; it keeps the stream's ?events= selection."""
+    selection = quote(",".join(sorted(events)), safe=",")
+    return f"{path}?{NEXT_PARAM}={quote(next_token(holder, channel), safe='')}&events={selection}"
 
 
 # --- headers --------------------------------------------------------------------------
@@ -153,16 +189,20 @@ def _cstring(data: str) -> str:
     return data.replace("\\", "\\\\").replace("\r", "\\r").replace("\n", "\\n")
 
 
-def hold_headers(channel: str, position: int, link: str, holder_channel: str) -> list[tuple[bytes, bytes]]:
-    """The instructions for Pushpin to hold a stream at `position`, also
-    subscribed to its holder's channel (events/revocation.py closes it)."""
+def hold_headers(
+    channel: str, position: int, link: str, holder_channel: str, events: frozenset[str]
+) -> list[tuple[bytes, bytes]]:
+    """The instructions for Pushpin to hold a stream at `position`, for the
+    `events` it receives, also subscribed to its holder's channel
+    (events/revocation.py closes it)."""
     name = grip_channel(channel)
+    subscriptions = ", ".join([holder_channel, *(event_channel(channel, e) for e in sorted(events))])
     # Pushpin sends the keep-alive after `timeout` seconds of silence, less up
     # to one second of jitter; it takes whole seconds.
     keepalive = max(1, math.ceil(settings.EVENTS_KEEPALIVE_SECONDS))
     headers = {
         "grip-hold": "stream",
-        "grip-channel": f"{name}; prev-id={position}; filter=build-id, {holder_channel}",
+        "grip-channel": f"{name}; prev-id={position}; filter=build-id; filter=require-sub, {subscriptions}",
         "grip-set-meta": f'id_format="{channel}:%({name})s"',
         "grip-keep-alive": f"{_cstring(KEEPALIVE_FRAME.decode())}; format=cstring; timeout={keepalive}",
         # An idle stream asks for its next link this often: it bounds how late
@@ -190,6 +230,7 @@ async def respond(
     holder: Identity,
     holder_channel: str,
     channel: str,
+    events: frozenset[str],
     raw_last_id: str | None,
 ) -> None:
     """Answer a request that Pushpin signed, after the usual checks: the
@@ -216,7 +257,7 @@ async def respond(
             "status": 200,
             "headers": [
                 *STREAM_HEADERS,
-                *hold_headers(channel, opening.head, next_link(path, holder, channel), holder_channel),
+                *hold_headers(channel, opening.head, next_link(path, holder, channel, events), holder_channel, events),
             ],
         }
     )
@@ -224,5 +265,5 @@ async def respond(
     async def write(body: bytes) -> None:
         await send({"type": "http.response.body", "body": escape_body(body), "more_body": True})
 
-    await write_opening(write, opening, upto=opening.head, announce=not recovering)
+    await write_opening(write, opening, events=events, upto=opening.head, announce=not recovering)
     await send({"type": "http.response.body", "body": b""})

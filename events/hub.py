@@ -56,10 +56,12 @@ class Subscriber:
     them. A writer that falls too far behind is marked `overflow` and goes back
     to the log for what it missed."""
 
-    __slots__ = ("channel", "identity", "frames", "wakeup", "overflow", "closed", "last_write", "limit")
+    __slots__ = ("channel", "identity", "events", "frames", "wakeup", "overflow", "closed", "last_write", "limit")
 
-    def __init__(self, channel: str, limit: int, now: float, identity=None):
+    def __init__(self, channel: str, limit: int, now: float, identity=None, events: frozenset[str] | None = None):
         self.channel = channel
+        # The event types this stream receives (?events=); None: all.
+        self.events = events
         # Who holds the stream (events/identity.py); None for in-process tests.
         self.identity = identity
         self.frames: deque[tuple[int | None, bytes]] = deque()
@@ -69,8 +71,10 @@ class Subscriber:
         self.last_write = now
         self.limit = limit
 
-    def push(self, event_id: int | None, data: bytes) -> None:
+    def push(self, event_id: int | None, data: bytes, event_type: str | None = None) -> None:
         if self.overflow:
+            return
+        if event_type is not None and self.events is not None and event_type not in self.events:
             return
         if len(self.frames) >= self.limit:
             self.overflow = True
@@ -155,8 +159,8 @@ class Hub:
 
     # --- subscribers ----------------------------------------------------------
 
-    def subscribe(self, channel: str, identity=None) -> Subscriber:
-        subscriber = Subscriber(channel, settings.EVENTS_CLIENT_QUEUE, self.loop.time(), identity)
+    def subscribe(self, channel: str, identity=None, events: frozenset[str] | None = None) -> Subscriber:
+        subscriber = Subscriber(channel, settings.EVENTS_CLIENT_QUEUE, self.loop.time(), identity, events)
         self.subscribers[channel].add(subscriber)
         if identity is not None:
             self.by_holder.setdefault(identity.holder, set()).add(subscriber)
@@ -279,7 +283,7 @@ class Hub:
         self.last_ids[event.channel] = event.id
         data = frame(event.type, wire_id(event.channel, event.id), event.data)
         for subscriber in self.subscribers[event.channel]:
-            subscriber.push(event.id, data)
+            subscriber.push(event.id, data, event.type)
 
     async def _ticker(self) -> None:
         """Keep-alives for streams that have been silent for the interval, and

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from events import log
+from events.channels import CATALOGUE, default_events
 from events.hub import frame, in_thread, wire_id
 
 STREAM_HEADERS = [
@@ -41,6 +42,27 @@ def parse_last_event_id(raw: str, channel: str) -> int | None:
     return int(match[2])
 
 
+def requested_events(values: list[str] | None, channel: str) -> frozenset[str] | str:
+    """The events a stream asked for with ?events=a,b (repeatable), or its
+    channel's defaults without it; a message naming the first name that is
+    not in the channel's catalogue instead."""
+    if values is None:
+        return default_events(channel)
+    names = [name.strip() for value in values for name in value.split(",")]
+    for name in names:
+        if name not in CATALOGUE[channel]:
+            shown = name[:ECHO_LIMIT] or "(empty)"
+            return f"Unknown event {shown!r} for channel {channel}; one of {', '.join(CATALOGUE[channel])}."
+    return frozenset(names)
+
+
+def position_frame(channel: str, event_id: int) -> bytes:
+    """The stream's position as an id-only message: EventSource records it
+    as the last event id without dispatching anything, and clients that act
+    on `data` see nothing."""
+    return f"id: {wire_id(channel, event_id)}\n\n".encode()
+
+
 def _control_frame(event_type: str, channel: str, event_id: int, **data) -> bytes:
     body = {"channel": channel, "lastEventId": wire_id(channel, event_id), **data}
     return frame(event_type, wire_id(channel, event_id), json.dumps(body, separators=(",", ":")))
@@ -48,9 +70,9 @@ def _control_frame(event_type: str, channel: str, event_id: int, **data) -> byte
 
 @dataclass(frozen=True)
 class Opening:
-    """Where a new stream starts: `head` is the position announced by
-    `stream-open` (or `stream-reset`); `replay_after` the client's last id
-    when the log can replay every event after it."""
+    """Where a new stream starts: `head` is the position announced by the
+    id-only opening message (or `stream-reset`); `replay_after` the client's
+    last id when the log can replay every event after it."""
 
     channel: str
     head: int
@@ -79,12 +101,15 @@ async def plan_opening(channel: str, raw_last_id: str | None, head: int | None) 
     return Opening(channel, head, replay_after=last_id)
 
 
-async def write_opening(write, opening: Opening, *, upto: int | None = None, announce: bool = True) -> int:
-    """Tell the client its position at once (`stream-open` carries an id, so
-    a drop before the first event loses nothing), replay what it missed, or
-    tell it to reset when the log no longer has it. Returns the id of the
-    last event the client now has. `announce=False` leaves out `stream-open`
-    (a GRIP recovery continues a stream that is already open)."""
+async def write_opening(
+    write, opening: Opening, *, events: frozenset[str] | None, upto: int | None = None, announce: bool = True
+) -> int:
+    """Tell the client its position at once (an id-only message, so a drop
+    before the first event loses nothing), replay what it missed (only the
+    `events` it asked for), or tell it to reset when the log no longer has
+    it. Returns the id of the last event the client now has.
+    `announce=False` leaves out the position (a GRIP recovery continues a
+    stream that is already open)."""
     channel = opening.channel
     if opening.reset:
         await write(
@@ -99,23 +124,27 @@ async def write_opening(write, opening: Opening, *, upto: int | None = None, ann
         return opening.head
     if opening.replay_after is None:
         if announce:
-            await write(_control_frame("stream-open", channel, opening.head))
+            await write(position_frame(channel, opening.head))
         return opening.head
     if announce:
-        await write(_control_frame("stream-open", channel, opening.replay_after))
-    return await write_replay(write, channel, opening.replay_after, upto=upto)
+        await write(position_frame(channel, opening.replay_after))
+    return await write_replay(write, channel, opening.replay_after, events=events, upto=upto)
 
 
-async def write_replay(write, channel: str, after: int, *, upto: int | None = None) -> int:
+async def write_replay(
+    write, channel: str, after: int, *, events: frozenset[str] | None = None, upto: int | None = None
+) -> int:
     """Every logged event of the channel after `after` (up to `upto` when
-    given), page by page; returns the last id written."""
+    given) whose type is in `events` (None: all), page by page; returns the last id
+    read (the client's position, even when the page had nothing for it)."""
     last = after
     while upto is None or last < upto:
-        page = await in_thread(log.events_after, channel, last)
-        events = [e for e in page if upto is None or e.id <= upto]
-        if events:
-            await write(b"".join(frame(e.type, wire_id(e.channel, e.id), e.data) for e in events))
-            last = events[-1].id
-        if len(events) < log.PAGE:
+        page = [e for e in await in_thread(log.events_after, channel, last) if upto is None or e.id <= upto]
+        wanted = page if events is None else [e for e in page if e.type in events]
+        if wanted:
+            await write(b"".join(frame(e.type, wire_id(e.channel, e.id), e.data) for e in wanted))
+        if page:
+            last = page[-1].id
+        if len(page) < log.PAGE:
             break
     return last

@@ -31,7 +31,7 @@ from events.authentication import authenticate, from_session
 from events.backpressure import TransportWatch
 from events.channels import CHANNELS
 from events.hub import Subscriber, get_hub, in_thread
-from events.opening import STREAM_HEADERS, plan_opening, write_opening, write_replay
+from events.opening import STREAM_HEADERS, plan_opening, requested_events, write_opening, write_replay
 
 logger = logging.getLogger(__name__)
 
@@ -165,7 +165,8 @@ async def _serve(scope, receive, send, response: _GuardedSend) -> None:
         # What Django does for every other URL (this endpoint bypasses it).
         await _send_json(send, 400, {"message": "Bad request: host not allowed"})
         return
-    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    # Blank values kept: "?events=" names no event, which is a 400.
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
     channel = scope["path"][len("/events/") :].strip("/") if scope["path"].startswith("/events/") else ""
     via_grip = grip.signed_by_proxy(headers)  # always False while GRIP is not configured
     try:
@@ -191,7 +192,11 @@ async def _serve(scope, receive, send, response: _GuardedSend) -> None:
             },
         )
         return
-    raw_last_id = headers.get("last-event-id") or (query.get("lastEventId") or [None])[0]
+    events = requested_events(query.get("events"), channel)
+    if isinstance(events, str):
+        await _send_json(send, 400, {"message": "Validation error", "errors": [{"field": "events", "message": events}]})
+        return
+    raw_last_id = headers.get("last-event-id") or (query.get("lastEventId") or [None])[0] or None
     try:
         hub = await get_hub()
     except DatabaseError as exc:
@@ -209,6 +214,7 @@ async def _serve(scope, receive, send, response: _GuardedSend) -> None:
             holder=principal.identity,
             holder_channel=principal.grip_channel,
             channel=channel,
+            events=events,
             raw_last_id=raw_last_id,
         )
         return
@@ -218,7 +224,7 @@ async def _serve(scope, receive, send, response: _GuardedSend) -> None:
         return
     # No await between counting, subscribing and reading the head: the limit
     # holds, and every event after `head` reaches this subscriber's queue.
-    subscriber = hub.subscribe(channel, principal.identity)
+    subscriber = hub.subscribe(channel, principal.identity, events)
     head = hub.last_ids[channel]
     watcher = asyncio.ensure_future(_watch_disconnect(receive, subscriber))
     try:
@@ -272,10 +278,11 @@ class _Stream:
             raise ClientTooSlow
 
     async def open(self, raw_last_id: str | None, head: int) -> None:
-        self.last = await write_opening(self.write, await plan_opening(self.channel, raw_last_id, head))
+        opening = await plan_opening(self.channel, raw_last_id, head)
+        self.last = await write_opening(self.write, opening, events=self.subscriber.events)
 
     async def replay(self) -> None:
-        self.last = await write_replay(self.write, self.channel, self.last)
+        self.last = await write_replay(self.write, self.channel, self.last, events=self.subscriber.events)
 
     async def run(self) -> None:
         subscriber = self.subscriber

@@ -21,6 +21,7 @@ from django_eventstream.models import Event as StoredEvent
 
 from conftest import bearer, make_user
 from events import grip
+from events.channels import default_events
 from events.identity import BEARER, Identity
 from events.publisher import publish
 from testsupport import (
@@ -144,7 +145,7 @@ def test_a_stream_through_pushpin_has_the_contract_headers_and_opens_with_its_po
         assert stream.headers["connection"] == "Transfer-Encoding"
         assert not any(name.lower().startswith("grip-") for name in stream.headers), "GRIP instructions leaked"
         opening = stream.next()
-        assert (opening.event, opening.id) == ("stream-open", "printer:0")
+        assert (opening.is_position, opening.id) == (True, "printer:0")
 
 
 # --- delivery -----------------------------------------------------------------------------
@@ -182,7 +183,7 @@ def test_keep_alive_comments_come_after_each_interval_of_silence(behind_pushpin,
     # 2 s interval each gap is between 1 and 2 s.
     behind_pushpin(EVENTS_KEEPALIVE_SECONDS="2")
     with listen(pushpin.url, operator, "display") as stream:
-        assert stream.next().event == "stream-open"
+        assert stream.next().is_position
         comments = [stream.next(timeout=5, skip_comments=False) for _ in range(3)]
     assert [(m.event, m.data) for m in comments] == [("comment", "keep-alive")] * 3
     gaps = [later.received_at - earlier.received_at for earlier, later in pairwise(comments)]
@@ -198,7 +199,7 @@ def test_a_client_reconnecting_through_pushpin_with_last_event_id_gets_what_it_m
     placed = [cashier.order(food, customer=f"guest {n}", notes=f"{n}0% spicy")["id"] for n in range(4)]
     with listen(pushpin.url, operator, "cashier", last_event_id="cashier:1") as stream:
         opening = stream.next()
-        assert (opening.event, opening.id) == ("stream-open", "cashier:1")
+        assert (opening.is_position, opening.id) == (True, "cashier:1")
         replayed = stream.collect(3)
         assert [m.id for m in replayed] == ["cashier:2", "cashier:3", "cashier:4"]
         assert [m.json()["id"] for m in replayed] == placed[1:]
@@ -314,11 +315,14 @@ def test_a_recovery_link_is_honoured_only_with_pushpins_signature_and_for_its_ow
     waiters = f"/events/printer?{grip.NEXT_PARAM}={grip.next_token(Identity(BEARER, user_id=waiter.pk, auth_hash=waiter.get_session_auth_hash()), 'printer')}"
     assert get(worker.url, waiters, **{"Grip-Sig": sig, "Grip-Last": last}).status_code == 403
 
-    # Signed: the events after Grip-Last, no stream-open, and a new hold.
+    # Signed: the events after Grip-Last, no position message, and a new hold.
     answer = get(worker.url, link, **{"Grip-Sig": sig, "Grip-Last": last})
     assert answer.status_code == 200
     assert answer.headers["grip-hold"] == "stream"
-    assert answer.headers["grip-channel"] == f"events-printer; prev-id=3; filter=build-id, {holder.grip_channel()}"
+    types = ", ".join(f"events-printer.type.{name}" for name in sorted(default_events("printer")))
+    assert answer.headers["grip-channel"] == (
+        f"events-printer; prev-id=3; filter=build-id; filter=require-sub, {holder.grip_channel()}, {types}"
+    )
     assert answer.headers["grip-set-meta"] == 'id_format="printer:%(events-printer)s"'
     assert answer.headers["grip-keep-alive"] == ": keep-alive\\n\\n; format=cstring; timeout=15"
     assert answer.headers["grip-link"].startswith(f"</events/printer?{grip.NEXT_PARAM}=")
@@ -411,7 +415,7 @@ def test_two_workers_behind_pushpin_publish_from_either_worker_and_survive_one_d
         five = through_pushpin.order(food, customer="through pushpin")["id"]
         assert held.next(timeout=15).json()["id"] == five
     with listen(pushpin.url, operator, "cashier", last_event_id="cashier:3") as again:
-        assert again.next().event == "stream-open"
+        assert again.next().is_position
         assert [m.id for m in again.collect(2)] == ["cashier:4", "cashier:5"]
 
 
@@ -498,7 +502,7 @@ def test_run_cluster_serves_api_and_streams_through_pushpin_and_stops_everything
 
         url = f"http://127.0.0.1:{port}"
         with listen(url, operator, "printer") as printer:
-            assert printer.next().event == "stream-open"
+            assert printer.next().is_position
             cashier = Api(url, operator)
             order = cashier.order(menu["margherita"].id)
             cashier.confirm(order["id"])
@@ -518,7 +522,7 @@ def test_run_cluster_serves_api_and_streams_through_pushpin_and_stops_everything
             time.sleep(0.2)
         assert [pid for pid in state["pushpin"]["children"] if _running(pid)] == []
         with listen(url, operator, "printer", last_event_id="printer:0") as again:
-            assert again.next().event == "stream-open"
+            assert again.next().is_position
             replayed = again.next()
             assert (replayed.event, replayed.id, replayed.data) == (printed.event, printed.id, printed.data)
     finally:

@@ -17,7 +17,7 @@ def open_raw_stream(port: int, headers: dict[str, str], channel: str = "printer"
     lines = [f"GET /events/{channel} HTTP/1.1", f"Host: 127.0.0.1:{port}", *(f"{k}: {v}" for k, v in headers.items())]
     sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
     received = b""
-    while b"stream-open" not in received:
+    while b"\nid: " not in received:
         chunk = sock.recv(4096)
         assert chunk, f"stream closed before it opened: {received!r}"
         received += chunk

@@ -29,7 +29,7 @@ def server(daphne):
 def open_stream(server, channel: str = "cashier", *, query: str = "", headers=None) -> SSEStream:
     stream = SSEStream(f"{server.url}/events/{channel}{query}", headers=headers)
     assert stream.status_code == 200, getattr(stream, "body", b"")
-    assert stream.next().event == "stream-open"
+    assert stream.next().is_position
     return stream
 
 
