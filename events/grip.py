@@ -166,7 +166,8 @@ def identity_from_next_token(token: str, channel: str) -> tuple[Identity, str] |
 
 def next_link(path: str, holder: Identity, channel: str, events: frozenset[str]) -> str:
     """The recovery link; it keeps the stream's ?events= selection."""
-    selection = quote(",".join(sorted(events)), safe=",")
+    # A comma would end the Grip-Link header value: it is written %2C.
+    selection = quote(",".join(sorted(events)), safe="")
     return f"{path}?{NEXT_PARAM}={quote(next_token(holder, channel), safe='')}&events={selection}"
 
 

@@ -332,6 +332,56 @@ def test_a_recovery_link_is_honoured_only_with_pushpins_signature_and_for_its_ow
     )
 
 
+# --- ?events=: Pushpin filters by event type (require-sub) ---------------------------------
+
+
+@pytest.fixture
+def publishes_to(settings):
+    """Make this test process publish to a Pushpin, as a worker does."""
+    import django_grip
+
+    def point(pushpin: PushpinServer) -> None:
+        settings.GRIP_URL = pushpin.grip_url
+        django_grip._pubcontrol = None  # django_grip reads GRIP_URL once
+
+    yield point
+    django_grip._pubcontrol = None
+
+
+def test_streams_held_by_pushpin_get_only_their_event_types_once_in_order_even_after_a_lost_publish(
+    behind_pushpin, pushpin, operator, publishes_to
+):
+    from events.storage import EventLogStorage
+
+    behind_pushpin()
+    publishes_to(pushpin)
+    chosen_url = f"{pushpin.url}/events/cashier?events=category-availability-changed,order-status-update"
+    with listen(pushpin.url, operator, "cashier") as default, SSEStream(chosen_url, headers=bearer(operator)) as chosen:
+        assert chosen.status_code == 200
+        assert default.next().is_position and chosen.next().is_position
+        settle_first_recovery()
+        publish("cashier", "category-availability-changed", {"n": 1})
+        publish("cashier", "new-order", {"n": 2})
+        publish("cashier", "printer-status-changed", {"n": 3})
+        publish("cashier", "order-status-update", {"n": 4})
+        assert [(m.id, m.json()) for m in default.collect(2, timeout=15)] == [
+            ("cashier:2", {"n": 2}),
+            ("cashier:4", {"n": 4}),
+        ]
+        assert [(m.id, m.json()) for m in chosen.collect(2, timeout=15)] == [
+            ("cashier:1", {"n": 1}),
+            ("cashier:4", {"n": 4}),
+        ]
+        # In the log but never published: the next publish names it as its
+        # predecessor, and Pushpin recovers it, filtered, from a worker.
+        EventLogStorage().append_event("cashier", "order-status-update", json.dumps({"n": 5}))
+        publish("cashier", "new-order", {"n": 6})
+        assert [m.json() for m in default.collect(2, timeout=15)] == [{"n": 5}, {"n": 6}]
+        assert [m.json() for m in chosen.collect(1, timeout=15)] == [{"n": 5}]
+        assert_silent(default, 1.5)
+        assert_silent(chosen, 0.5)
+
+
 # --- revocation: Pushpin closes the streams of a right that ended -------------------------
 
 

@@ -2,6 +2,7 @@
 bounded amount of memory for it (events/backpressure.py): 30 raw sockets that
 never read ask for the replay of a large log from a real Daphne."""
 
+import json
 import socket
 import time
 
@@ -20,7 +21,7 @@ def seed_log() -> None:
     storage = EventLogStorage()
     with transaction.atomic():
         for n in range(EVENTS):
-            storage.append_event("cashier", "order-status-update", {**PAYLOAD, "n": n})
+            storage.append_event("cashier", "order-status-update", json.dumps({**PAYLOAD, "n": n}))
 
 
 def settle(pid: int, rounds: int = 40) -> int:
