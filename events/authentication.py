@@ -33,13 +33,10 @@ KEY_CHANNELS = {"printer-agent": ("printer",), "display": ("display",)}
 class Principal:
     subject: Any  # a users.User, or a device's API key
     identity: Identity
-    # The Pushpin channel of the identity, when it came from a next link
-    # (which knows only the credential's digest).
-    known_grip_channel: str = ""
 
     @property
     def grip_channel(self) -> str:
-        return self.known_grip_channel or self.identity.grip_channel()
+        return self.identity.grip_channel()
 
     def may_listen(self, channel: str) -> bool:
         """The role check (403): people by role; a device key by its kind,
@@ -112,16 +109,15 @@ def authenticate(headers: dict[str, str], query: dict[str, list[str]], grip_chan
     token of a GRIP next link (Pushpin's recovery request, which carries none
     of the client's headers) counts too, for that channel only."""
     if grip_channel is not None and grip.NEXT_PARAM in query:
-        found = grip.identity_from_next_token(query[grip.NEXT_PARAM][0], grip_channel)
-        if found is None:
+        holder = grip.identity_from_next_token(query[grip.NEXT_PARAM][0], grip_channel)
+        if holder is None:
             return None
-        holder, holder_channel = found
         user = _active_user(holder.user_id)
         if user is None or user.get_session_auth_hash() != holder.auth_hash:
             return None  # deactivated, or the password changed since the hold
         if holder.expires_at is not None and holder.expires_at <= time.time():
             return None
-        return Principal(user, holder, holder_channel)
+        return Principal(user, holder)
     authorization = headers.get("authorization")
     if authorization is not None:
         found = user_from_bearer(authorization)

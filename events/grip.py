@@ -142,9 +142,8 @@ def next_token(holder: Identity, channel: str) -> str:
     return signing.dumps(data, salt=_TOKEN_SALT, compress=False)
 
 
-def identity_from_next_token(token: str, channel: str) -> tuple[Identity, str] | None:
-    """(the identity, its holder channel) of a valid next-link token for
-    `channel`; None otherwise."""
+def identity_from_next_token(token: str, channel: str) -> Identity | None:
+    """The identity in a valid next-link token for `channel`, else None."""
     try:
         data = signing.loads(token, salt=_TOKEN_SALT, max_age=NEXT_TOKEN_SECONDS)
     except signing.BadSignature:  # also SignatureExpired
@@ -158,8 +157,9 @@ def identity_from_next_token(token: str, channel: str) -> tuple[Identity, str] |
             key_id=data["k"],
             expires_at=data["e"],
             auth_hash=str(data["h"]),
+            known_digest=str(data["d"]),
         )
-        return holder, holder.grip_channel(str(data["d"]))
+        return holder
     except (KeyError, TypeError):
         return None
 

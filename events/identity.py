@@ -30,6 +30,9 @@ class Identity:
     # The user's session auth hash when the stream opened: it changes with
     # the password, which ends every credential issued before.
     auth_hash: str = ""
+    # The credential's digest when only that is known (an identity renewed
+    # through a GRIP next link, events/grip.py).
+    known_digest: str = ""
 
     @property
     def holder(self) -> str:
@@ -37,12 +40,15 @@ class Identity:
         return f"user:{self.user_id}" if self.user_id is not None else f"key:{self.key_id}"
 
     def credential_digest(self) -> str:
+        if self.known_digest:
+            return self.known_digest
         return hashlib.sha256(self.credential.encode()).hexdigest()[:32] if self.credential else ""
 
-    def grip_channel(self, credential_digest: str | None = None) -> str:
+    def grip_channel(self) -> str:
         """The Pushpin channel every stream held for this identity also
         listens on, so that one publish can close them (events/grip.py). It
-        names the credential by its digest only."""
-        digest = self.credential_digest() if credential_digest is None else credential_digest
+        names the credential by its digest only: the same channel for the
+        identity renewed through a next link."""
+        digest = self.credential_digest()
         parts = (self.kind, self.user_id or "", self.key_id or "", digest, repr(self.expires_at), self.auth_hash)
         return "holder-" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]

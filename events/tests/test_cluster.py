@@ -10,10 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from testsupport import RedisServer, redis_server_installed, require_service
 from conftest import bearer
 from events.tests.test_delivery import stream
 from events.tests.test_resources import connection_budget, database_connections_of, open_raw_stream
+from testsupport import RedisServer, redis_server_installed, require_service
 
 pytestmark = pytest.mark.redis
 
@@ -23,7 +23,8 @@ def workers(daphne, tmp_path):
     """Two workers sharing the test database and a private Redis."""
     require_service("redis-server", *redis_server_installed())
     redis_server = RedisServer(tmp_path / "redis.log").start()
-    env = {"REDIS_URL": redis_server.url}
+    # One operator opens all the streams of these tests: no per-user limit.
+    env = {"REDIS_URL": redis_server.url, "EVENTS_MAX_STREAMS_PER_USER": "1000"}
     yield daphne(**env), daphne(**env)
     redis_server.stop()
 

@@ -243,10 +243,10 @@ def settle_first_recovery() -> None:
     time.sleep(2.5)
 
 
-def lose_a_publish(channel: str, payload: dict) -> None:
+def lose_a_publish(channel: str, payload: dict, event_type: str = "reprint-order") -> None:
     """An event that is in the log but never reached Pushpin (this test
     process has no GRIP_URL): as if its worker died between commit and publish."""
-    publish(channel, "reprint-order", payload)
+    publish(channel, event_type, payload)
 
 
 def test_an_event_whose_publish_was_lost_is_recovered_when_the_next_one_arrives(
@@ -279,7 +279,7 @@ def test_an_idle_stream_recovers_a_lost_last_event_on_its_own(behind_pushpin, pu
     with listen(pushpin.url, operator, "display") as stream:
         assert stream.next().id == "display:0"
         settle_first_recovery()
-        lose_a_publish("display", {"n": 1})
+        lose_a_publish("display", {"n": 1}, "order-status-update")
         lost_at = time.monotonic()
         recovered = stream.next(timeout=10)
         assert (recovered.id, recovered.json()) == ("display:1", {"n": 1})

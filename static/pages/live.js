@@ -268,10 +268,11 @@
       const current = (handler) => (event) => {
         if (this.source === source) handler(event);
       };
+      // The server opens every stream with an id-only message (its position,
+      // which EventSource records itself); the stream is live once open.
       source.addEventListener(
-        "stream-open",
-        current((event) => {
-          if (event.lastEventId) this.lastEventId = event.lastEventId;
+        "open",
+        current(() => {
           this.retries = 0;
           this.setState("live");
         })
