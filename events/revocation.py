@@ -96,8 +96,15 @@ def _live_sessions(keys: set[str]) -> set[str]:
 
 
 def _live_keys(key_ids: set[str]) -> set[str]:
-    """Device keys that are not revoked (the users app's ApiKey model, once
-    the devices work adds it: until then no key can open a stream)."""
+    """Device keys that are not revoked: `users.apikeys.live_key_ids(ids)`
+    when the devices work provides it, else the users app's ApiKey model and
+    its `revoked` flag. Until either exists no key can open a stream."""
+    try:
+        from users.apikeys import live_key_ids
+    except ImportError:
+        live_key_ids = None
+    if live_key_ids is not None:
+        return {str(pk) for pk in live_key_ids(key_ids)}
     from django.apps import apps
 
     try:
