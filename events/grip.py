@@ -3,12 +3,14 @@
 Pushpin forwards the client's request to a worker, signed with a Grip-Sig
 token. events/stream.py runs the usual checks (401, 403, 400 as JSON, which
 Pushpin relays as they are), then `respond` answers with the usual opening
-(`stream-open`, the replay for a Last-Event-ID, or `stream-reset`, written by
-the same code as a direct stream) and these instructions, after which Pushpin
-holds the connection and the worker is done with it:
+(the id-only position message, the replay for a Last-Event-ID, or
+`stream-reset`, written by events/opening.py as for a direct stream) and
+these instructions, after which Pushpin holds the connection and the worker
+is done with it:
 
     Grip-Hold: stream
-    Grip-Channel: events-printer; prev-id=41; filter=build-id
+    Grip-Channel: events-printer; prev-id=41; filter=build-id; filter=require-sub,
+        holder-<identity digest>, events-printer.type.confirmed-order, …
     Grip-Set-Meta: id_format="printer:%(events-printer)s"
     Grip-Keep-Alive: : keep-alive\\n\\n; format=cstring; timeout=15
     Grip-Link: </events/printer?recover=<token>>; rel=next; timeout=60
@@ -24,12 +26,19 @@ lost, arrived out of order, or never left a worker killed between commit and
 publish) or when the stream has been idle for GRIP_RECOVER_SECONDS, Pushpin
 requests the next link with `Grip-Last: events-printer; last-id=41` and
 appends the answer to the stream: the missed events from the log (no
-`stream-open`; `stream-reset` if the log no longer has them) and a new hold at
-the new position.
+position message; `stream-reset` if the log no longer has them) and a new
+hold at the new position.
+
+Event selection (?events=, or the channel's defaults): every publish carries
+the meta `require_sub` naming its event type's channel, and a hold
+subscribes to the type channels of its stream, so Pushpin's require-sub
+filter drops the rest; the next link keeps the selection for recoveries.
+Revocation: a hold also subscribes to its holder's channel, on which
+events/revocation.py publishes a `close`.
 
 A recovery request carries none of the client's headers. It is
 authenticated by the token in the link, signed with Django's signing, bound
-to the user and the channel, and accepted only on a request with a valid
+to the identity (its credential only as a digest) and the channel, and accepted only on a request with a valid
 Grip-Sig (the link never reaches the client: Pushpin consumes Grip-*
 headers); the user must still be active and an admin or operator. Pushpin may
 share one recovery answer between connections at the same position on the

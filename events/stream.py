@@ -8,7 +8,11 @@ event log, ids and publishing, and serves streams from the process's hub
 (events/hub.py) instead.
 
 Order of checks, as the contract fixes it: authentication (401), role (403),
-channel (400); every refusal is a JSON body, never an event stream.
+channel (400), then ?events= (400) and the per-holder stream limit (429);
+every refusal is a JSON body, never an event stream. Who is asking:
+events/authentication.py; how a stream opens: events/opening.py; a client
+that does not read: events/backpressure.py; a right that ends:
+events/revocation.py.
 
 Behind Pushpin (settings.GRIP_URL and GRIP_SIG_KEY, and a request that
 Pushpin signed) the same checks run, and events/grip.py answers with the same

@@ -10,9 +10,9 @@ import pytest
 from django.test import Client
 from rest_framework_simplejwt.tokens import AccessToken
 
-from testsupport import SSEStream
 from conftest import bearer, make_user
 from events.tokens import stream_token_for
+from testsupport import SSEStream
 from users.models import Role
 
 
@@ -204,3 +204,12 @@ def test_a_stream_asked_for_while_the_database_is_unreachable_gets_a_json_503(tr
     assert sent[0]["status"] == 503
     assert (b"retry-after", b"5") in sent[0]["headers"]
     assert json.loads(sent[1]["body"]) == {"message": "Service unavailable, retry shortly"}
+
+
+def test_a_wrong_api_key_is_a_401_with_no_fallback_to_the_session(server, operator):
+    client = Client()
+    client.force_login(operator)
+    cookie = f"sessionid={client.cookies['sessionid'].value}"
+    response = get(server, "/events/printer", Cookie=cookie, **{"X-API-KEY": "not-a-key"})
+    assert response.status_code == 401
+    assert response.json() == {"message": "Authentication required"}
