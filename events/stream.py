@@ -31,7 +31,7 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from events import backpressure, grip
-from events.authentication import authenticate, from_session
+from events.authentication import LISTENER_ROLES, authenticate, from_session  # noqa: F401  (pages share the roles)
 from events.backpressure import TransportWatch
 from events.channels import CHANNELS
 from events.hub import Subscriber, get_hub, in_thread
