@@ -101,6 +101,17 @@ def _active_user(user_id):
     return get_user_model().objects.filter(pk=str(user_id), is_active=True).first()
 
 
+def _live_key(key_id: str):
+    """A device key by id, unless revoked (a GRIP recovery knows only the id)."""
+    from events.revocation import live_keys
+
+    if key_id not in live_keys({key_id}):
+        return None
+    from django.apps import apps
+
+    return apps.get_model("users", "ApiKey").objects.filter(pk=key_id).first()
+
+
 @log.closes_connection
 def authenticate(headers: dict[str, str], query: dict[str, list[str]], grip_channel: str | None = None):
     """The Principal behind the request, or None (a 401).
@@ -112,11 +123,14 @@ def authenticate(headers: dict[str, str], query: dict[str, list[str]], grip_chan
         holder = grip.identity_from_next_token(query[grip.NEXT_PARAM][0], grip_channel)
         if holder is None:
             return None
+        if holder.expires_at is not None and holder.expires_at <= time.time():
+            return None
+        if holder.key_id is not None:
+            key = _live_key(holder.key_id)
+            return Principal(key, holder) if key is not None else None
         user = _active_user(holder.user_id)
         if user is None or user.get_session_auth_hash() != holder.auth_hash:
             return None  # deactivated, or the password changed since the hold
-        if holder.expires_at is not None and holder.expires_at <= time.time():
-            return None
         return Principal(user, holder)
     authorization = headers.get("authorization")
     if authorization is not None:

@@ -69,7 +69,7 @@ def invalid_identities(identities: Iterable[Identity], now: float) -> set[Identi
 
     key_ids = {found.key_id for found in pending if found.key_id is not None}
     if key_ids:
-        alive = _live_keys(key_ids)
+        alive = live_keys(key_ids)
         invalid |= {found for found in pending if found.key_id is not None and found.key_id not in alive}
 
     tokens = {found.credential for found in pending - invalid if found.kind == identity.BEARER and found.credential}
@@ -95,7 +95,7 @@ def _live_sessions(keys: set[str]) -> set[str]:
     return {key for key in keys if store().exists(key)}
 
 
-def _live_keys(key_ids: set[str]) -> set[str]:
+def live_keys(key_ids: set[str]) -> set[str]:
     """Device keys that are not revoked: `users.apikeys.live_key_ids(ids)`
     when the devices work provides it, else the users app's ApiKey model and
     its `revoked` flag. Until either exists no key can open a stream."""
