@@ -33,7 +33,7 @@ demo: migrate
 run: demo
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "Serving on http://$(HOST):$(PORT)/  (admin: /admin/, API docs: /docs/, kitchen: /kitchen/, board: /display/)"
-	exec $(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+	exec $(BIN)/python -m config.serve -b $(HOST) -p $(PORT) config.asgi:application
 
 ## Debian packages the tests drive: chromium (Playwright uses it; no browser
 ## download), pushpin (the GRIP proxy) and redis-server (tests that restart Redis).

@@ -1,5 +1,9 @@
-"""ASGI entry point for Daphne: /events/ goes to the SSE endpoint, the rest
-to Django."""
+"""ASGI entry point for Daphne, routed by Channels: /events/ goes to the SSE
+endpoint (events/stream.py, which reads the session user through Channels'
+session and auth middleware), everything else to Django.
+
+Serve it with `python -m config.serve ... config.asgi:application` (as `make
+run` does) for the request-header deadline; plain `daphne` works too."""
 
 import os
 
@@ -13,11 +17,18 @@ from config import protocol_errors  # noqa: E402
 
 protocol_errors.install()  # JSON also for what Daphne's parser refuses itself
 
-from events.stream import events_app  # noqa: E402  (needs the apps loaded)
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402  (needs the apps loaded)
+from django.urls import re_path  # noqa: E402
 
+from events.stream import events_app  # noqa: E402
 
-async def application(scope, receive, send):
-    if scope["type"] == "http" and (scope["path"] == "/events" or scope["path"].startswith("/events/")):
-        await events_app(scope, receive, send)
-    else:
-        await django_application(scope, receive, send)
+application = ProtocolTypeRouter(
+    {
+        "http": URLRouter(
+            [
+                re_path(r"^events(?:/|$)", events_app),
+                re_path(r"", django_application),
+            ]
+        ),
+    }
+)

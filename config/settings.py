@@ -319,6 +319,17 @@ EVENTS_STREAM_TOKEN_SECONDS = env_int("EVENTS_STREAM_TOKEN_SECONDS", 120, minimu
 # Events a slow client may have queued before it is sent back to the log.
 EVENTS_CLIENT_QUEUE = env_int("EVENTS_CLIENT_QUEUE", 1000, minimum=10)
 
+# Open streams one user or device may hold on one process; the next is a 429.
+EVENTS_MAX_STREAMS_PER_USER = env_int("EVENTS_MAX_STREAMS_PER_USER", 50, minimum=1)
+
+# Bytes a stream may leave unread in the server beyond the transport's own
+# 64 KiB buffer before it is closed (events/backpressure.py).
+EVENTS_MAX_UNSENT_BYTES = env_int("EVENTS_MAX_UNSENT_BYTES", 1024 * 1024, minimum=64 * 1024)
+
+# How often each process re-checks the rights of its open streams' holders
+# (events/revocation.py): a right that ends closes its streams this soon.
+EVENTS_REVALIDATE_SECONDS = env_float("EVENTS_REVALIDATE_SECONDS", 0.5)
+
 EVENTSTREAM_STORAGE_CLASS = "events.storage.EventLogStorage"
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
@@ -338,6 +349,10 @@ if bool(GRIP_URL) != bool(GRIP_SIG_KEY):
 # An idle stream held by Pushpin asks its worker for missed events this often
 # (which bounds how late an event whose publish to Pushpin was lost arrives).
 GRIP_RECOVER_SECONDS = env_int("GRIP_RECOVER_SECONDS", 60, minimum=1)
+
+# A connection must complete its request headers this soon after it opens
+# (or after its previous response) when served by `python -m config.serve`.
+HTTP_HEADER_TIMEOUT_SECONDS = env_float("HTTP_HEADER_TIMEOUT_SECONDS", 15.0)
 
 # Kitchen display: cards older than this many minutes stand out.
 KITCHEN_LATE_MINUTES = env_int("KITCHEN_LATE_MINUTES", 15, minimum=1)

@@ -6,4 +6,6 @@ class EventsConfig(AppConfig):
     name = "events"
 
     def ready(self) -> None:
-        from events import device_receivers, receivers, stations  # noqa: F401  (connect the signal receivers)
+        from events import device_receivers, grip, receivers, stations  # noqa: F401  (connect the signal receivers)
+
+        grip.install_publisher()  # per-event-type filtering of streams held by Pushpin

@@ -24,7 +24,7 @@ from collections import deque
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
-from events import log
+from events import log, revocation
 from events.channels import CHANNELS
 
 logger = logging.getLogger(__name__)
@@ -56,10 +56,14 @@ class Subscriber:
     them. A writer that falls too far behind is marked `overflow` and goes back
     to the log for what it missed."""
 
-    __slots__ = ("channel", "frames", "wakeup", "overflow", "closed", "last_write", "limit")
+    __slots__ = ("channel", "identity", "events", "frames", "wakeup", "overflow", "closed", "last_write", "limit")
 
-    def __init__(self, channel: str, limit: int, now: float):
+    def __init__(self, channel: str, limit: int, now: float, identity=None, events: frozenset[str] | None = None):
         self.channel = channel
+        # The event types this stream receives (?events=); None: all.
+        self.events = events
+        # Who holds the stream (events/identity.py); None for in-process tests.
+        self.identity = identity
         self.frames: deque[tuple[int | None, bytes]] = deque()
         self.wakeup = asyncio.Event()
         self.overflow = False
@@ -67,8 +71,10 @@ class Subscriber:
         self.last_write = now
         self.limit = limit
 
-    def push(self, event_id: int | None, data: bytes) -> None:
+    def push(self, event_id: int | None, data: bytes, event_type: str | None = None) -> None:
         if self.overflow:
+            return
+        if event_type is not None and self.events is not None and event_type not in self.events:
             return
         if len(self.frames) >= self.limit:
             self.overflow = True
@@ -107,6 +113,12 @@ class Hub:
     def __init__(self) -> None:
         self.loop = asyncio.get_running_loop()
         self.subscribers: dict[str, set[Subscriber]] = {channel: set() for channel in CHANNELS}
+        # Open streams per holder (a user or a device), for the per-holder
+        # limit and for closing a holder's streams when its right ends.
+        self.by_holder: dict[str, set[Subscriber]] = {}
+        # Identities of streams held by Pushpin that this process opened or
+        # renewed: identity -> (its Pushpin channel, when last seen).
+        self.pushpin_holds: dict = {}
         self.last_ids: dict[str, int] = {}
         self.inbox: dict[str, asyncio.Queue] = {channel: asyncio.Queue() for channel in CHANNELS}
         self.check_pending: set[str] = set()
@@ -122,6 +134,7 @@ class Hub:
         for channel in CHANNELS:
             self.tasks.append(self.loop.create_task(self._pump(channel), name=f"events-pump-{channel}"))
         self.tasks.append(self.loop.create_task(self._ticker(), name="events-ticker"))
+        self.tasks.append(self.loop.create_task(revocation.watch(self), name="events-revocation"))
         if getattr(settings, "EVENTSTREAM_REDIS", None):
             self.tasks.append(self.loop.create_task(self._redis_loop(), name="events-redis"))
         else:
@@ -146,13 +159,25 @@ class Hub:
 
     # --- subscribers ----------------------------------------------------------
 
-    def subscribe(self, channel: str) -> Subscriber:
-        subscriber = Subscriber(channel, settings.EVENTS_CLIENT_QUEUE, self.loop.time())
+    def subscribe(self, channel: str, identity=None, events: frozenset[str] | None = None) -> Subscriber:
+        subscriber = Subscriber(channel, settings.EVENTS_CLIENT_QUEUE, self.loop.time(), identity, events)
         self.subscribers[channel].add(subscriber)
+        if identity is not None:
+            self.by_holder.setdefault(identity.holder, set()).add(subscriber)
         return subscriber
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self.subscribers[subscriber.channel].discard(subscriber)
+        if subscriber.identity is not None:
+            held = self.by_holder.get(subscriber.identity.holder)
+            if held is not None:
+                held.discard(subscriber)
+                if not held:
+                    del self.by_holder[subscriber.identity.holder]
+
+    def open_streams(self, holder: str) -> int:
+        """How many streams this process serves for a user or device."""
+        return len(self.by_holder.get(holder, ()))
 
     # --- sources --------------------------------------------------------------
 
@@ -258,7 +283,7 @@ class Hub:
         self.last_ids[event.channel] = event.id
         data = frame(event.type, wire_id(event.channel, event.id), event.data)
         for subscriber in self.subscribers[event.channel]:
-            subscriber.push(event.id, data)
+            subscriber.push(event.id, data, event.type)
 
     async def _ticker(self) -> None:
         """Keep-alives for streams that have been silent for the interval, and

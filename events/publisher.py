@@ -83,8 +83,9 @@ def notify(event: Event) -> None:
     included) when configured, else this process's listener manager; then
     Pushpin. Each failure is logged; the log already holds the event."""
     from django_eventstream import eventstream
-    from django_eventstream.utils import publish_event
     from django_eventstream.views import get_listener_manager
+
+    from events.grip import publish_event  # the library's, plus per-event-type filtering
 
     redis_client = eventstream.redis_client
     try:

@@ -8,7 +8,11 @@ event log, ids and publishing, and serves streams from the process's hub
 (events/hub.py) instead.
 
 Order of checks, as the contract fixes it: authentication (401), role (403),
-channel (400); every refusal is a JSON body, never an event stream.
+channel (400), then ?events= (400) and the per-holder stream limit (429);
+every refusal is a JSON body, never an event stream. Who is asking:
+events/authentication.py; how a stream opens: events/opening.py; a client
+that does not read: events/backpressure.py; a right that ends:
+events/revocation.py.
 
 Behind Pushpin (settings.GRIP_URL and GRIP_SIG_KEY, and a request that
 Pushpin signed) the same checks run, and events/grip.py answers with the same
@@ -20,116 +24,36 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from dataclasses import dataclass
-from http.cookies import SimpleCookie
 from urllib.parse import parse_qs
 
+from channels.auth import AuthMiddlewareStack
 from django.conf import settings
 from django.db import DatabaseError
 
 from config.cors import with_cors
-from events import grip, log
+from events import backpressure, grip
+from events.authentication import LISTENER_ROLES, authenticate, from_session  # noqa: F401  (pages share the roles)
+from events.backpressure import TransportWatch
 from events.channels import CHANNELS
-from events.hub import Subscriber, frame, get_hub, in_thread, wire_id
-from events.tokens import user_id_from_stream_token
-from users.apikeys import DEVICE_ID_PREFIX, Device, device_by_id, device_for
-from users.models import Role
+from events.hub import Subscriber, get_hub, in_thread
+from events.opening import STREAM_HEADERS, plan_opening, requested_events, write_opening, write_replay
 
 logger = logging.getLogger(__name__)
-
-STREAM_HEADERS = [
-    (b"content-type", b"text/event-stream"),
-    (b"cache-control", b"no-cache"),
-    (b"connection", b"keep-alive"),
-    (b"x-accel-buffering", b"no"),
-]
-LISTENER_ROLES = (Role.ADMIN, Role.OPERATOR)
 
 
 # --- authentication -------------------------------------------------------------
 
 
-@log.closes_connection
-def authenticate(
-    headers: dict[str, str], query: dict[str, list[str]], grip_channel: str | None = None, address: str | None = None
-):
-    """The user behind a Bearer token, the device behind an X-API-KEY
-    (users.apikeys.Device), or the user behind a stream token (?token=) or a
-    Django session cookie, in that order (REST's order too); None when none
-    of them is valid. A bad Authorization or X-API-KEY header is final: no
-    fallback to the later ones.
-
-    `grip_channel` is set only for a request that Pushpin signed: then the
-    token of a GRIP next link (Pushpin's recovery request, which carries none
-    of the client's headers) counts too, for that channel only."""
-    from django.contrib.auth import get_user_model
-
-    if grip_channel is not None and grip.NEXT_PARAM in query:
-        user_id = grip.user_id_from_next_token(query[grip.NEXT_PARAM][0], grip_channel)
-        if user_id is None:
-            return None
-        if user_id.startswith(DEVICE_ID_PREFIX):
-            return device_by_id(user_id)
-        return get_user_model().objects.filter(pk=user_id, is_active=True).first()
-    authorization = headers.get("authorization")
-    if authorization is not None:
-        return _user_from_bearer(authorization)
-    if "x-api-key" in headers:  # a device; as on REST, after the Bearer token
-        return device_for(headers["x-api-key"], address=address)
-    if "token" in query:
-        user_id = user_id_from_stream_token(query["token"][0])
-        if user_id is None:
-            return None
-        return get_user_model().objects.filter(pk=user_id, is_active=True).first()
-    return _user_from_session(headers.get("cookie", ""))
-
-
-def may_listen(user, channel: str) -> bool:
-    """Staff listen to every channel; a device's key opens its kind's one
-    channel only, and anything else (an unknown channel included) is a 403,
-    which the contract checks before the channel's validity."""
-    if isinstance(user, Device):
-        return user.may_listen(channel)
-    return user.has_role(*LISTENER_ROLES)
-
-
-def _user_from_bearer(authorization: str):
-    from rest_framework.exceptions import AuthenticationFailed
-    from rest_framework.settings import api_settings
-    from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-
-    parts = authorization.split()
-    if len(parts) != 2 or parts[0] != "Bearer":
-        return None
-    # The REST API's Bearer authenticator (the first configured), so that a
-    # logged-out, revoked or pre-password-change token is refused here too.
-    authentication = api_settings.DEFAULT_AUTHENTICATION_CLASSES[0]()
-    try:
-        token = authentication.get_validated_token(parts[1].encode())
-        user = authentication.get_user(token)
-    except (InvalidToken, TokenError, AuthenticationFailed):
-        return None
-    return user if user.is_active else None
-
-
-def _user_from_session(cookie_header: str):
-    from importlib import import_module
-
-    from django.contrib.auth import get_user
-    from django.http import HttpRequest
-
-    cookies = SimpleCookie()
-    try:
-        cookies.load(cookie_header)
-    except Exception:
-        return None
-    morsel = cookies.get(settings.SESSION_COOKIE_NAME)
-    if morsel is None:
-        return None
-    request = HttpRequest()
-    request.session = import_module(settings.SESSION_ENGINE).SessionStore(morsel.value)
-    user = get_user(request)  # checks the session's auth hash, like the middleware
-    return user if user.is_authenticated else None
+async def _principal(scope, headers: dict[str, str], query: dict[str, list[str]], grip_channel: str | None):
+    """Headers and query first; else the session user that Channels'
+    SessionMiddleware and AuthMiddleware put in the scope."""
+    client = scope.get("client") or (None, None)
+    principal = await in_thread(authenticate, headers, query, grip_channel, client[0])
+    if principal is None and not ({"authorization", "x-api-key"} & headers.keys()) and "token" not in query:
+        user = scope.get("user")
+        if user is not None and user.is_authenticated:
+            principal = await in_thread(from_session, scope.get("session"), user)
+    return principal
 
 
 # --- responses -------------------------------------------------------------------
@@ -167,27 +91,79 @@ async def _unavailable(send, exc: Exception) -> None:
     await _send_json(send, 503, {"message": "Service unavailable, retry shortly"}, [(b"retry-after", b"5")])
 
 
-def _parse_last_event_id(raw: str, channel: str) -> int | None:
-    """ "printer:42" (django-eventstream's form, which we send) or "42"; None
-    when it names another channel or is not an id at all."""
-    value = raw.strip()
-    if ":" in value:
-        name, _, value = value.rpartition(":")
-        if name != channel:
-            return None
-    return int(value) if value.isdigit() else None
-
-
-def _control_frame(event_type: str, channel: str, event_id: int, **data) -> bytes:
-    body = {"channel": channel, "lastEventId": wire_id(channel, event_id), **data}
-    return frame(event_type, wire_id(channel, event_id), json.dumps(body, separators=(",", ":")))
-
-
 # --- the endpoint ----------------------------------------------------------------
+
+
+class _GuardedSend:
+    """The server's `send`, remembering how far the response got, so that a
+    failure can still end it properly."""
+
+    def __init__(self, send):
+        self.inner = send
+        self.started = False
+        self.finished = False
+        self.watch: TransportWatch | None = None
+
+    async def __call__(self, message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        elif message["type"] == "http.response.body":
+            if not message.get("more_body", False):
+                self.finished = True
+                if self.watch is not None:
+                    self.watch.release()
+            elif self.watch is not None:
+                self.watch.wrote(len(message.get("body", b"")))
+        await self.inner(message)
+
+    async def end_after_error(self) -> None:
+        try:
+            if not self.started:
+                await _send_json(self, 500, {"message": "Internal server error"})
+            elif not self.finished:
+                await self({"type": "http.response.body", "body": b"", "more_body": False})
+        except Exception:
+            logger.exception("could not end a failed event stream")
 
 
 @with_cors  # CORS_ALLOWED_ORIGINS, as for the rest of the API (config/cors.py)
 async def events_app(scope, receive, send) -> None:
+    """The endpoint. No exception leaves it: an error is logged, and the
+    response ends as a JSON 500 (503 when the database is unreachable), or,
+    once the stream has started, with a last empty body (the client
+    reconnects with its Last-Event-ID). Daphne must never see an exception
+    from a streaming response: it can leave the server unable to serve later
+    connections. Channels' session middleware runs inside this guard."""
+    guarded = _GuardedSend(send)
+    try:
+        await _with_session(dict(scope, **{_RESPONSE: guarded}), receive, guarded)
+    except DatabaseError as exc:
+        if guarded.started:
+            logger.exception("event stream %s failed", scope.get("path"))
+            await guarded.end_after_error()
+        else:
+            await _unavailable(guarded, exc)
+    except Exception:
+        logger.exception("event stream %s failed", scope.get("path"))
+        await guarded.end_after_error()
+
+
+_RESPONSE = "events.response"  # the scope key of the _GuardedSend
+
+
+async def _serve_with_session(scope, receive, send) -> None:
+    # `send` is the session middleware's; the guard's state is in the scope.
+    await _serve(scope, receive, send, scope[_RESPONSE])
+
+
+_with_session = AuthMiddlewareStack(_serve_with_session)
+
+
+def _too_many(channel_count: int) -> dict:
+    return {"message": f"Too many open event streams (at most {channel_count} per user or device)"}
+
+
+async def _serve(scope, receive, send, response: _GuardedSend) -> None:
     if scope["method"] not in ("GET", "HEAD"):
         await _send_json(send, 405, {"message": "Method not allowed"}, [(b"allow", b"GET")])
         return
@@ -196,21 +172,21 @@ async def events_app(scope, receive, send) -> None:
         # What Django does for every other URL (this endpoint bypasses it).
         await _send_json(send, 400, {"message": "Bad request: host not allowed"})
         return
-    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    # Blank values kept: "?events=" names no event, which is a 400.
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
     channel = scope["path"][len("/events/") :].strip("/") if scope["path"].startswith("/events/") else ""
     via_grip = grip.signed_by_proxy(headers)  # always False while GRIP is not configured
     try:
-        address = (scope.get("client") or (None,))[0]
-        user = await in_thread(authenticate, headers, query, channel if via_grip else None, address)
+        principal = await _principal(scope, headers, query, channel if via_grip else None)
     except DatabaseError as exc:
         await _unavailable(send, exc)
         return
-    if user is None:
+    if principal is None:
         await _send_json(
             send, 401, {"message": "Authentication required"}, [(b"www-authenticate", b'Bearer realm="api"')]
         )
         return
-    if not may_listen(user, channel):
+    if not principal.may_listen(channel):
         await _send_json(send, 403, {"message": "Insufficient permissions"})
         return
     if channel not in CHANNELS:
@@ -223,21 +199,39 @@ async def events_app(scope, receive, send) -> None:
             },
         )
         return
-    raw_last_id = headers.get("last-event-id") or (query.get("lastEventId") or [None])[0]
-    if via_grip and scope["method"] == "GET":
-        # Pushpin holds the stream; this process only answers with the opening.
-        await grip.respond(
-            send, path=scope["path"], headers=headers, query=query, user=user, channel=channel, raw_last_id=raw_last_id
-        )
+    events = requested_events(query.get("events"), channel)
+    if isinstance(events, str):
+        await _send_json(send, 400, {"message": "Validation error", "errors": [{"field": "events", "message": events}]})
         return
+    raw_last_id = headers.get("last-event-id") or (query.get("lastEventId") or [None])[0] or None
     try:
         hub = await get_hub()
     except DatabaseError as exc:
         await _unavailable(send, exc)
         return
-    subscriber = hub.subscribe(channel)
-    # No await between subscribing and reading the head: every event after
-    # `head` reaches this subscriber's queue.
+    if via_grip and scope["method"] == "GET":
+        # Pushpin holds the stream; this process answers with the opening,
+        # and remembers the holder, to close the stream if its right ends.
+        hub.pushpin_holds[principal.identity] = (principal.grip_channel, hub.loop.time())
+        await grip.respond(
+            send,
+            path=scope["path"],
+            headers=headers,
+            query=query,
+            holder=principal.identity,
+            holder_channel=principal.grip_channel,
+            channel=channel,
+            events=events,
+            raw_last_id=raw_last_id,
+        )
+        return
+    limit = settings.EVENTS_MAX_STREAMS_PER_USER
+    if hub.open_streams(principal.identity.holder) >= limit:
+        await _send_json(send, 429, _too_many(limit), [(b"retry-after", b"5")])
+        return
+    # No await between counting, subscribing and reading the head: the limit
+    # holds, and every event after `head` reaches this subscriber's queue.
+    subscriber = hub.subscribe(channel, principal.identity, events)
     head = hub.last_ids[channel]
     watcher = asyncio.ensure_future(_watch_disconnect(receive, subscriber))
     try:
@@ -245,9 +239,15 @@ async def events_app(scope, receive, send) -> None:
         if scope["method"] == "HEAD":
             await send({"type": "http.response.body", "body": b""})
             return
-        stream = _Stream(send, subscriber, hub.loop)
-        await stream.open(raw_last_id, head)
-        await stream.run()
+        response.watch = backpressure.watch(response.inner, settings.EVENTS_MAX_UNSENT_BYTES)
+        stream = _Stream(send, subscriber, hub.loop, response.watch)
+        try:
+            await stream.open(raw_last_id, head)
+            await stream.run()
+        except ClientTooSlow:
+            logger.info("closed a %s stream whose client does not read", channel)
+        if not response.finished:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
     except OSError:
         pass  # the client went away mid-write
     finally:
@@ -263,98 +263,33 @@ async def _watch_disconnect(receive, subscriber: Subscriber) -> None:
             return
 
 
-@dataclass(frozen=True)
-class Opening:
-    """Where a new stream starts: `head` is the position announced by
-    `stream-open` (or `stream-reset`); `replay_after` the client's last id
-    when the log can replay every event after it."""
-
-    channel: str
-    head: int
-    replay_after: int | None = None
-    reset: bool = False
-    requested: str | None = None
-
-
-async def plan_opening(channel: str, raw_last_id: str | None, head: int | None) -> Opening:
-    """Decide how a stream opens. `head` is the position a stream without a
-    Last-Event-ID starts at; None reads it from the log (the GRIP path, which
-    must know the position before it writes anything)."""
-    if raw_last_id is None:
-        if head is None:
-            head = (await in_thread(log.head_ids, (channel,)))[channel]
-        return Opening(channel, head)
-    last_id = _parse_last_event_id(raw_last_id, channel)
-    complete = False
-    if last_id is not None:
-        log_head, complete = await in_thread(log.replay_start, channel, last_id)
-        head = log_head if head is None else head
-    elif head is None:
-        head = (await in_thread(log.head_ids, (channel,)))[channel]
-    if not complete:
-        return Opening(channel, head, reset=True, requested=raw_last_id)
-    return Opening(channel, head, replay_after=last_id)
-
-
-async def write_opening(write, opening: Opening, *, upto: int | None = None, announce: bool = True) -> int:
-    """Tell the client its position at once (`stream-open` carries an id, so
-    a drop before the first event loses nothing), replay what it missed, or
-    tell it to reset when the log no longer has it. Returns the id of the
-    last event the client now has. `announce=False` leaves out `stream-open`
-    (a GRIP recovery continues a stream that is already open)."""
-    channel = opening.channel
-    if opening.reset:
-        await write(
-            _control_frame(
-                "stream-reset",
-                channel,
-                opening.head,
-                reason="The events after this Last-Event-ID are no longer kept; reload the orders.",
-                requestedLastEventId=opening.requested,
-            )
-        )
-        return opening.head
-    if opening.replay_after is None:
-        if announce:
-            await write(_control_frame("stream-open", channel, opening.head))
-        return opening.head
-    if announce:
-        await write(_control_frame("stream-open", channel, opening.replay_after))
-    return await write_replay(write, channel, opening.replay_after, upto=upto)
-
-
-async def write_replay(write, channel: str, after: int, *, upto: int | None = None) -> int:
-    """Every logged event of the channel after `after` (up to `upto` when
-    given), page by page; returns the last id written."""
-    last = after
-    while upto is None or last < upto:
-        page = await in_thread(log.events_after, channel, last)
-        events = [e for e in page if upto is None or e.id <= upto]
-        if events:
-            await write(b"".join(frame(e.type, wire_id(e.channel, e.id), e.data) for e in events))
-            last = events[-1].id
-        if len(events) < log.PAGE:
-            break
-    return last
+class ClientTooSlow(Exception):
+    """The client left more than EVENTS_MAX_UNSENT_BYTES unread."""
 
 
 class _Stream:
-    def __init__(self, send, subscriber: Subscriber, loop: asyncio.AbstractEventLoop):
+    def __init__(
+        self, send, subscriber: Subscriber, loop: asyncio.AbstractEventLoop, watch: TransportWatch | None = None
+    ):
         self.send = send
         self.subscriber = subscriber
         self.channel = subscriber.channel
         self.loop = loop
         self.last = 0
+        self.watch = watch
 
     async def write(self, body: bytes) -> None:
         await self.send({"type": "http.response.body", "body": body, "more_body": True})
         self.subscriber.last_write = self.loop.time()
+        if self.watch is not None and self.watch.over_limit:
+            raise ClientTooSlow
 
     async def open(self, raw_last_id: str | None, head: int) -> None:
-        self.last = await write_opening(self.write, await plan_opening(self.channel, raw_last_id, head))
+        opening = await plan_opening(self.channel, raw_last_id, head)
+        self.last = await write_opening(self.write, opening, events=self.subscriber.events)
 
     async def replay(self) -> None:
-        self.last = await write_replay(self.write, self.channel, self.last)
+        self.last = await write_replay(self.write, self.channel, self.last, events=self.subscriber.events)
 
     async def run(self) -> None:
         subscriber = self.subscriber

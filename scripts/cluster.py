@@ -97,7 +97,7 @@ class Worker:
                 [
                     sys.executable,
                     "-m",
-                    "daphne",
+                    "config.serve",  # Daphne with the request-header deadline
                     "-b",
                     "127.0.0.1",
                     "-p",

@@ -78,7 +78,8 @@ def spawn(args: list[str], log_path: Path, **popen) -> subprocess.Popen:
 
 
 class DaphneServer:
-    """`daphne config.asgi:application` on a free loopback port."""
+    """Daphne serving config.asgi:application on a free loopback port, through
+    `python -m config.serve` (as `make run` does: with the header deadline)."""
 
     def __init__(self, env: dict[str, str], log_path: Path, port: int | None = None):
         self.env = env
@@ -92,7 +93,7 @@ class DaphneServer:
 
     def start(self, timeout: float = 30.0) -> DaphneServer:
         self.process = spawn(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"],
+            [sys.executable, "-m", "config.serve", "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"],
             self.log_path,
             cwd=BASE_DIR,
             env=self.env,

@@ -22,6 +22,11 @@ class SSEMessage:
     def json(self):
         return json.loads(self.data)
 
+    @property
+    def is_position(self) -> bool:
+        """An id-only message: the stream's position, sent on opening."""
+        return self.event == "message" and self.data == "" and self.id is not None
+
 
 class StreamEnded(AssertionError):
     """The server ended the stream, or reading it failed."""

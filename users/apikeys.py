@@ -111,13 +111,16 @@ def _note_use(key: ApiKey, address: str | None) -> None:
         key.last_used_at, key.last_used_from = now, address
 
 
+def live_key_ids(key_ids: Iterable[str]) -> set[str]:
+    """Of these ApiKey ids, those whose key still exists and is not revoked:
+    one query, for re-checking the keys behind open event streams."""
+    return set(ApiKey.objects.filter(pk__in=list(key_ids), revoked_at__isnull=True).values_list("pk", flat=True))
+
+
 def live_device_ids(device_ids: Iterable[str]) -> set[str]:
-    """Of these `Device.pk`s, those whose key still exists and is not
-    revoked: one query, for re-checking the devices behind open event
-    streams (ids that name no device are simply not live)."""
+    """The same for `Device.pk`s (ids that name no device are not live)."""
     key_ids = [d[len(DEVICE_ID_PREFIX) :] for d in device_ids if d.startswith(DEVICE_ID_PREFIX)]
-    live = ApiKey.objects.filter(pk__in=key_ids, revoked_at__isnull=True).values_list("pk", flat=True)
-    return {DEVICE_ID_PREFIX + key_id for key_id in live}
+    return {DEVICE_ID_PREFIX + key_id for key_id in live_key_ids(key_ids)}
 
 
 class Device:

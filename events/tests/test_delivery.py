@@ -39,7 +39,7 @@ def test_a_reconnecting_client_gets_exactly_what_it_missed_in_order_then_the_liv
 
     with stream(server, operator, "cashier", last_event_id=last_id) as second:
         opening = second.next()
-        assert (opening.event, opening.id) == ("stream-open", last_id)
+        assert (opening.is_position, opening.id) == (True, last_id)
         replayed = second.collect(4)
         assert [m.json()["id"] for m in replayed] == missed
         assert [m.id for m in replayed] == ["cashier:4", "cashier:5", "cashier:6", "cashier:7"]
@@ -56,7 +56,7 @@ def test_a_plain_numeric_last_event_id_is_understood_too(server, operator, menu,
     api = api_for(server, operator)
     orders = [api.create_order(menu["margherita"].id)["id"] for _ in range(2)]
     with stream(server, operator, "cashier", last_event_id="1") as reconnected:
-        assert reconnected.next().event == "stream-open"
+        assert reconnected.next().is_position
         assert reconnected.next().json()["id"] == orders[1]
 
 
@@ -65,11 +65,11 @@ def test_the_first_message_gives_the_position_so_a_drop_before_any_event_loses_n
     api.create_order(menu["margherita"].id)
     with stream(server, operator, "cashier") as first:
         opening = first.next()
-    assert (opening.event, opening.id) == ("stream-open", "cashier:1")
+    assert (opening.is_position, opening.id) == (True, "cashier:1")
     # The client dropped before its first event; one order is placed meanwhile.
     placed = api.create_order(menu["margherita"].id)["id"]
     with stream(server, operator, "cashier", last_event_id=opening.id) as again:
-        assert again.next().event == "stream-open"
+        assert again.next().is_position
         caught_up = again.next()
         assert (caught_up.event, caught_up.json()["id"]) == ("new-order", placed)
 
@@ -82,7 +82,7 @@ def test_a_burst_of_confirmations_from_six_threads_reaches_two_printers_complete
     printers = [stream(server, operator, "printer") for _ in range(2)]
     try:
         for printer in printers:
-            assert printer.next().event == "stream-open"
+            assert printer.next().is_position
         cashiers = [api_for(server, operator) for _ in range(6)]
 
         def confirm_share(index: int) -> list[int]:
@@ -120,7 +120,7 @@ def test_an_id_older_than_the_log_gets_an_explicit_reset(server, operator, menu,
         assert reset.json()["requestedLastEventId"] == "cashier:1"
     # The log still has everything after 3: that client needs no reset.
     with stream(server, operator, "cashier", last_event_id="cashier:3") as fine:
-        assert fine.next().event == "stream-open"
+        assert fine.next().is_position
         assert [m.id for m in fine.collect(2)] == ["cashier:4", "cashier:5"]
 
 
@@ -134,7 +134,7 @@ def test_an_id_from_the_future_another_channel_or_nowhere_gets_a_reset(server, o
 def test_a_refused_request_sends_nothing_and_burns_no_id(server, operator, menu, api_for):
     api = api_for(server, operator)
     with stream(server, operator, "cashier") as cashier:
-        assert cashier.next().event == "stream-open"
+        assert cashier.next().is_position
         order = api.create_order(menu["margherita"].id)
         assert cashier.next().id == "cashier:1"
         assert api.confirm(order["id"]).status_code == 200

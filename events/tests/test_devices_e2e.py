@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from conftest import bearer
 from events import grip
+from events.identity import API_KEY, Identity
 from events.tests.test_pushpin import behind_pushpin, pushpin, signed_by  # noqa: F401  (fixtures)
 from testsupport import SSEStream
-from users.apikeys import create_key, device_for, revoke_key
+from users.apikeys import create_key, revoke_key
 from users.models import ApiKey, ApiKeyKind
 
 
@@ -87,10 +88,10 @@ def test_a_device_stream_held_by_pushpin_is_recovered_only_while_its_key_lives(
 
     # Pushpin's recovery request carries no X-API-KEY, only the link the
     # worker gave it, which names the device; it holds while the key lives.
-    link = f"/events/printer?{grip.NEXT_PARAM}={grip.next_token(device_for(raw).pk, 'printer')}"
+    link = f"/events/printer?{grip.NEXT_PARAM}={grip.next_token(Identity(API_KEY, key_id=key.pk), 'printer')}"
     signed = {"Grip-Sig": signed_by(pushpin.sig_key), "Grip-Last": "events-printer; last-id=0"}
     assert httpx.get(worker.url + link, headers=signed, timeout=10).status_code == 200
-    display_link = f"/events/display?{grip.NEXT_PARAM}={grip.next_token(device_for(raw).pk, 'display')}"
+    display_link = f"/events/display?{grip.NEXT_PARAM}={grip.next_token(Identity(API_KEY, key_id=key.pk), 'display')}"
     assert httpx.get(worker.url + display_link, headers=signed, timeout=10).status_code == 403
     revoke_key(key=key)
     assert httpx.get(worker.url + link, headers=signed, timeout=10).status_code == 401

@@ -19,8 +19,10 @@ import jwt
 import pytest
 from django_eventstream.models import Event as StoredEvent
 
-from conftest import bearer
+from conftest import bearer, make_user
 from events import grip
+from events.channels import default_events
+from events.identity import BEARER, Identity
 from events.publisher import publish
 from testsupport import (
     BASE_DIR,
@@ -33,6 +35,7 @@ from testsupport import (
     redis_server_installed,
     require_service,
 )
+from users.models import Role
 
 
 @pytest.fixture
@@ -142,7 +145,7 @@ def test_a_stream_through_pushpin_has_the_contract_headers_and_opens_with_its_po
         assert stream.headers["connection"] == "Transfer-Encoding"
         assert not any(name.lower().startswith("grip-") for name in stream.headers), "GRIP instructions leaked"
         opening = stream.next()
-        assert (opening.event, opening.id) == ("stream-open", "printer:0")
+        assert (opening.is_position, opening.id) == (True, "printer:0")
 
 
 # --- delivery -----------------------------------------------------------------------------
@@ -180,7 +183,7 @@ def test_keep_alive_comments_come_after_each_interval_of_silence(behind_pushpin,
     # 2 s interval each gap is between 1 and 2 s.
     behind_pushpin(EVENTS_KEEPALIVE_SECONDS="2")
     with listen(pushpin.url, operator, "display") as stream:
-        assert stream.next().event == "stream-open"
+        assert stream.next().is_position
         comments = [stream.next(timeout=5, skip_comments=False) for _ in range(3)]
     assert [(m.event, m.data) for m in comments] == [("comment", "keep-alive")] * 3
     gaps = [later.received_at - earlier.received_at for earlier, later in pairwise(comments)]
@@ -196,7 +199,7 @@ def test_a_client_reconnecting_through_pushpin_with_last_event_id_gets_what_it_m
     placed = [cashier.order(food, customer=f"guest {n}", notes=f"{n}0% spicy")["id"] for n in range(4)]
     with listen(pushpin.url, operator, "cashier", last_event_id="cashier:1") as stream:
         opening = stream.next()
-        assert (opening.event, opening.id) == ("stream-open", "cashier:1")
+        assert (opening.is_position, opening.id) == (True, "cashier:1")
         replayed = stream.collect(3)
         assert [m.id for m in replayed] == ["cashier:2", "cashier:3", "cashier:4"]
         assert [m.json()["id"] for m in replayed] == placed[1:]
@@ -240,10 +243,10 @@ def settle_first_recovery() -> None:
     time.sleep(2.5)
 
 
-def lose_a_publish(channel: str, payload: dict) -> None:
+def lose_a_publish(channel: str, payload: dict, event_type: str = "confirmed-order") -> None:
     """An event that is in the log but never reached Pushpin (this test
     process has no GRIP_URL): as if its worker died between commit and publish."""
-    publish(channel, "confirmed-order", payload)
+    publish(channel, event_type, payload)
 
 
 def test_an_event_whose_publish_was_lost_is_recovered_when_the_next_one_arrives(
@@ -276,7 +279,7 @@ def test_an_idle_stream_recovers_a_lost_last_event_on_its_own(behind_pushpin, pu
     with listen(pushpin.url, operator, "display") as stream:
         assert stream.next().id == "display:0"
         settle_first_recovery()
-        lose_a_publish("display", {"n": 1})
+        lose_a_publish("display", {"n": 1}, "order-status-update")
         lost_at = time.monotonic()
         recovered = stream.next(timeout=10)
         assert (recovered.id, recovered.json()) == ("display:1", {"n": 1})
@@ -294,7 +297,8 @@ def test_a_recovery_link_is_honoured_only_with_pushpins_signature_and_for_its_ow
     (worker,) = behind_pushpin()
     for n in range(3):
         lose_a_publish("printer", {"n": n})
-    token = grip.next_token(operator.pk, "printer")
+    holder = Identity(BEARER, user_id=operator.pk, auth_hash=operator.get_session_auth_hash())
+    token = grip.next_token(holder, "printer")
     link = f"/events/printer?{grip.NEXT_PARAM}={token}"
     last = "events-printer; last-id=1"
 
@@ -308,14 +312,17 @@ def test_a_recovery_link_is_honoured_only_with_pushpins_signature_and_for_its_ow
     # Bound to its channel and its user's role.
     other_channel = f"/events/display?{grip.NEXT_PARAM}={token}"
     assert get(worker.url, other_channel, **{"Grip-Sig": sig, "Grip-Last": last}).status_code == 401
-    waiters = f"/events/printer?{grip.NEXT_PARAM}={grip.next_token(waiter.pk, 'printer')}"
+    waiters = f"/events/printer?{grip.NEXT_PARAM}={grip.next_token(Identity(BEARER, user_id=waiter.pk, auth_hash=waiter.get_session_auth_hash()), 'printer')}"
     assert get(worker.url, waiters, **{"Grip-Sig": sig, "Grip-Last": last}).status_code == 403
 
-    # Signed: the events after Grip-Last, no stream-open, and a new hold.
+    # Signed: the events after Grip-Last, no position message, and a new hold.
     answer = get(worker.url, link, **{"Grip-Sig": sig, "Grip-Last": last})
     assert answer.status_code == 200
     assert answer.headers["grip-hold"] == "stream"
-    assert answer.headers["grip-channel"] == "events-printer; prev-id=3; filter=build-id"
+    types = ", ".join(f"events-printer.type.{name}" for name in sorted(default_events("printer")))
+    assert answer.headers["grip-channel"] == (
+        f"events-printer; prev-id=3; filter=build-id; filter=require-sub, {holder.grip_channel()}, {types}"
+    )
     assert answer.headers["grip-set-meta"] == 'id_format="printer:%(events-printer)s"'
     assert answer.headers["grip-keep-alive"] == ": keep-alive\\n\\n; format=cstring; timeout=15"
     assert answer.headers["grip-link"].startswith(f"</events/printer?{grip.NEXT_PARAM}=")
@@ -323,6 +330,100 @@ def test_a_recovery_link_is_honoured_only_with_pushpins_signature_and_for_its_ow
     assert answer.text == (
         'event: confirmed-order\nid: printer:2\ndata: {"n": 1}\n\nevent: confirmed-order\nid: printer:3\ndata: {"n": 2}\n\n'
     )
+
+
+# --- ?events=: Pushpin filters by event type (require-sub) ---------------------------------
+
+
+@pytest.fixture
+def publishes_to(settings):
+    """Make this test process publish to a Pushpin, as a worker does."""
+    import django_grip
+
+    def point(pushpin: PushpinServer) -> None:
+        settings.GRIP_URL = pushpin.grip_url
+        django_grip._pubcontrol = None  # django_grip reads GRIP_URL once
+
+    yield point
+    django_grip._pubcontrol = None
+
+
+def test_streams_held_by_pushpin_get_only_their_event_types_once_in_order_even_after_a_lost_publish(
+    behind_pushpin, pushpin, operator, publishes_to
+):
+    from events.storage import EventLogStorage
+
+    behind_pushpin()
+    publishes_to(pushpin)
+    chosen_url = f"{pushpin.url}/events/cashier?events=category-availability-changed,order-status-update"
+    with listen(pushpin.url, operator, "cashier") as default, SSEStream(chosen_url, headers=bearer(operator)) as chosen:
+        assert chosen.status_code == 200
+        assert default.next().is_position and chosen.next().is_position
+        settle_first_recovery()
+        publish("cashier", "category-availability-changed", {"n": 1})
+        publish("cashier", "new-order", {"n": 2})
+        publish("cashier", "printer-status-changed", {"n": 3})
+        publish("cashier", "order-status-update", {"n": 4})
+        assert [(m.id, m.json()) for m in default.collect(2, timeout=15)] == [
+            ("cashier:2", {"n": 2}),
+            ("cashier:4", {"n": 4}),
+        ]
+        assert [(m.id, m.json()) for m in chosen.collect(2, timeout=15)] == [
+            ("cashier:1", {"n": 1}),
+            ("cashier:4", {"n": 4}),
+        ]
+        # In the log but never published: the next publish names it as its
+        # predecessor, and Pushpin recovers it, filtered, from a worker.
+        EventLogStorage().append_event("cashier", "order-status-update", json.dumps({"n": 5}))
+        publish("cashier", "new-order", {"n": 6})
+        assert [m.json() for m in default.collect(2, timeout=15)] == [{"n": 5}, {"n": 6}]
+        assert [m.json() for m in chosen.collect(1, timeout=15)] == [{"n": 5}]
+        assert_silent(default, 1.5)
+        assert_silent(chosen, 0.5)
+
+
+# --- revocation: Pushpin closes the streams of a right that ended -------------------------
+
+
+def assert_closed_without(stream: SSEStream, order_id: int) -> None:
+    assert stream.closed.wait(10), "Pushpin kept a stream whose right had ended"
+    while not stream.messages.empty():
+        message = stream.messages.get_nowait()
+        assert not (message.data and message.json().get("id") == order_id), "a late event reached the stream"
+
+
+def test_deactivating_a_user_closes_their_stream_held_by_pushpin_and_only_theirs(
+    behind_pushpin, pushpin, operator, menu, api
+):
+    behind_pushpin()
+    colleague = make_user("carla", Role.OPERATOR)
+    cashier = api(pushpin.url, colleague)
+    with listen(pushpin.url, operator, "cashier") as stream, listen(pushpin.url, colleague, "cashier") as other:
+        assert stream.next().id == other.next().id == "cashier:0"
+        operator.is_active = False
+        operator.save(update_fields=["is_active"])
+        time.sleep(1.0)
+        late = cashier.order(menu["margherita"].id)["id"]
+        assert_closed_without(stream, late)
+        assert other.next().json()["id"] == late
+
+
+def test_a_session_logout_closes_the_stream_pushpin_holds_for_that_session(
+    behind_pushpin, pushpin, operator, menu, api
+):
+    from django.test import Client
+
+    behind_pushpin()
+    client = Client()
+    client.force_login(operator)
+    cookie = {"Cookie": f"sessionid={client.cookies['sessionid'].value}"}
+    cashier = api(pushpin.url, operator)
+    with SSEStream(f"{pushpin.url}/events/cashier", headers=cookie) as stream:
+        assert stream.next().id == "cashier:0"
+        client.logout()
+        time.sleep(1.0)
+        late = cashier.order(menu["margherita"].id)["id"]  # the operator's token still works
+        assert_closed_without(stream, late)
 
 
 # --- several workers ------------------------------------------------------------------------
@@ -364,7 +465,7 @@ def test_two_workers_behind_pushpin_publish_from_either_worker_and_survive_one_d
         five = through_pushpin.order(food, customer="through pushpin")["id"]
         assert held.next(timeout=15).json()["id"] == five
     with listen(pushpin.url, operator, "cashier", last_event_id="cashier:3") as again:
-        assert again.next().event == "stream-open"
+        assert again.next().is_position
         assert [m.id for m in again.collect(2)] == ["cashier:4", "cashier:5"]
 
 
@@ -451,7 +552,7 @@ def test_run_cluster_serves_api_and_streams_through_pushpin_and_stops_everything
 
         url = f"http://127.0.0.1:{port}"
         with listen(url, operator, "printer") as printer:
-            assert printer.next().event == "stream-open"
+            assert printer.next().is_position
             cashier = Api(url, operator)
             order = cashier.order(menu["margherita"].id)
             cashier.confirm(order["id"])
@@ -471,7 +572,7 @@ def test_run_cluster_serves_api_and_streams_through_pushpin_and_stops_everything
             time.sleep(0.2)
         assert [pid for pid in state["pushpin"]["children"] if _running(pid)] == []
         with listen(url, operator, "printer", last_event_id="printer:0") as again:
-            assert again.next().event == "stream-open"
+            assert again.next().is_position
             replayed = again.next()
             assert (replayed.event, replayed.id, replayed.data) == (printed.event, printed.id, printed.data)
     finally:

@@ -97,7 +97,7 @@ def test_admins_and_operators_open_every_channel_with_the_contract_headers(serve
         assert stream.headers["connection"] == "keep-alive"
         assert stream.headers["x-accel-buffering"] == "no"
         opening = stream.next()
-        assert opening.event == "stream-open"
+        assert opening.is_position
         assert opening.id == f"{channel}:0"
 
 
@@ -114,7 +114,7 @@ def test_a_stream_token_opens_a_stream_from_the_query_string(server, operator):
     assert body["expiresIn"] > 0
     with SSEStream(f"{server.url}/events/display?token={body['token']}") as stream:
         assert stream.status_code == 200
-        assert stream.next().event == "stream-open"
+        assert stream.next().is_position
 
 
 def test_a_stream_token_needs_a_bearer_token(server):
@@ -156,7 +156,7 @@ def test_a_logged_in_staff_session_opens_a_stream(server, operator):
 def test_keep_alive_is_a_comment_sent_every_interval_of_silence(daphne, operator):
     server = daphne(EVENTS_KEEPALIVE_SECONDS="1")
     with SSEStream(server.url + "/events/printer", headers=bearer(operator)) as stream:
-        assert stream.next().event == "stream-open"
+        assert stream.next().is_position
         comments = []
         for _ in range(3):
             message = stream.next(timeout=5, skip_comments=False)
@@ -204,3 +204,12 @@ def test_a_stream_asked_for_while_the_database_is_unreachable_gets_a_json_503(tr
     assert sent[0]["status"] == 503
     assert (b"retry-after", b"5") in sent[0]["headers"]
     assert json.loads(sent[1]["body"]) == {"message": "Service unavailable, retry shortly"}
+
+
+def test_a_wrong_api_key_is_a_401_with_no_fallback_to_the_session(server, operator):
+    client = Client()
+    client.force_login(operator)
+    cookie = f"sessionid={client.cookies['sessionid'].value}"
+    response = get(server, "/events/printer", Cookie=cookie, **{"X-API-KEY": "not-a-key"})
+    assert response.status_code == 401
+    assert response.json() == {"message": "Authentication required"}

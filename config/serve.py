@@ -1,0 +1,102 @@
+"""`python -m config.serve [daphne's options] config.asgi:application`:
+Daphne, with a deadline for request headers.
+
+Daphne (through Twisted) only has an idle timeout, reset by every byte: a
+client that sends a header line every few seconds holds its connection for
+ever, and a few thousand such clients exhaust the process's sockets. Here
+every connection must complete a request's headers within
+HTTP_HEADER_TIMEOUT_SECONDS (default 15) of connecting, and again of the end
+of its previous response (a kept-alive connection); otherwise it is closed.
+A request whose headers are complete is not affected, however long its
+response (an event stream) lasts. The deadline for the next request starts
+when a response ends, even if the client has not read all of it yet: a
+client that stops reading loses the unread rest of a closed stream (and
+resumes with its Last-Event-ID) instead of keeping the server's buffer.
+
+Invariant: no connection is held open by the server without a complete
+request for longer than HTTP_HEADER_TIMEOUT_SECONDS (plus the reactor's
+timer granularity). `daphne config.asgi:application` still works, without
+this deadline.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from daphne import http_protocol
+from twisted.web import http
+
+
+class HeaderDeadlineChannel(http.HTTPChannel):
+    """An HTTP/1.1 channel that closes itself when a request's headers are
+    not complete in time."""
+
+    header_timeout: float = 15.0
+    _deadline = None
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._deadline = self.callLater(self.header_timeout, self._headers_too_late)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None and self._deadline.active():
+            self._deadline.cancel()
+        self._deadline = None
+
+    def _headers_too_late(self) -> None:
+        self._deadline = None
+        if self.transport is not None:
+            self.transport.abortConnection()
+
+    def connectionMade(self) -> None:  # noqa: N802
+        super().connectionMade()
+        self._arm()
+
+    def allHeadersReceived(self) -> None:  # noqa: N802
+        self._disarm()
+        super().allHeadersReceived()
+
+    def requestDone(self, request) -> None:  # noqa: N802
+        super().requestDone(request)
+        if self.persistent and self.transport is not None and not self.transport.disconnecting:
+            self._arm()  # the next request's headers are due in time too
+
+    def connectionLost(self, reason) -> None:  # noqa: N802
+        self._disarm()
+        super().connectionLost(reason)
+
+
+class HeaderDeadlineFactory(http_protocol.HTTPFactory):
+    """Daphne's HTTP factory, building HeaderDeadlineChannels."""
+
+    def protocol(self):
+        channel = HeaderDeadlineChannel()
+        channel.header_timeout = header_timeout()
+        # twisted.web's own factory wraps its channel the same way (it is
+        # what lets HTTP/2 be negotiated; plain HTTP/1.1 passes through).
+        return http._GenericHTTPChannelProtocol(channel)
+
+
+def header_timeout() -> float:
+    from django.conf import settings
+
+    return settings.HTTP_HEADER_TIMEOUT_SECONDS
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    header_timeout()  # a bad value stops the server before it listens
+    from daphne import server
+    from daphne.cli import CommandLineInterface
+
+    # daphne.server.Server.run builds its factory from this name.
+    server.HTTPFactory = HeaderDeadlineFactory
+    CommandLineInterface().run(sys.argv[1:] if argv is None else argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+"""Who is asking for an event stream: a Bearer token (checked by the first
+JWT authenticator of REST_FRAMEWORK's DEFAULT_AUTHENTICATION_CLASSES, so
+that every check the REST API makes on a token applies to streams too), a
+device's X-API-KEY, a stream token (?token=), a GRIP next link, or a staff
+member's Django session, in that order. A bad Authorization or X-API-KEY
+header is final: no fallback to the others.
+
+Each answer carries the stream's Identity (events/identity.py), which
+events/revocation.py re-checks while the stream is open.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from events import grip, identity, log
+from events.identity import Identity
+from events.tokens import stream_token_claims
+from users.models import Role
+
+LISTENER_ROLES = (Role.ADMIN, Role.OPERATOR)
+# Which channel each kind of device key may open (API.md, "Devices").
+KEY_CHANNELS = {"printer-agent": ("printer",), "display": ("display",)}
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: Any  # a users.User, or a device's API key
+    identity: Identity
+
+    @property
+    def grip_channel(self) -> str:
+        return self.identity.grip_channel()
+
+    def may_listen(self, channel: str) -> bool:
+        """The role check (403): people by role; a device key by its kind:
+        the one channel it is made for, anything else (an unknown channel
+        too) is a 403, as every other request a key's kind does not list."""
+        if self.identity.key_id is not None:
+            return channel in KEY_CHANNELS.get(str(getattr(self.subject, "kind", "")), ())
+        return self.subject.has_role(*LISTENER_ROLES)
+
+
+@cache
+def bearer_authenticator_class():
+    """The first JWT authenticator the REST API is configured with (the
+    project's own subclass, when there is one), else simplejwt's."""
+    from rest_framework_simplejwt.authentication import JWTAuthentication
+
+    for path in settings.REST_FRAMEWORK.get("DEFAULT_AUTHENTICATION_CLASSES", ()):
+        cls = import_string(path)
+        if isinstance(cls, type) and issubclass(cls, JWTAuthentication):
+            return cls
+    return JWTAuthentication
+
+
+def user_from_bearer(authorization: str):
+    """(user, validated token) for an Authorization header, or None. Runs the
+    configured authenticator on a bare request, as DRF would."""
+    from django.http import HttpRequest
+    from rest_framework.exceptions import APIException
+
+    request = HttpRequest()
+    request.META["HTTP_AUTHORIZATION"] = authorization
+    try:
+        found = bearer_authenticator_class()().authenticate(request)
+    except APIException:  # AuthenticationFailed, InvalidToken …
+        return None
+    if found is None or not found[0].is_active:
+        return None
+    return found
+
+
+def _active_user(user_id):
+    from django.contrib.auth import get_user_model
+
+    if user_id is None:
+        return None
+    return get_user_model().objects.filter(pk=str(user_id), is_active=True).first()
+
+
+def _live_key(key_id: str):
+    """A device key by id, unless revoked (a GRIP recovery knows only the id)."""
+    from events.revocation import live_keys
+
+    if key_id not in live_keys({key_id}):
+        return None
+    from django.apps import apps
+
+    return apps.get_model("users", "ApiKey").objects.filter(pk=key_id).first()
+
+
+@log.closes_connection
+def authenticate(
+    headers: dict[str, str], query: dict[str, list[str]], grip_channel: str | None = None, address: str | None = None
+):
+    """The Principal behind the request, or None (a 401). `address` is the
+    client's, noted as a device key's last use.
+
+    `grip_channel` is set only for a request that Pushpin signed: then the
+    token of a GRIP next link (Pushpin's recovery request, which carries none
+    of the client's headers) counts too, for that channel only."""
+    if grip_channel is not None and grip.NEXT_PARAM in query:
+        holder = grip.identity_from_next_token(query[grip.NEXT_PARAM][0], grip_channel)
+        if holder is None:
+            return None
+        if holder.expires_at is not None and holder.expires_at <= time.time():
+            return None
+        if holder.key_id is not None:
+            key = _live_key(holder.key_id)
+            return Principal(key, holder) if key is not None else None
+        user = _active_user(holder.user_id)
+        if user is None or user.get_session_auth_hash() != holder.auth_hash:
+            return None  # deactivated, or the password changed since the hold
+        return Principal(user, holder)
+    authorization = headers.get("authorization")
+    if authorization is not None:
+        found = user_from_bearer(authorization)
+        if found is None:
+            return None
+        user, token = found
+        exp = token.get("exp")
+        return Principal(
+            user,
+            Identity(
+                identity.BEARER,
+                user_id=user.pk,
+                credential=authorization,
+                expires_at=float(exp) if isinstance(exp, int | float) else None,
+                auth_hash=user.get_session_auth_hash(),
+            ),
+        )
+    raw_key = headers.get("x-api-key")
+    if raw_key is not None:
+        from users.apikeys import authenticate_key
+
+        key = authenticate_key(raw_key, address=address)
+        if key is None:
+            return None
+        return Principal(key, Identity(identity.API_KEY, key_id=str(key.pk)))
+    if "token" in query:
+        claims = stream_token_claims(query["token"][0])
+        user = _active_user(claims[0]) if claims is not None else None
+        if user is None:
+            return None
+        return Principal(
+            user,
+            Identity(
+                identity.STREAM_TOKEN, user_id=user.pk, expires_at=claims[1], auth_hash=user.get_session_auth_hash()
+            ),
+        )
+    return None
+
+
+@log.closes_connection
+def from_session(session, user) -> Principal | None:
+    """The staff member signed in to a Django session, as Channels'
+    AuthMiddleware found them (it checks the session's auth hash, like
+    Django's), with the session's own expiry."""
+    if session is None or not session.session_key or not user.is_active:
+        return None
+    expires_at = time.time() + session.get_expiry_age()
+    return Principal(
+        user,
+        Identity(
+            identity.SESSION,
+            user_id=user.pk,
+            credential=session.session_key,
+            expires_at=expires_at,
+            auth_hash=user.get_session_auth_hash(),
+        ),
+    )

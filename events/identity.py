@@ -1,0 +1,54 @@
+"""Who holds an event stream, and with what credential.
+
+Invariant: every open stream carries the identity it was opened with, and
+that identity names everything whose end must close the stream: the user
+(deactivated, role changed, password changed), the credential (a token that
+expires or is logged out, a session that ends) and, for a device, its API
+key. events/revocation.py checks these, batched per process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+BEARER = "bearer"
+STREAM_TOKEN = "stream-token"
+SESSION = "session"
+API_KEY = "api-key"
+
+
+@dataclass(frozen=True)
+class Identity:
+    kind: str
+    user_id: str | None = None  # a person; None for a device
+    key_id: str | None = None  # a device's API key
+    # The session key, or the raw Bearer token (re-checked by the configured
+    # authenticator, so that a logout refuses it on streams as on REST).
+    credential: str = ""
+    expires_at: float | None = None  # Unix time at which the credential ends
+    # The user's session auth hash when the stream opened: it changes with
+    # the password, which ends every credential issued before.
+    auth_hash: str = ""
+    # The credential's digest when only that is known (an identity renewed
+    # through a GRIP next link, events/grip.py).
+    known_digest: str = ""
+
+    @property
+    def holder(self) -> str:
+        """The user or device the per-holder stream limit counts for."""
+        return f"user:{self.user_id}" if self.user_id is not None else f"key:{self.key_id}"
+
+    def credential_digest(self) -> str:
+        if self.known_digest:
+            return self.known_digest
+        return hashlib.sha256(self.credential.encode()).hexdigest()[:32] if self.credential else ""
+
+    def grip_channel(self) -> str:
+        """The Pushpin channel every stream held for this identity also
+        listens on, so that one publish can close them (events/grip.py). It
+        names the credential by its digest only: the same channel for the
+        identity renewed through a next link."""
+        digest = self.credential_digest()
+        parts = (self.kind, self.user_id or "", self.key_id or "", digest, repr(self.expires_at), self.auth_hash)
+        return "holder-" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]

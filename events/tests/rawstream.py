@@ -1,0 +1,49 @@
+"""Event streams over plain sockets, for tests that open many of them or
+need a client that stops reading: what the server holds is then visible
+from /proc."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+
+def request_bytes(port: int, path: str, headers: dict[str, str | bytes]) -> bytes:
+    lines = [f"GET {path} HTTP/1.1".encode(), f"Host: 127.0.0.1:{port}".encode()]
+    for name, value in headers.items():
+        lines.append(name.encode() + b": " + (value if isinstance(value, bytes) else value.encode()))
+    return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+def open_stream(
+    port: int, path: str, headers: dict[str, str | bytes], *, receive_buffer: int | None = None
+) -> tuple[socket.socket, bytes]:
+    """Open a stream and read up to the end of its first message; returns
+    the socket and what was read (status line, headers, first message)."""
+    sock = socket.socket()
+    if receive_buffer is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+    sock.settimeout(20)
+    sock.connect(("127.0.0.1", port))
+    sock.sendall(request_bytes(port, path, headers))
+    received = b""
+    for _ in range(1000):
+        head, _, body = received.partition(b"\r\n\r\n")
+        if b"\n\n" in body or (head and not head.startswith(b"HTTP/1.1 200")):
+            break
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        received += chunk
+    return sock, received
+
+
+def status_of(received: bytes) -> int:
+    return int(received.split(b" ", 2)[1])
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")

@@ -1,0 +1,120 @@
+"""A right that ends closes the streams opened with it (events/revocation.py),
+against a real Daphne: each case opens a stream, ends the right in the
+database, then commits an event a second later, which must never reach it."""
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.test import Client
+from rest_framework_simplejwt.tokens import AccessToken
+
+from conftest import bearer, make_user
+from events.publisher import publish
+from events.tokens import stream_token_for
+from testsupport import SSEStream
+from users.models import Role
+
+LATE = {"committed": "after the right ended"}
+
+
+@pytest.fixture
+def server(daphne):
+    # Events reach streams within 0.2 s (no Redis): one that is still open
+    # when the late event commits would receive it.
+    return daphne(EVENTS_POLL_SECONDS="0.2")
+
+
+def open_stream(server, channel: str = "cashier", *, query: str = "", headers=None) -> SSEStream:
+    stream = SSEStream(f"{server.url}/events/{channel}{query}", headers=headers)
+    assert stream.status_code == 200, getattr(stream, "body", b"")
+    assert stream.next().is_position
+    return stream
+
+
+def received(stream: SSEStream) -> list:
+    found = []
+    while not stream.messages.empty():
+        found.append(stream.messages.get_nowait())
+    return found
+
+
+def assert_closed_and_deaf(stream: SSEStream, changed_at: float, channel: str = "cashier") -> None:
+    time.sleep(max(0.0, changed_at + 1.0 - time.monotonic()))
+    publish(channel, "order-status-update", LATE)
+    assert stream.closed.wait(10), "the stream outlived the right it was opened with"
+    late = [m for m in received(stream) if m.event != "comment" and m.data and m.json() == LATE]
+    assert late == [], "an event committed after the change reached the stream"
+
+
+def test_deactivating_a_user_closes_their_streams_and_only_theirs(server, operator):
+    colleague = make_user("carla", Role.OPERATOR)
+    with (
+        open_stream(server, headers=bearer(operator)) as stream,
+        open_stream(server, headers=bearer(colleague)) as other,
+    ):
+        operator.is_active = False
+        operator.save(update_fields=["is_active"])
+        assert_closed_and_deaf(stream, time.monotonic())
+        assert other.next().json() == LATE
+        assert not other.closed.is_set()
+
+
+def test_a_role_change_that_removes_access_closes_a_stream_opened_with_a_stream_token(server, operator):
+    with open_stream(server, query=f"?token={stream_token_for(operator)}") as stream:
+        operator.role = Role.WAITER
+        operator.save(update_fields=["role"])
+        assert_closed_and_deaf(stream, time.monotonic())
+
+
+def test_a_role_change_that_keeps_access_keeps_the_stream(server, operator):
+    with open_stream(server, headers=bearer(operator)) as stream:
+        operator.role = Role.ADMIN
+        operator.save(update_fields=["role"])
+        time.sleep(1.0)
+        publish("cashier", "order-status-update", LATE)
+        assert stream.next().json() == LATE
+
+
+def test_a_password_change_closes_streams_opened_with_earlier_tokens(server, operator):
+    with open_stream(server, headers=bearer(operator)) as stream:
+        operator.set_password("an-entirely-new-password")
+        operator.save(update_fields=["password"])
+        assert_closed_and_deaf(stream, time.monotonic())
+
+
+def logged_in_cookie(user) -> tuple[Client, dict[str, str]]:
+    client = Client()
+    client.force_login(user)
+    return client, {"Cookie": f"sessionid={client.cookies['sessionid'].value}"}
+
+
+def test_a_session_logout_closes_the_streams_opened_with_that_session(server, operator):
+    client, cookie = logged_in_cookie(operator)
+    with open_stream(server, "printer", headers=cookie) as stream:
+        client.logout()  # deletes the session row
+        assert not Session.objects.exists()
+        assert_closed_and_deaf(stream, time.monotonic(), "printer")
+
+
+def test_an_expiring_session_closes_its_stream_at_expiry(server, operator):
+    client, cookie = logged_in_cookie(operator)
+    session = client.session
+    session.set_expiry(3)
+    session.save()
+    with open_stream(server, "display", headers=cookie) as stream:
+        assert_closed_and_deaf(stream, time.monotonic() + 3, "display")
+
+
+def test_a_stream_opened_with_a_token_closes_when_the_token_expires(server, operator):
+    token = AccessToken.for_user(operator)
+    token.set_exp(lifetime=timedelta(seconds=3))
+    with open_stream(server, headers={"Authorization": f"Bearer {token}"}) as stream:
+        assert_closed_and_deaf(stream, time.monotonic() + 3)
+
+
+def test_a_stream_opened_with_a_stream_token_closes_when_the_stream_token_expires(server, operator, settings):
+    settings.EVENTS_STREAM_TOKEN_SECONDS = 5
+    with open_stream(server, query=f"?token={stream_token_for(operator)}") as stream:
+        assert_closed_and_deaf(stream, time.monotonic() + 5)

@@ -1,0 +1,91 @@
+"""A client that stops reading cannot make the server hold more than a
+bounded amount of memory for it (events/backpressure.py): 30 raw sockets that
+never read ask for the replay of a large log from a real Daphne."""
+
+import json
+import socket
+import time
+
+from django.db import transaction
+
+from conftest import bearer
+from events.storage import EventLogStorage
+from events.tests.rawstream import open_stream, rss_kib, status_of
+
+CLIENTS = 30
+EVENTS = 2000
+PAYLOAD = {"note": "x" * 4000}  # about 8 MB of log in all
+
+
+def seed_log() -> None:
+    storage = EventLogStorage()
+    with transaction.atomic():
+        for n in range(EVENTS):
+            storage.append_event("cashier", "order-status-update", json.dumps({**PAYLOAD, "n": n}))
+
+
+def settle(pid: int, rounds: int = 40) -> int:
+    """RSS once it stops moving (the server has written what it could)."""
+    last = rss_kib(pid)
+    for _ in range(rounds):
+        time.sleep(0.5)
+        now = rss_kib(pid)
+        if abs(now - last) < 512:
+            return now
+        last = now
+    return last
+
+
+def drain(sock: socket.socket, received: bytes) -> bytes:
+    """Read the rest of the response (HTTP/1.1 keeps the connection open)."""
+    sock.settimeout(20)
+    while not received.endswith(b"\r\n0\r\n\r\n"):
+        chunk = sock.recv(1 << 20)
+        if not chunk:
+            break
+        received += chunk
+    return received
+
+
+def test_thirty_clients_that_do_not_read_a_large_replay_cost_a_bounded_amount_and_are_closed(daphne, operator):
+    seed_log()
+    # Without the bound (EVENTS_MAX_UNSENT_BYTES=10**9) this server grows by
+    # over 200 MB here: each client's whole replay waits in Twisted's buffer.
+    # The header deadline would cut these idle connections once their
+    # responses end (config/serve.py); here the responses' ends are checked.
+    server = daphne(HTTP_HEADER_TIMEOUT_SECONDS="600")
+    pid = server.process.pid
+    headers = {**bearer(operator), "Last-Event-ID": "cashier:1"}
+    # One reader that does read, to warm the server up.
+    sock, received = open_stream(server.port, "/events/cashier", headers)
+    assert status_of(received) == 200
+    drain_one = sock.recv(1 << 16)
+    assert drain_one
+    sock.close()
+    before = settle(pid)
+
+    clients = [open_stream(server.port, "/events/cashier", headers, receive_buffer=4096) for _ in range(CLIENTS)]
+    try:
+        assert all(status_of(received) == 200 for _, received in clients)
+        held = settle(pid)
+        print(f"\nserver RSS {before} KiB -> {held} KiB with {CLIENTS} clients that do not read")
+        assert held - before < 150 * 1024
+
+        # Each stream was ended by the server past the bound: what is left
+        # to read ends with the chunked terminator, and is a small part of
+        # the log; the client then resumes from its last id.
+        for sock, received in clients:
+            rest = drain(sock, received)
+            assert rest.endswith(b"0\r\n\r\n"), rest[-200:]
+            assert rest.count(b"event: order-status-update") < EVENTS - 1
+            sock.close()
+        clients = []
+        after = settle(pid)
+        print(f"server RSS {after} KiB after they left")
+        # What the server held for them is given back (glibc keeps part of
+        # the freed heap mapped, so not all of it shows in RSS).
+        assert after < held
+        assert after - before < 100 * 1024
+    finally:
+        for sock, _ in clients:
+            sock.close()
