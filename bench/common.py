@@ -98,6 +98,8 @@ class World:
             VAR_DIR=str(self.tmp),
             PYTHONUNBUFFERED="1",
             PYTHONDONTWRITEBYTECODE="1",
+            # One operator opens every stream of a benchmark: lift the per-user cap.
+            EVENTS_MAX_STREAMS_PER_USER="1000000",
         )
         env.update(extra)
         return env

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import signal
 import sys
 import time
 import traceback
@@ -74,12 +73,8 @@ def render(results: dict, profile: Profile) -> str:
     return "\n\n".join(part for part in parts if part)
 
 
-def _terminate(signum, frame):
-    raise KeyboardInterrupt
-
-
 def main() -> int:
-    signal.signal(signal.SIGTERM, _terminate)
+    procs.interrupt_on_sigterm()
     parser = argparse.ArgumentParser(description="The benchmark suite (issue 6).")
     parser.add_argument("--quick", action="store_true", help="a smoke run: fewer trials, smaller N")
     parser.add_argument("--only", help="comma-separated phase numbers (1 fan-out+replay, 2 idle, 3 held, 4 throughput)")

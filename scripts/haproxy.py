@@ -11,11 +11,16 @@ Invariants:
   (`leastconn`: the worker with the fewest requests in progress gets the
   next). Pushpin holds the long-lived streams, so what reaches HAProxy is
   short: API calls, stream openings and Pushpin's recovery requests.
-- A worker is taken out when two health checks in a row fail, or at once when
-  a connection to it fails under real traffic (`observe layer4`); a request
-  whose connection failed is retried on another worker (`option redispatch`),
-  so only the requests a worker was serving when it died fail. Two passing
-  checks put it back.
+- A worker is taken out when three health checks in a row fail (no answer
+  within 5 s: a worker busy opening a storm of streams is slow, not dead), or
+  at once when a connection to it fails under real traffic (`observe layer4`:
+  a killed worker refuses connections); a request whose connection failed is
+  retried on another worker (`option redispatch`), so only the requests a
+  worker was serving when it died fail. Two passing checks put it back.
+- Each worker gets at most `per_worker` (32) requests at a time; more wait in
+  HAProxy's queue (up to 30 s), where `leastconn` hands them to whichever
+  worker frees up first, and the health checks, which bypass the queue, still
+  get through to a loaded worker.
 - The health check is `GET /v1/categories` with a Host the workers accept;
   200 and the app's own JSON 503 (database unreachable) both count as alive,
   so an outage of the database does not empty the pool and the clients keep
@@ -87,6 +92,7 @@ class HAProxy(Child):
         host_header: str | None = None,
         check_interval_ms: int = 1000,
         max_connections: int = 4096,
+        per_worker: int = 32,
     ):
         self.directory = Path(directory)
         self.workers = list(workers)
@@ -95,6 +101,7 @@ class HAProxy(Child):
         self.host_header = host_header or check_host()
         self.check_interval_ms = check_interval_ms
         self.max_connections = max_connections
+        self.per_worker = per_worker
         self.process: subprocess.Popen | None = None
 
     @property
@@ -156,7 +163,8 @@ defaults
     timeout server 60s
     timeout http-request 15s
     timeout http-keep-alive 10s
-    timeout queue 5s
+    timeout check 5s
+    timeout queue 30s
     retries 3
     option redispatch 1
     retry-on conn-failure
@@ -171,7 +179,7 @@ backend workers
     option httpchk
     http-check send meth GET uri {HEALTH_PATH} ver HTTP/1.1 hdr Host {self.host_header}
     http-check expect rstatus ^(200|503)$
-    default-server inter {self.check_interval_ms}ms fastinter {max(100, self.check_interval_ms // 2)}ms fall 2 rise 2
+    default-server inter {self.check_interval_ms}ms fastinter {max(100, self.check_interval_ms // 2)}ms fall 3 rise 2 maxconn {self.per_worker}
 {servers}
 
 frontend stats
