@@ -181,6 +181,13 @@ def _rss_kb(pid: int) -> int:
         return 0
 
 
+def _descriptors(pid: int) -> int:
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return 0
+
+
 def _name(pid: int) -> str:
     return Path(_read(f"/proc/{pid}/cmdline").split("\0")[0] or "?").name
 
@@ -314,6 +321,7 @@ async def measure_throughput(cluster: Cluster, processes: Processes, api: Api, p
                 window["cpu"] = cpu_delta(before, processes.cpu(), elapsed, window["count"])
                 stats = cluster.balancer.stats() or {}
                 window["worker_requests"] = {w: int(stats.get(w, {}).get("stot", 0) or 0) for w in cluster.workers}
+                window["pg_backends"] = len(postgres_backends(processes.database))
                 out[mode].append(window)
                 created += window["count"]
                 log(
@@ -407,6 +415,8 @@ async def measure_held(
                     "rss_mb": rss,
                     "pushpin_rss_mb": processes.pushpin_rss_mb(),
                     "cpu": cpu_delta(cpu_before, processes.cpu(), elapsed, 1),
+                    "pg_backends": len(postgres_backends(processes.database)),
+                    "descriptors": {_name(pid): _descriptors(pid) for pid in processes.groups["Pushpin (5 processes)"]},
                 }
             )
             step["ok"] = step["live"] == target and step["gap_p99"] <= limit
@@ -496,6 +506,14 @@ def render(results: dict) -> str:
         )
         rows.append(
             (
+                "PostgreSQL backends of the bench database at the end of a window (most)",
+                str(max(w.get("pg_backends", 0) for w in one)),
+                str(max(w.get("pg_backends", 0) for w in two)),
+                "",
+            )
+        )
+        rows.append(
+            (
                 "errors; events delivered / expected",
                 str(sum(w["errors"] for w in one)),
                 str(sum(w["errors"] for w in two)),
@@ -523,7 +541,8 @@ def render(results: dict) -> str:
                 (
                     f"{step['streams']:,}{'' if step['ok'] else ' (not held)'}",
                     f"{step['gap_p50']:.2f} / {step['gap_p99']:.2f} / {step['gap_max']:.2f}",
-                    f"{rss['Pushpin (5 processes)']:.0f} (condure {condure:.0f}); {per_stream:.1f} KB per stream",
+                    f"{rss['Pushpin (5 processes)']:.0f} (condure {condure:.0f}); {per_stream:.1f} KB per stream; "
+                    f"condure descriptors {step['descriptors'].get('condure', 0):,}",
                     workers,
                     f"Pushpin {cpu['Pushpin (5 processes)']['cores']:.2f}, workers "
                     f"{sum(v['cores'] for k, v in cpu.items() if k.startswith('worker')):.2f}, "
