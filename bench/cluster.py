@@ -68,7 +68,7 @@ class ClusterProfile:
     fanout_at: int = 10000
     fanout_trials: int = 7
     per_holder: int = 5000
-    budget: float = 720.0
+    budget: float = 900.0
 
 
 QUICK = ClusterProfile(
@@ -233,6 +233,15 @@ class Cluster:
         self.balancer = HAProxy(self.directory / "haproxy", workers, port=self.state["haproxy"]["port"])
         self.balancer.stats_port = self.state["haproxy"]["stats_port"]
         return self
+
+    def recoveries(self) -> int:
+        """Pushpin's recovery requests the workers have served so far (their
+        Daphne access logs: `GET /events/<channel>?recover=…`)."""
+        total = 0
+        for worker in self.state["workers"]:
+            text = _read(str(self.directory / f"worker-{worker['port']}.log"))
+            total += text.count("?recover=")
+        return total
 
     @property
     def workers(self) -> list[str]:
@@ -401,8 +410,9 @@ async def measure_held(
                 break
             await asyncio.sleep(1.5)  # Pushpin's first recovery request for the newest streams
             await holders.all({"op": "reset_gaps"}, 10)
-            cpu_before, t0 = processes.cpu(), time.monotonic()
+            cpu_before, t0, recoveries = processes.cpu(), time.monotonic(), cluster.recoveries()
             await asyncio.sleep(window)
+            recoveries = cluster.recoveries() - recoveries
             gaps = [g for a in await holders.all({"op": "gaps"}, 30) for g in a["gaps"]]
             elapsed = time.monotonic() - t0
             rss = processes.rss_mb()
@@ -416,6 +426,7 @@ async def measure_held(
                     "pushpin_rss_mb": processes.pushpin_rss_mb(),
                     "cpu": cpu_delta(cpu_before, processes.cpu(), elapsed, 1),
                     "pg_backends": len(postgres_backends(processes.database)),
+                    "recoveries_per_second": recoveries / elapsed,
                     "descriptors": {_name(pid): _descriptors(pid) for pid in processes.groups["Pushpin (5 processes)"]},
                 }
             )
@@ -547,7 +558,8 @@ def render(results: dict) -> str:
                     f"Pushpin {cpu['Pushpin (5 processes)']['cores']:.2f}, workers "
                     f"{sum(v['cores'] for k, v in cpu.items() if k.startswith('worker')):.2f}, "
                     f"PostgreSQL {cpu['PostgreSQL backends']['cores']:.2f}, load generator "
-                    f"{cpu['load generator']['cores']:.2f}; machine {cpu[MACHINE]['cores']:.2f}",
+                    f"{cpu['load generator']['cores']:.2f}; machine {cpu[MACHINE]['cores']:.2f}; "
+                    f"{step['recoveries_per_second']:.0f} recovery requests/s",
                     f"{step['new']:,} in {step['open_seconds']:.0f} s ({step['new'] / step['open_seconds']:.0f}/s)",
                 )
             )
