@@ -26,7 +26,7 @@ from events.tests.test_pushpin import (
     redis_server,  # noqa: F401  (a fixture)
     run_cluster,
 )
-from scripts.haproxy import HAProxy, missing_binary
+from scripts.haproxy import HAProxy, check_host, missing_binary
 from testsupport import free_port, pushpin_installed, require_service
 
 
@@ -55,9 +55,9 @@ def test_run_cluster_spreads_requests_over_every_worker_and_takes_a_killed_one_o
     transactional_db,
     tmp_path,
     settings,
-    redis_server,
+    redis_server,  # noqa: F811  (the fixture imported above)
     operator,
-    menu,  # noqa: F811
+    menu,
 ):
     require_service("pushpin", *pushpin_installed())
     require_haproxy()
@@ -168,3 +168,16 @@ def test_with_no_worker_up_the_balancer_answers_json_503_with_retry_after(tmp_pa
     finally:
         balancer.stop()
     assert not _running(balancer.process.pid)
+
+
+@pytest.mark.parametrize(
+    ("allowed_hosts", "expected"),
+    [
+        ("", "127.0.0.1"),
+        ("*", "127.0.0.1"),
+        ("orders.example.org,127.0.0.1", "orders.example.org"),
+        (" .example.org , localhost", "example.org"),
+    ],
+)
+def test_the_health_check_asks_with_a_host_the_workers_accept(allowed_hosts, expected):
+    assert check_host(allowed_hosts) == expected
