@@ -395,13 +395,14 @@ async def measure_held(
             if left < 20:
                 out["stopped"] = f"out of time before {target:,}"
                 break
-            started = time.monotonic()
+            started, opening_cpu = time.monotonic(), processes.cpu()
             new = target - (out["steps"][-1]["streams"] if out["steps"] else 0)
             answers = await holders.grow(target, timeout=min(left, 30 + new / 40))
             open_seconds = time.monotonic() - started
+            opening = cpu_delta(opening_cpu, processes.cpu(), open_seconds, new)
             live = sum(a.get("live", 0) for a in answers)
             errors = [a["error"] for a in answers if "error" in a]
-            step: dict = {"streams": target, "new": new, "live": live, "open_seconds": open_seconds}
+            step: dict = {"streams": target, "new": new, "live": live, "open_seconds": open_seconds, "opening": opening}
             if errors:
                 step["error"] = errors[0] + (f" (and {len(errors) - 1} more holders)" if len(errors) > 1 else "")
                 step["ok"] = False
@@ -560,7 +561,10 @@ def render(results: dict) -> str:
                     f"PostgreSQL {cpu['PostgreSQL backends']['cores']:.2f}, load generator "
                     f"{cpu['load generator']['cores']:.2f}; machine {cpu[MACHINE]['cores']:.2f}; "
                     f"{step['recoveries_per_second']:.0f} recovery requests/s",
-                    f"{step['new']:,} in {step['open_seconds']:.0f} s ({step['new'] / step['open_seconds']:.0f}/s)",
+                    f"{step['new']:,} in {step['open_seconds']:.0f} s ({step['new'] / step['open_seconds']:.0f}/s); "
+                    f"CPU per open (ms): workers {sum(v['ms_per_request'] for k, v in step['opening'].items() if k.startswith('worker')):.2f}, "
+                    f"Pushpin {step['opening']['Pushpin (5 processes)']['ms_per_request']:.2f}, "
+                    f"PostgreSQL {step['opening']['PostgreSQL backends']['ms_per_request']:.2f}",
                 )
             )
         parts.append(
