@@ -68,7 +68,7 @@ class ClusterProfile:
     fanout_at: int = 10000
     fanout_trials: int = 7
     per_holder: int = 5000
-    budget: float = 900.0
+    budget: float = 1000.0
 
 
 QUICK = ClusterProfile(
@@ -397,7 +397,7 @@ async def measure_held(
                 break
             started, opening_cpu = time.monotonic(), processes.cpu()
             new = target - (out["steps"][-1]["streams"] if out["steps"] else 0)
-            answers = await holders.grow(target, timeout=min(left, 30 + new / 40))
+            answers = await holders.grow(target, timeout=min(left, 30 + new / 25))
             open_seconds = time.monotonic() - started
             opening = cpu_delta(opening_cpu, processes.cpu(), open_seconds, new)
             live = sum(a.get("live", 0) for a in answers)
