@@ -20,7 +20,8 @@ nothing is edited by hand. SIGINT or SIGTERM stops Pushpin, HAProxy and the
 workers by PID; a worker, HAProxy or Pushpin that dies is restarted (HAProxy
 takes a dead worker out within its checks and puts it back once the restarted
 one answers). var/cluster/state.json lists the PIDs and ports while the
-cluster runs.
+cluster runs. The script lifts its open-file limit to the hard limit before
+starting anything (Pushpin inherits it: one descriptor per client stream).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import secrets
 import signal
 import subprocess
@@ -259,8 +261,23 @@ class Cluster:
         (self.directory / "state.json").unlink(missing_ok=True)
 
 
+def raise_open_file_limit() -> int:
+    """Lift this process's soft RLIMIT_NOFILE to its hard limit, so that
+    Pushpin's connection manager (a child: it inherits the limit) can hold one
+    descriptor per client stream. Returns the limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError):
+            pass
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
 def main() -> int:
     args = parse_args()
+    limit = raise_open_file_limit()
+    log(f"open-file limit {limit}: Pushpin holds one descriptor per stream, so at most about {limit - 500:,} streams")
     cluster = Cluster(args)
     cluster.check()
 
