@@ -403,7 +403,9 @@ async def measure_held(
             live = sum(a.get("live", 0) for a in answers)
             errors = [a["error"] for a in answers if "error" in a]
             step: dict = {"streams": target, "new": new, "live": live, "open_seconds": open_seconds, "opening": opening}
-            if errors:
+            step["refused_so_far"] = sum(a.get("refused", 0) for a in answers)
+            if errors or live < target:
+                errors = errors or [f"{live:,} of {target:,} open after three tries each"]
                 step["error"] = errors[0] + (f" (and {len(errors) - 1} more holders)" if len(errors) > 1 else "")
                 step["ok"] = False
                 out["steps"].append(step)
@@ -561,7 +563,8 @@ def render(results: dict) -> str:
                     f"PostgreSQL {cpu['PostgreSQL backends']['cores']:.2f}, load generator "
                     f"{cpu['load generator']['cores']:.2f}; machine {cpu[MACHINE]['cores']:.2f}; "
                     f"{step['recoveries_per_second']:.0f} recovery requests/s",
-                    f"{step['new']:,} in {step['open_seconds']:.0f} s ({step['new'] / step['open_seconds']:.0f}/s); "
+                    f"{step['new']:,} in {step['open_seconds']:.0f} s ({step['new'] / step['open_seconds']:.0f}/s), "
+                    f"{step['refused_so_far']:,} openings refused and retried so far; "
                     f"CPU per open (ms): workers {sum(v['ms_per_request'] for k, v in step['opening'].items() if k.startswith('worker')):.2f}, "
                     f"Pushpin {step['opening']['Pushpin (5 processes)']['ms_per_request']:.2f}, "
                     f"PostgreSQL {step['opening']['PostgreSQL backends']['ms_per_request']:.2f}",

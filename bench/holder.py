@@ -38,6 +38,7 @@ async def serve(fleet: Fleet) -> None:
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     trial: Trial | None = None
+    refused = 0  # openings refused so far, over every grow
 
     def answer(payload: dict) -> None:
         sys.stdout.write(json.dumps(payload) + "\n")
@@ -48,8 +49,18 @@ async def serve(fleet: Fleet) -> None:
         op = command["op"]
         try:
             if op == "grow":
-                seconds = await fleet.grow(command["total"], timeout=command.get("timeout", 120.0))
-                answer({"seconds": seconds, "live": fleet.live()})
+                # A refused opening (Pushpin's 502, say) is counted and tried
+                # again, as a client application would, at most three times.
+                deadline = time.monotonic() + command.get("timeout", 120.0)
+                for _ in range(3):
+                    try:
+                        await fleet.grow(command["total"], timeout=max(1.0, deadline - time.monotonic()))
+                        break
+                    except RuntimeError:
+                        refused += fleet.refused
+                        fleet.refused = 0
+                        fleet.subscribers = [sub for sub in fleet.subscribers if sub.opened and not sub.closed]
+                answer({"live": fleet.live(), "refused": refused})
             elif op == "reset_gaps":
                 fleet.reset_gaps()
                 answer({"live": fleet.live()})
