@@ -564,7 +564,7 @@ def render(results: dict) -> str:
                     f"{cpu['load generator']['cores']:.2f}; machine {cpu[MACHINE]['cores']:.2f}; "
                     f"{step['recoveries_per_second']:.0f} recovery requests/s",
                     f"{step['new']:,} in {step['open_seconds']:.0f} s ({step['new'] / step['open_seconds']:.0f}/s), "
-                    f"{step['refused_so_far']:,} openings refused and retried so far; "
+                    f"{step['refused_so_far']:,} openings refused or dropped and retried so far; "
                     f"CPU per open (ms): workers {sum(v['ms_per_request'] for k, v in step['opening'].items() if k.startswith('worker')):.2f}, "
                     f"Pushpin {step['opening']['Pushpin (5 processes)']['ms_per_request']:.2f}, "
                     f"PostgreSQL {step['opening']['PostgreSQL backends']['ms_per_request']:.2f}",

@@ -49,17 +49,20 @@ async def serve(fleet: Fleet) -> None:
         op = command["op"]
         try:
             if op == "grow":
-                # A refused opening (Pushpin's 502, say) is counted and tried
-                # again, as a client application would, at most three times.
+                # An opening refused (Pushpin's 502, say) or closed before its
+                # first frame is counted and tried again, as a client
+                # application would, at most three times.
                 deadline = time.monotonic() + command.get("timeout", 120.0)
                 for _ in range(3):
                     try:
                         await fleet.grow(command["total"], timeout=max(1.0, deadline - time.monotonic()))
-                        break
                     except RuntimeError:
-                        refused += fleet.refused
                         fleet.refused = 0
-                        fleet.subscribers = [sub for sub in fleet.subscribers if sub.opened and not sub.closed]
+                    before = len(fleet.subscribers)
+                    fleet.subscribers = [sub for sub in fleet.subscribers if sub.opened and not sub.closed]
+                    refused += before - len(fleet.subscribers)  # refused, or closed before they opened
+                    if fleet.live() >= command["total"]:
+                        break
                 answer({"live": fleet.live(), "refused": refused})
             elif op == "reset_gaps":
                 fleet.reset_gaps()
