@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test test-production install install-test system-deps migrate demo lint bench clean
+.PHONY: run test test-production install install-test system-deps migrate demo lint bench bench-cluster clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,8 +36,9 @@ run: demo
 	exec $(BIN)/python -m config.serve -b $(HOST) -p $(PORT) config.asgi:application
 
 ## Debian packages the tests drive: chromium (Playwright uses it; no browser
-## download), pushpin (the GRIP proxy) and redis-server (tests that restart Redis).
-SYSTEM_TEST_PACKAGES := chromium:chromium pushpin:pushpin redis-server:redis-server
+## download), pushpin (the GRIP proxy), haproxy (the balancer of run-cluster)
+## and redis-server (tests that restart Redis).
+SYSTEM_TEST_PACKAGES := chromium:chromium pushpin:pushpin haproxy:haproxy redis-server:redis-server
 ## Fonts the kitchen and the board need for any customer's name or dish
 ## (Latin, Greek, Cyrillic, Arabic, CJK): a kitchen PC needs them too.
 SYSTEM_FONT_PACKAGES := fonts-noto-core fonts-noto-cjk
@@ -72,11 +73,17 @@ lint: install-test
 bench: install-test
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
+## Pushpin + HAProxy + Daphne workers on PostgreSQL (bench/cluster.py): throughput with 1 and 2
+## workers, 5,000-20,000 idle streams held by Pushpin, fan-out to 10,000; about 10 minutes.
+bench-cluster: install-test system-deps
+	$(BIN)/python bench/cluster.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) var .pytest_cache
 
 ## WORKERS Daphne workers (default 2) on FIRST_WORKER_PORT.. (default 8101) behind
-## Pushpin on http://$(HOST):$(PORT)/; DATABASE_URL and REDIS_URL as for `run`.
+## HAProxy (BALANCER_PORT, default a free one) behind Pushpin on
+## http://$(HOST):$(PORT)/; DATABASE_URL and REDIS_URL as for `run`.
 ## Ctrl-C stops them all. See docs/deploy.md.
 run-cluster: install
 	exec $(BIN)/python scripts/cluster.py --port $(PORT) --host $(HOST)

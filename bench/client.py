@@ -255,9 +255,13 @@ class Subscriber(asyncio.Protocol):
         if block[:1] == b":":
             return  # a comment: keep-alive or padding
         fleet = self.fleet
-        if block.startswith(fleet.target_prefix):
-            at = block.find(b"\nid: ")
-            event_id = bytes(block[at + 5 : block.find(b"\n", at + 5)]) if at >= 0 else b""
+        # The event line may follow an id line (an id-only first message, or
+        # a server that writes `id:` first): look for it at any line start.
+        if block.startswith(fleet.target_prefix) or fleet.target_line in block:
+            at = 0 if block.startswith(b"id: ") else block.find(b"\nid: ")
+            at = at + 1 if at > 0 else at
+            end = block.find(b"\n", at + 4) if at >= 0 else -1
+            event_id = bytes(block[at + 4 : end if end >= 0 else len(block)]) if at >= 0 else b""
             self.targets += 1
             self.last_target_id = event_id
             if not self.data_len:
@@ -280,6 +284,7 @@ class Fleet:
         self.port = port
         self.path = path
         self.target_prefix = f"event: {target}\n".encode()
+        self.target_line = b"\n" + self.target_prefix
         self.subscribers: list[Subscriber] = []
         self.open_count = 0
         self.refused = 0

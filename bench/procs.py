@@ -41,15 +41,20 @@ def _child_setup() -> None:  # runs in the child between fork and exec
     raise_nofile()
 
 
-def start(cmd: list[str], *, env: dict[str, str], log_path: Path, cwd: Path = BASE_DIR) -> subprocess.Popen:
+def start(
+    cmd: list[str], *, env: dict[str, str], log_path: Path, cwd: Path = BASE_DIR, piped: bool = False
+) -> subprocess.Popen:
+    """A child in its own session with the raised open-file limit; its
+    output appended to log_path (piped: stdin and stdout are pipes to this
+    process, stderr goes to the log)."""
     log = open(log_path, "ab")
     try:
         process = subprocess.Popen(
             cmd,
             cwd=cwd,
             env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
+            stdin=subprocess.PIPE if piped else subprocess.DEVNULL,
+            stdout=subprocess.PIPE if piped else log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
             preexec_fn=_child_setup,
@@ -84,6 +89,15 @@ def stop_all() -> None:
 
 
 atexit.register(stop_all)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def interrupt_on_sigterm() -> None:
+    """SIGTERM ends a benchmark like Ctrl-C: through its finally blocks."""
+    signal.signal(signal.SIGTERM, _interrupt)
 
 
 def run(cmd: list[str], *, env: dict[str, str], timeout: float = 120.0, log_path: Path | None = None) -> str:

@@ -8,6 +8,10 @@ POST /publish?size= one ~size-byte `confirmed-order` event to every stream,
                     written to each socket before the response is sent
 GET /health         200
 
+Keep-alives follow the project's policy (events/hub.py `Hub._ticker`): ticks
+every min(1 s, interval / 4) on a fixed rhythm, a stream due once silent for
+the interval minus one tick; the gaps then compare implementations.
+
 It speaks HTTP/1.1 with chunked bodies, like Daphne does for the real
 endpoint, so the client parses the same framing from both. Binds 127.0.0.1
 only; stops on SIGTERM."""
@@ -58,11 +62,15 @@ class Broadcaster:
 
     async def ticker(self) -> None:
         loop = asyncio.get_running_loop()
+        tick = min(1.0, self.keepalive / 4)
+        due_after = self.keepalive - tick
+        next_tick = loop.time() + tick
         while True:
-            await asyncio.sleep(min(1.0, self.keepalive / 4))
+            await asyncio.sleep(max(0.0, next_tick - loop.time()))
             now = loop.time()
+            next_tick = max(next_tick + tick, now)
             for writer, last in self.streams.items():
-                if now - last >= self.keepalive:
+                if now - last >= due_after:
                     writer.write(KEEPALIVE_CHUNK)
                     self.streams[writer] = now
 

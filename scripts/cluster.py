@@ -1,20 +1,27 @@
 #!/usr/bin/env python3
-"""`make run-cluster`: N Daphne workers on consecutive ports behind Pushpin.
+"""`make run-cluster`: N Daphne workers on consecutive ports behind HAProxy,
+behind Pushpin.
 
     WORKERS=2 PORT=8000 FIRST_WORKER_PORT=8101 make run-cluster
     python scripts/cluster.py --workers 3 --port 8000 --first-worker-port 8101
 
-Clients talk to Pushpin on PORT (API and event streams alike); Pushpin holds
-the streams and forwards everything else to the workers on 127.0.0.1, trying
-them in order (it fails over, it does not balance). DATABASE_URL and
-REDIS_URL come from the environment as for `make run`; GRIP_URL and
-GRIP_SIG_KEY are set by this script (GRIP_SIG_KEY is taken from the
-environment when given, else a random one per run).
+    clients ─▶ Pushpin :PORT ─▶ HAProxy 127.0.0.1:BALANCER_PORT ─▶ workers 127.0.0.1:8101..
 
-Everything Pushpin needs is generated into var/cluster/ (--dir): nothing is
-edited by hand. SIGINT or SIGTERM stops Pushpin and the workers by PID; a
-worker or Pushpin that dies is restarted. var/cluster/state.json lists the
-PIDs and ports while the cluster runs.
+Clients talk to Pushpin on PORT (API and event streams alike). Pushpin holds
+the streams and forwards every request to its one target, HAProxy, which
+spreads them over the workers that pass their health check
+(scripts/haproxy.py states its invariants). DATABASE_URL and REDIS_URL come
+from the environment as for `make run`; GRIP_URL and GRIP_SIG_KEY are set by
+this script (GRIP_SIG_KEY is taken from the environment when given, else a
+random one per run).
+
+Everything Pushpin and HAProxy need is generated into var/cluster/ (--dir):
+nothing is edited by hand. SIGINT or SIGTERM stops Pushpin, HAProxy and the
+workers by PID; a worker, HAProxy or Pushpin that dies is restarted (HAProxy
+takes a dead worker out within its checks and puts it back once the restarted
+one answers). var/cluster/state.json lists the PIDs and ports while the
+cluster runs. The script lifts its open-file limit to the hard limit before
+starting anything (Pushpin inherits it: one descriptor per client stream).
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import secrets
 import signal
 import subprocess
@@ -34,6 +42,9 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
+from scripts.child import Child  # noqa: E402
+from scripts.haproxy import HAProxy  # noqa: E402
+from scripts.haproxy import missing_binary as haproxy_missing  # noqa: E402
 from scripts.pushpin import Pushpin, missing_binaries  # noqa: E402
 
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never via a proxy
@@ -72,6 +83,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--publish-port", type=int, default=env_int("PUSHPIN_PUBLISH_PORT", 5561), help="Pushpin's publish port"
     )
+    parser.add_argument(
+        "--balancer-port", type=int, default=env_int("BALANCER_PORT", 0), help="HAProxy's port (default: a free one)"
+    )
     parser.add_argument("--dir", type=Path, default=None, help="generated files and logs (default var/cluster)")
     parser.add_argument("--no-prepare", action="store_true", help="skip migrate and collectstatic")
     args = parser.parse_args()
@@ -84,7 +98,7 @@ def uses_sqlite() -> bool:
     return os.environ.get("DATABASE_URL", "sqlite").split(":", 1)[0] in ("sqlite", "")
 
 
-class Worker:
+class Worker(Child):
     def __init__(self, port: int, env: dict[str, str], log_path: Path):
         self.port = port
         self.env = env
@@ -119,19 +133,6 @@ class Worker:
         except (urllib.error.URLError, OSError):
             return False
 
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def stop(self, timeout: float = 10.0) -> None:
-        if not self.running():
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
-
 
 class Cluster:
     def __init__(self, args: argparse.Namespace):
@@ -139,12 +140,15 @@ class Cluster:
         self.directory = (args.dir or Path(os.environ.get("VAR_DIR", BASE_DIR / "var")) / "cluster").resolve()
         self.stopping = False
         self.pushpin: Pushpin | None = None
+        self.balancer: HAProxy | None = None
         self.workers: list[Worker] = []
 
     def check(self) -> None:
         missing = missing_binaries()
         if missing:
             sys.exit(f"{', '.join(missing)} not found: install Pushpin (Debian: apt-get install pushpin)")
+        if haproxy_missing():
+            sys.exit("haproxy not found: install HAProxy (Debian: apt-get install haproxy)")
         if self.args.workers > 1 and uses_sqlite() and not os.environ.get("REDIS_URL"):
             print(REFUSE_SQLITE.format(workers=self.args.workers), file=sys.stderr)
             sys.exit(2)
@@ -158,9 +162,12 @@ class Cluster:
         self.directory.mkdir(parents=True, exist_ok=True)
         (self.directory / "state.json").unlink(missing_ok=True)
         ports = [self.args.first_worker_port + n for n in range(self.args.workers)]
+        self.balancer = HAProxy(
+            self.directory / "haproxy", [f"127.0.0.1:{port}" for port in ports], port=self.args.balancer_port or None
+        )
         self.pushpin = Pushpin(
             self.directory / "pushpin",
-            [f"127.0.0.1:{port}" for port in ports],
+            [self.balancer.target],
             sig_key=os.environ.get("GRIP_SIG_KEY") or secrets.token_urlsafe(32),
             host=self.args.host,
             http_port=self.args.port,
@@ -176,10 +183,12 @@ class Cluster:
         self.wait_for_workers()
         if self.stopping:
             return
+        self.balancer.start()
         self.pushpin.start()
         self.write_state()
         log(
-            f"serving on {self.pushpin.url}/ through Pushpin, {len(self.workers)} worker(s) on "
+            f"serving on {self.pushpin.url}/ through Pushpin, HAProxy on {self.balancer.target} "
+            f"(statistics: http://127.0.0.1:{self.balancer.stats_port}/stats), {len(self.workers)} worker(s) on "
             f"127.0.0.1:{ports[0]}..{ports[-1]}; logs and config in {self.directory}"
         )
 
@@ -202,6 +211,11 @@ class Cluster:
             "url": self.pushpin.url,
             "grip_url": self.pushpin.grip_url,
             "pushpin": {"pid": self.pushpin.process.pid, "children": sorted(self.pushpin.child_pids)},
+            "haproxy": {
+                "pid": self.balancer.process.pid,
+                "port": self.balancer.port,
+                "stats_port": self.balancer.stats_port,
+            },
             "workers": [{"port": w.port, "pid": w.process.pid} for w in self.workers],
         }
         (self.directory / "state.json").write_text(json.dumps(state, indent=2) + "\n")
@@ -218,6 +232,13 @@ class Cluster:
                     log(f"worker on port {worker.port} exited ({worker.process.returncode}); restarting it")
                     worker.start()
                     changed = True
+            if not self.balancer.running():
+                log(f"haproxy exited ({self.balancer.process.returncode}); restarting it")
+                try:
+                    self.balancer.start()
+                except RuntimeError as exc:
+                    log(str(exc))
+                changed = True
             if not self.pushpin.running():
                 log(f"pushpin exited ({self.pushpin.process.returncode}); restarting it")
                 self.pushpin.stop()
@@ -233,19 +254,36 @@ class Cluster:
     def stop(self) -> None:
         if self.pushpin is not None:
             self.pushpin.stop()
+        if self.balancer is not None:
+            self.balancer.stop()
         for worker in self.workers:
             worker.stop()
         (self.directory / "state.json").unlink(missing_ok=True)
 
 
+def raise_open_file_limit() -> int:
+    """Lift this process's soft RLIMIT_NOFILE to its hard limit, so that
+    Pushpin's connection manager (a child: it inherits the limit) can hold one
+    descriptor per client stream. Returns the limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError):
+            pass
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
 def main() -> int:
     args = parse_args()
+    limit = raise_open_file_limit()
+    log(f"open-file limit {limit}: Pushpin holds one descriptor per stream, so at most about {limit - 500:,} streams")
     cluster = Cluster(args)
     cluster.check()
 
     def request_stop(signum, _frame) -> None:
         if not cluster.stopping:
-            log(f"{signal.Signals(signum).name}: stopping Pushpin and the workers")
+            log(f"{signal.Signals(signum).name}: stopping Pushpin, HAProxy and the workers")
         cluster.stopping = True
 
     signal.signal(signal.SIGINT, request_stop)

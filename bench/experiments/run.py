@@ -33,10 +33,11 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
+from bench import common as bench  # noqa: E402
 from bench import procs  # noqa: E402
-from bench import run as bench  # noqa: E402
 from bench.client import Fleet  # noqa: E402
 from bench.stats import fmt_summary, percentile, summary  # noqa: E402
+from bench.throughput import run_window  # noqa: E402
 
 bench.APPS["exp"] = "bench.experiments.asgi:application"
 bench.PROBES["exp"] = "/v1/categories"
@@ -106,16 +107,16 @@ async def throughput_pair(world, base_server, variant_server) -> list[str]:
             return call
 
         for name, server in servers.items():  # warm-up
-            await bench.run_window(server.port, 8, 1.0, orders(name))
+            await run_window(server.port, 8, 1.0, orders(name))
         for round_no in range(ROUNDS):
             for name in ("base", "variant") if round_no % 2 == 0 else ("variant", "base"):
                 server = servers[name]
-                w = await bench.run_window(server.port, 8, WINDOW, orders(name), server)
+                w = await run_window(server.port, 8, WINDOW, orders(name), server)
                 results[name]["orders"].append(w["rate"])
                 results[name]["orders_cpu"].append(w["server_cpu_ms_per_request"])
                 if w["errors"]:
                     log(f"  {name}: {w['errors']} errors")
-                g = await bench.run_window(server.port, 8, 2.0, gets(name), server)
+                g = await run_window(server.port, 8, 2.0, gets(name), server)
                 results[name]["gets"].append(g["rate"])
                 results[name]["gets_cpu"].append(g["server_cpu_ms_per_request"])
     finally:
@@ -215,9 +216,7 @@ async def scaleout_experiment(world) -> list[str]:
 
         async def measure(servers, clients_each):
             before = sum(procs.cpu_seconds(s.pid) for s in servers)
-            windows = await asyncio.gather(
-                *(bench.run_window(s.port, clients_each, WINDOW, orders(s.port)) for s in servers)
-            )
+            windows = await asyncio.gather(*(run_window(s.port, clients_each, WINDOW, orders(s.port)) for s in servers))
             done = sum(w["count"] for w in windows)
             elapsed = max(w["count"] / w["rate"] for w in windows if w["rate"])
             return done / elapsed, (sum(procs.cpu_seconds(s.pid) for s in servers) - before) * 1000 / max(done, 1)

@@ -7,6 +7,7 @@ stops it by PID; the fixture checks that none of its children outlive it."""
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -532,13 +533,14 @@ def test_run_cluster_serves_api_and_streams_through_pushpin_and_stops_everything
     transactional_db, tmp_path, settings, redis_server, operator, menu
 ):
     require_service("pushpin", *pushpin_installed())
+    require_service("haproxy", shutil.which("haproxy") is not None, "haproxy is not installed")
     port, first_worker = free_port(), consecutive_free_ports(2)
     env = cluster_env(settings, REDIS_URL=redis_server.url)
     process = run_cluster(
         tmp_path, env, "--workers", "2", "--port", str(port), "--first-worker-port", str(first_worker), "--no-prepare"
     )
     state_path = tmp_path / "cluster" / "state.json"
-    state = restarted = {"pushpin": {"pid": 0, "children": []}, "workers": []}
+    state = restarted = {"pushpin": {"pid": 0, "children": []}, "haproxy": {"pid": 0}, "workers": []}
     try:
         deadline = time.monotonic() + 60
         while not state_path.exists():
@@ -548,7 +550,7 @@ def test_run_cluster_serves_api_and_streams_through_pushpin_and_stops_everything
         state = json.loads(state_path.read_text())
         assert [w["port"] for w in state["workers"]] == [first_worker, first_worker + 1]
         routes = (tmp_path / "cluster" / "pushpin" / "routes").read_text().splitlines()
-        assert routes[0].split() == ["*", f"127.0.0.1:{first_worker}", f"127.0.0.1:{first_worker + 1}"]
+        assert routes[0].split() == ["*", f"127.0.0.1:{state['haproxy']['port']}"]  # the balancer, before the workers
 
         url = f"http://127.0.0.1:{port}"
         with listen(url, operator, "printer") as printer:
@@ -580,6 +582,7 @@ def test_run_cluster_serves_api_and_streams_through_pushpin_and_stops_everything
         output, _ = process.communicate(timeout=60)
     assert process.returncode == 0, output
     pids = [
+        restarted["haproxy"]["pid"],
         *(restarted["pushpin"]["pid"], *restarted["pushpin"]["children"]),
         *(state["pushpin"]["pid"], *state["pushpin"]["children"]),
         *(w["pid"] for w in restarted["workers"]),

@@ -1,0 +1,183 @@
+"""`make run-cluster` with HAProxy between Pushpin and the workers: requests
+spread over every worker, a worker killed with SIGKILL is taken out with no
+failed request beyond the one it was serving, and put back once the script
+has restarted it; what HAProxy answers itself is JSON.
+
+The cluster runs as `make run-cluster` runs it (scripts/cluster.py in a child
+process, its own Pushpin, HAProxy and Daphne workers on free ports), on the
+suite's database and a private Redis; everything is stopped by PID."""
+
+import json
+import os
+import re
+import signal
+import threading
+import time
+
+import httpx
+import pytest
+
+from events.tests.test_pushpin import (
+    Api,
+    _running,
+    cluster_env,
+    consecutive_free_ports,
+    listen,
+    redis_server,  # noqa: F401  (a fixture)
+    run_cluster,
+)
+from scripts.haproxy import HAProxy, check_host, missing_binary
+from testsupport import free_port, pushpin_installed, require_service
+
+
+def require_haproxy() -> None:
+    missing = missing_binary()
+    require_service("haproxy", missing is None, "haproxy is not installed (Debian: apt-get install haproxy)")
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"{what} within {timeout:g} s"
+        time.sleep(interval)
+
+
+def served_by(log_text: str, path: str) -> int:
+    """Requests for `path` in a worker's Daphne access log."""
+    return len(re.findall(rf'"GET {re.escape(path)}" 200', log_text))
+
+
+@pytest.mark.redis
+def test_run_cluster_spreads_requests_over_every_worker_and_takes_a_killed_one_out_and_back(
+    transactional_db,
+    tmp_path,
+    settings,
+    redis_server,  # noqa: F811  (the fixture imported above)
+    operator,
+    menu,
+):
+    require_service("pushpin", *pushpin_installed())
+    require_haproxy()
+    port, first_worker = free_port(), consecutive_free_ports(2)
+    env = cluster_env(settings, REDIS_URL=redis_server.url)
+    process = run_cluster(
+        tmp_path, env, "--workers", "2", "--port", str(port), "--first-worker-port", str(first_worker), "--no-prepare"
+    )
+    directory = tmp_path / "cluster"
+    state_path = directory / "state.json"
+    url = f"http://127.0.0.1:{port}"
+    workers = [f"127.0.0.1:{first_worker}", f"127.0.0.1:{first_worker + 1}"]
+    state = restarted = {"pushpin": {"pid": 0, "children": []}, "haproxy": {"pid": 0}, "workers": []}
+    try:
+        wait_for(lambda: state_path.exists() or process.poll() is not None, 60, "the cluster started")
+        assert process.poll() is None, process.stdout.read()
+        state = json.loads(state_path.read_text())
+        balancer = HAProxy(directory / "haproxy", workers, port=state["haproxy"]["port"])
+        balancer.stats_port = state["haproxy"]["stats_port"]
+        routes = (directory / "pushpin" / "routes").read_text().splitlines()
+        assert routes[0].split() == ["*", balancer.target], "Pushpin's one target is the balancer"
+
+        # Requests through Pushpin reach both workers (each worker's own
+        # access log says so, and HAProxy's count agrees).
+        with httpx.Client(base_url=url, timeout=10) as client:
+            for _ in range(20):
+                assert client.get("/v1/categories").status_code == 200
+        logs = [(directory / f"worker-{first_worker + n}.log") for n in range(2)]
+        counts = [served_by(path.read_text(), "/v1/categories") for path in logs]
+        assert all(count >= 3 for count in counts), counts
+        stats = balancer.stats()
+        assert [stats[worker]["status"] for worker in workers] == ["UP", "UP"]
+
+        # A stream held by Pushpin while its worker dies, and requests going
+        # on all along: only a request the worker was serving may fail.
+        statuses: list[int] = []
+        stop = threading.Event()
+
+        def keep_asking() -> None:
+            with httpx.Client(base_url=url, timeout=10) as client:
+                while not stop.is_set() and len(statuses) < 5000:
+                    try:
+                        statuses.append(client.get("/v1/categories").status_code)
+                    except httpx.HTTPError:
+                        statuses.append(0)
+
+        asker = threading.Thread(target=keep_asking)
+        with listen(url, operator, "printer") as printer:
+            assert printer.next().event == "stream-open"
+            asker.start()
+            try:
+                wait_for(lambda: len(statuses) >= 10, 30, "requests flowing")
+                victim = state["workers"][0]
+                os.kill(victim["pid"], signal.SIGKILL)
+                log_path = directory / "haproxy" / "haproxy.log"
+                name = HAProxy.server_name(workers[0])
+                wait_for(lambda: f"{name} is DOWN" in log_path.read_text(), 30, "the killed worker taken out")
+                asked_at_down = len(statuses)
+                wait_for(lambda: len(statuses) >= asked_at_down + 10, 30, "requests served while it was out")
+                restarted = wait_for(
+                    lambda: (s := json.loads(state_path.read_text()))["workers"][0]["pid"] != victim["pid"] and s,
+                    30,
+                    "the script restarted the worker",
+                )
+                wait_for(lambda: f"{name} is UP" in log_path.read_text(), 60, "the restarted worker put back")
+                before = served_by(logs[0].read_text(), "/v1/categories")
+                wait_for(
+                    lambda: served_by(logs[0].read_text(), "/v1/categories") > before + 3,
+                    30,
+                    "requests reaching the restarted worker",
+                )
+            finally:
+                stop.set()
+                asker.join(timeout=30)
+            failed = [status for status in statuses if status != 200]
+            assert len(failed) <= 1, f"{len(failed)} failed of {len(statuses)}: {failed[:10]}"
+            assert all(status in (0, 502) for status in failed), failed
+
+            # The stream outlived its worker: an order placed now reaches it.
+            cashier = Api(url, operator)
+            order = cashier.order(menu["margherita"].id)
+            cashier.confirm(order["id"])
+            cashier.close()
+            assert printer.next(timeout=15).json()["id"] == order["id"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    pids = [
+        state["haproxy"]["pid"],
+        restarted["haproxy"]["pid"],
+        *(state["pushpin"]["pid"], *state["pushpin"]["children"]),
+        *(w["pid"] for w in restarted["workers"]),
+    ]
+    assert [pid for pid in pids if pid and _running(pid)] == []
+
+
+def test_with_no_worker_up_the_balancer_answers_json_503_with_retry_after(tmp_path):
+    require_haproxy()
+    balancer = HAProxy(tmp_path / "haproxy", [f"127.0.0.1:{free_port()}"], check_interval_ms=200).start()
+    try:
+        wait_for(lambda: balancer.stats()[balancer.workers[0]]["status"] == "DOWN", 15, "the closed port marked down")
+        response = httpx.post(f"http://127.0.0.1:{balancer.port}/v1/orders", json={}, timeout=10)
+        assert response.status_code == 503
+        assert response.headers["content-type"] == "application/json"
+        assert response.headers["retry-after"] == "5"
+        assert response.json() == {"message": "Service unavailable, retry shortly"}
+    finally:
+        balancer.stop()
+    assert not _running(balancer.process.pid)
+
+
+@pytest.mark.parametrize(
+    ("allowed_hosts", "expected"),
+    [
+        ("", "127.0.0.1"),
+        ("*", "127.0.0.1"),
+        ("orders.example.org,127.0.0.1", "orders.example.org"),
+        (" .example.org , localhost", "example.org"),
+    ],
+)
+def test_the_health_check_asks_with_a_host_the_workers_accept(allowed_hosts, expected):
+    assert check_host(allowed_hosts) == expected
