@@ -109,6 +109,20 @@ class SSEStream:
                 found.append(message)
         return found
 
+    def pending(self) -> list[SSEMessage]:
+        """What has arrived and not been read yet, without waiting (the end
+        of the stream, if it came, stays noted for next())."""
+        found = []
+        while True:
+            try:
+                message = self.messages.get_nowait()
+            except queue.Empty:
+                return found
+            if message is _END:
+                self.messages.put(_END)
+                return found
+            found.append(message)
+
     def assert_quiet(self, seconds: float) -> int:
         """Nothing but keep-alives for `seconds`, and at least one of them:
         silence alone would also pass on a dead stream. Returns how many

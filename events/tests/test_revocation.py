@@ -11,6 +11,7 @@ from django.test import Client
 from rest_framework_simplejwt.tokens import AccessToken
 
 from conftest import bearer, make_user
+from events.channels import CATALOGUE, default_events
 from events.publisher import publish
 from events.tokens import stream_token_for
 from testsupport import SSEStream
@@ -33,18 +34,13 @@ def open_stream(server, channel: str = "cashier", *, query: str = "", headers=No
     return stream
 
 
-def received(stream: SSEStream) -> list:
-    found = []
-    while not stream.messages.empty():
-        found.append(stream.messages.get_nowait())
-    return found
-
-
 def assert_closed_and_deaf(stream: SSEStream, changed_at: float, channel: str = "cashier") -> None:
     time.sleep(max(0.0, changed_at + 1.0 - time.monotonic()))
-    publish(channel, "order-status-update", LATE)
+    # An event every stream of the channel receives by default.
+    event = next(name for name in CATALOGUE[channel] if name in default_events(channel))
+    publish(channel, event, LATE)
     assert stream.closed.wait(10), "the stream outlived the right it was opened with"
-    late = [m for m in received(stream) if m.event != "comment" and m.data and m.json() == LATE]
+    late = [m for m in stream.pending() if m.event != "comment" and m.data and m.json() == LATE]
     assert late == [], "an event committed after the change reached the stream"
 
 
@@ -118,3 +114,32 @@ def test_a_stream_opened_with_a_stream_token_closes_when_the_stream_token_expire
     settings.EVENTS_STREAM_TOKEN_SECONDS = 5
     with open_stream(server, query=f"?token={stream_token_for(operator)}") as stream:
         assert_closed_and_deaf(stream, time.monotonic() + 5)
+
+
+def test_a_bearer_logout_closes_the_streams_opened_with_that_token_and_only_those(server, operator):
+    import httpx
+
+    from conftest import PASSWORD
+
+    def login() -> str:
+        answer = httpx.post(f"{server.url}/auth/login", json={"username": operator.username, "password": PASSWORD})
+        assert answer.status_code == 200, answer.text
+        return f"Bearer {answer.json()['accessToken']}"
+
+    leaving, staying = login(), login()
+    with (
+        open_stream(server, headers={"Authorization": leaving}) as stream,
+        open_stream(server, headers={"Authorization": staying}) as other,
+    ):
+        assert httpx.post(f"{server.url}/auth/logout", headers={"Authorization": leaving}).status_code == 200
+        assert_closed_and_deaf(stream, time.monotonic())
+        assert other.next().json() == LATE
+
+
+def test_revoking_a_device_key_closes_its_open_stream(server):
+    from users.apikeys import create_key, revoke_key
+
+    key, raw = create_key(name="Kitchen agent", kind="printer-agent")
+    with open_stream(server, "printer", headers={"X-API-KEY": raw}) as stream:
+        revoke_key(key=key)
+        assert_closed_and_deaf(stream, time.monotonic(), channel="printer")
