@@ -1045,3 +1045,41 @@ def test_a_cjk_arabic_and_greek_order_renders_as_letters_not_boxes(browser, page
     assert glyphs == {"distinct": True, "notBoxes": True, "ink": True}
 
     context.close()
+
+
+@pytest.mark.browser
+def test_the_kitchen_chimes_for_a_new_order_once_sound_is_on_and_keeps_the_last_8_bumped(
+    browser, page_server, cashier, menu, operator
+):
+    from playwright.sync_api import expect
+
+    context = staff_context(browser, page_server, operator)
+    # Count the tones the page asks Chromium's Web Audio for (a chime is two).
+    context.add_init_script(
+        """
+        window.__tones = 0;
+        const original = AudioContext.prototype.createOscillator;
+        AudioContext.prototype.createOscillator = function () { window.__tones += 1; return original.call(this); };
+        """
+    )
+    kitchen = open_live(context, page_server.url + "/kitchen/")
+    first = cashier.confirmed_order([(menu["margherita"].id, 1, "")])
+    expect(kitchen_cards(kitchen, first["displayCode"])).to_have_count(1)
+    assert kitchen.evaluate("window.__tones") == 0  # off until someone turns it on
+
+    kitchen.locator("#sound-toggle").click()
+    expect(kitchen.locator("#sound-toggle")).to_have_attribute("aria-pressed", "true")
+    assert kitchen.evaluate("window.__tones") == 2  # the toggle plays it once
+    second = cashier.confirmed_order([(menu["margherita"].id, 1, "")])
+    expect(kitchen_cards(kitchen, second["displayCode"])).to_have_count(1)
+    kitchen.wait_for_function("window.__tones >= 4")
+
+    # Ten orders bumped: the strip keeps the eight most recent, newest first.
+    bumped = [first, second] + [cashier.confirmed_order([(menu["lemonade"].id, 1, "")]) for _ in range(8)]
+    for order in bumped:
+        services.order_set_status(order_id=order["id"], by=operator, status=OrderStatus.COMPLETED)
+    strip = kitchen.locator("#recall-list > li")
+    expect(strip).to_have_count(8)
+    expect(strip.first).to_contain_text(bumped[-1]["displayCode"])
+    expect(kitchen.locator("#recall-list")).not_to_contain_text(first["displayCode"])
+    context.close()
