@@ -1,8 +1,9 @@
 """One fan-out hub per Daphne process.
 
-django-eventstream numbers and stores every event (send_event with
-DjangoModelStorage) and notifies processes: in-process through its listener
-manager, or across processes through Redis. The hub is the one listener of
+Every event is numbered and stored in django-eventstream's log inside the
+transaction that causes it (events/publisher.py), and processes are notified
+after the commit: in-process through the library's listener manager, or
+across processes through Redis. The hub is the one listener of
 this process. It turns notifications into frames once and hands them to every
 open stream on its channel, in id order, without gaps:
 
