@@ -20,6 +20,7 @@ from events import presence
 from events.hub import Subscriber
 from events.identity import API_KEY, BEARER, Identity
 from events.models import StreamSnapshot
+from events.tests.test_pushpin import behind_pushpin, pushpin  # noqa: F401  (fixtures)
 from testsupport import SSEStream
 from users.apikeys import create_key
 from users.models import ApiKeyKind, Role
@@ -209,3 +210,27 @@ def test_the_live_page_lists_streams_of_two_processes_until_they_close_or_their_
     assert "Nobody is listening on /events/printer right now." in (
         manager_client.get(f"/admin/orders/printer/{menu['kitchen'].pk}/change/").content.decode()
     )
+
+
+def test_a_stream_held_by_pushpin_is_listed_from_the_workers_answers_and_expires_after_it_closes(
+    behind_pushpin,  # noqa: F811  (the fixtures of test_pushpin.py)
+    pushpin,  # noqa: F811
+    fast_presence,
+    manager_client,
+):
+    recover = 1  # Pushpin asks for the next link after a second of silence
+    (worker,) = behind_pushpin(EVENTS_PRESENCE_SECONDS=str(INTERVAL), GRIP_RECOVER_SECONDS=str(recover))
+    _, agent_raw = create_key(name="Bar printer agent", kind=ApiKeyKind.PRINTER_AGENT)
+    held = SSEStream(f"{pushpin.url}/events/printer", headers={"X-API-KEY": agent_raw})
+    try:
+        assert held.status_code == 200
+        sections = _wait_for_page(manager_client, lambda s: _rows(s["printer"]), "the held stream")
+        [(label, _, process)] = _rows(sections["printer"])
+        assert label == "Bar printer agent"
+        assert process.endswith(f":{worker.process.pid}")
+        assert "held by Pushpin" in sections["printer"]
+    finally:
+        held.close()
+    # No worker sees the client leave: the entry lasts until recoveries stop
+    # re-confirming it (2 × GRIP_RECOVER_SECONDS), then goes.
+    _wait_for_page(manager_client, lambda s: not _rows(s["printer"]), "the held stream gone")
