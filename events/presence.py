@@ -19,6 +19,9 @@ one recovery answer between connections at the same position), and "since"
 is when a process first saw the hold; the address is the one the worker saw
 (Pushpin's, unless it forwards the client's).
 
+A snapshot names holders by id; the reader puts the user's username or the
+key's name on them, so a renamed key shows its current name.
+
 Heartbeats are compared with this process's clock: the workers of one site
 are expected to keep time (NTP).
 """

@@ -125,6 +125,12 @@ def test_the_live_page_is_linked_from_the_admin_index_for_admins(manager_client)
     assert "Nobody is listening on /events/printer right now." in page.content.decode()
 
 
+def test_an_anonymous_visitor_is_sent_to_the_admin_login_instead_of_the_live_page(client, db):
+    response = client.get("/admin/events/streamsnapshot/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
 def test_staff_who_are_not_admins_cannot_open_the_live_page(client, db):
     cashier = make_user("carl", Role.OPERATOR, is_staff=True)
     client.force_login(cashier)
