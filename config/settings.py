@@ -316,6 +316,9 @@ EVENTS_KEEPALIVE_SECONDS = env_float("EVENTS_KEEPALIVE_SECONDS", 15.0)
 # per stream.
 EVENTS_POLL_SECONDS = env_float("EVENTS_POLL_SECONDS", 5.0)
 EVENTS_STREAM_TOKEN_SECONDS = env_int("EVENTS_STREAM_TOKEN_SECONDS", 120, minimum=5)
+# How often each process writes the snapshot of its open streams that the
+# admin's live view reads (events/presence.py): one write per interval.
+EVENTS_PRESENCE_SECONDS = env_float("EVENTS_PRESENCE_SECONDS", 2.0, minimum=0.2)
 # Events a slow client may have queued before it is sent back to the log.
 EVENTS_CLIENT_QUEUE = env_int("EVENTS_CLIENT_QUEUE", 1000, minimum=10)
 

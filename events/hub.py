@@ -20,12 +20,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections import deque
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
-from events import log, revocation
+from events import log, presence, revocation
 from events.channels import CHANNELS
 
 logger = logging.getLogger(__name__)
@@ -57,9 +58,29 @@ class Subscriber:
     them. A writer that falls too far behind is marked `overflow` and goes back
     to the log for what it missed."""
 
-    __slots__ = ("channel", "identity", "events", "frames", "wakeup", "overflow", "closed", "last_write", "limit")
+    __slots__ = (
+        "channel",
+        "identity",
+        "events",
+        "frames",
+        "wakeup",
+        "overflow",
+        "closed",
+        "last_write",
+        "limit",
+        "address",
+        "opened_at",
+    )
 
-    def __init__(self, channel: str, limit: int, now: float, identity=None, events: frozenset[str] | None = None):
+    def __init__(
+        self,
+        channel: str,
+        limit: int,
+        now: float,
+        identity=None,
+        events: frozenset[str] | None = None,
+        address: str | None = None,
+    ):
         self.channel = channel
         # The event types this stream receives (?events=); None: all.
         self.events = events
@@ -71,6 +92,9 @@ class Subscriber:
         self.closed = False
         self.last_write = now
         self.limit = limit
+        # For the live view of open streams (events/presence.py).
+        self.address = address
+        self.opened_at = time.time()
 
     def push(self, event_id: int | None, data: bytes, event_type: str | None = None) -> None:
         if self.overflow:
@@ -120,6 +144,9 @@ class Hub:
         # Identities of streams held by Pushpin that this process opened or
         # renewed: identity -> (its Pushpin channel, when last seen).
         self.pushpin_holds: dict = {}
+        # The same holds as the live view lists them (events/presence.py):
+        # (channel, "user"|"key", id) -> presence.HeldStream.
+        self.held_streams: dict = {}
         self.last_ids: dict[str, int] = {}
         self.inbox: dict[str, asyncio.Queue] = {channel: asyncio.Queue() for channel in CHANNELS}
         self.check_pending: set[str] = set()
@@ -136,6 +163,7 @@ class Hub:
             self.tasks.append(self.loop.create_task(self._pump(channel), name=f"events-pump-{channel}"))
         self.tasks.append(self.loop.create_task(self._ticker(), name="events-ticker"))
         self.tasks.append(self.loop.create_task(revocation.watch(self), name="events-revocation"))
+        self.tasks.append(self.loop.create_task(presence.publish_loop(self), name="events-presence"))
         if getattr(settings, "EVENTSTREAM_REDIS", None):
             self.tasks.append(self.loop.create_task(self._redis_loop(), name="events-redis"))
         else:
@@ -160,8 +188,10 @@ class Hub:
 
     # --- subscribers ----------------------------------------------------------
 
-    def subscribe(self, channel: str, identity=None, events: frozenset[str] | None = None) -> Subscriber:
-        subscriber = Subscriber(channel, settings.EVENTS_CLIENT_QUEUE, self.loop.time(), identity, events)
+    def subscribe(
+        self, channel: str, identity=None, events: frozenset[str] | None = None, address: str | None = None
+    ) -> Subscriber:
+        subscriber = Subscriber(channel, settings.EVENTS_CLIENT_QUEUE, self.loop.time(), identity, events, address)
         self.subscribers[channel].add(subscriber)
         if identity is not None:
             self.by_holder.setdefault(identity.holder, set()).add(subscriber)

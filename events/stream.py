@@ -31,7 +31,7 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from config.cors import with_cors
-from events import backpressure, grip
+from events import backpressure, grip, presence
 from events.authentication import LISTENER_ROLES, authenticate, from_session  # noqa: F401  (pages share the roles)
 from events.backpressure import TransportWatch
 from events.channels import CHANNELS
@@ -213,6 +213,7 @@ async def _serve(scope, receive, send, response: _GuardedSend) -> None:
         # Pushpin holds the stream; this process answers with the opening,
         # and remembers the holder, to close the stream if its right ends.
         hub.pushpin_holds[principal.identity] = (principal.grip_channel, hub.loop.time())
+        presence.note_hold(hub.held_streams, channel, principal.identity, _client_address(scope))
         await grip.respond(
             send,
             path=scope["path"],
@@ -231,7 +232,7 @@ async def _serve(scope, receive, send, response: _GuardedSend) -> None:
         return
     # No await between counting, subscribing and reading the head: the limit
     # holds, and every event after `head` reaches this subscriber's queue.
-    subscriber = hub.subscribe(channel, principal.identity, events)
+    subscriber = hub.subscribe(channel, principal.identity, events, _client_address(scope))
     head = hub.last_ids[channel]
     watcher = asyncio.ensure_future(_watch_disconnect(receive, subscriber))
     try:
@@ -253,6 +254,10 @@ async def _serve(scope, receive, send, response: _GuardedSend) -> None:
     finally:
         watcher.cancel()
         hub.unsubscribe(subscriber)
+
+
+def _client_address(scope) -> str | None:
+    return (scope.get("client") or (None, None))[0]
 
 
 async def _watch_disconnect(receive, subscriber: Subscriber) -> None:

@@ -6,7 +6,9 @@ through is refused with the list of what uses it."""
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
+from django.utils.safestring import mark_safe
 
+from events.admin import printer_listeners_html
 from orders import services
 from orders.exceptions import DomainError
 from orders.models import (
@@ -48,8 +50,18 @@ class PrinterAdmin(admin.ModelAdmin):
     list_display = ("name", "ip", "port", "status", "status_changed_at", "description")
     list_filter = ("status",)
     # Reported by the printer's agent (PATCH /v1/printers/{id}), not typed in.
-    readonly_fields = ("status", "status_changed_at")
+    readonly_fields = ("status", "status_changed_at", "listening_now")
     search_fields = ("name", "ip")
+    # Above the list: who listens on /events/printer (events/presence.py).
+    change_list_template = "admin/orders/printer/change_list.html"
+
+    @admin.display(description="Listening on /events/printer now")
+    def listening_now(self, obj: Printer) -> str:
+        return mark_safe(printer_listeners_html())  # rendered by a template, escaped there
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"printer_listeners": mark_safe(printer_listeners_html()), **(extra_context or {})}
+        return super().changelist_view(request, extra_context=extra)
 
     def get_deleted_objects(self, objs, request):
         """Refuse to delete a printer that categories, foods or tills still

@@ -254,3 +254,57 @@ def test_the_drawer_the_closure_and_printer_status_reach_the_printers(
     assert printers["bar"].tickets.count(pulse.output) == 1
     assert sum(text.endswith(pulse.output.decode("cp437")) for text in printers["bar"].texts()) == 3
     assert not any(pulse.output in ticket for ticket in printers["kitchen"].tickets)
+
+
+def test_a_cancelled_order_prints_one_cancellation_slip_on_each_printer_of_its_lines(
+    daphne, festival_menu, agent_key, operator, printers, tmp_path
+):
+    server = daphne()
+    agent = agent_for(server, agent_key, tmp_path)
+    headers = bearer(operator)
+    body = {
+        "table": "7",
+        "customer": "Grace",
+        "orderItems": [
+            {"foodId": festival_menu["margherita"].id, "quantity": 1},
+            {"foodId": festival_menu["beer"].id, "quantity": 1},
+        ],
+        "confirm": {"paymentMethod": "CARD", "cashRegisterId": festival_menu["till"].id},
+    }
+
+    def slips(where: str) -> list[str]:
+        return [text for text in printers[where].texts() if "CANCELLED" in text]
+
+    try:
+        agent.start()
+        agent.wait_for_position()
+        with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
+            created = client.post("/v1/orders", json=body)
+            assert created.status_code == 201, created.text
+            order = created.json()
+            cancelled = client.delete(f"/v1/orders/{order['id']}")
+            assert cancelled.status_code == 200, cancelled.text
+            assert cancelled.json()["status"] == "CANCELLED"
+        wait_for(lambda: slips("kitchen") and slips("bar"), "a cancellation slip on both printers", agent.log)
+        # Events reach the agent in order: once the next order's tickets are
+        # out, a second slip for the cancelled order would have been too.
+        [later] = confirm_orders(server.url, headers, festival_menu, 1)
+        wait_for(
+            lambda: ("KITCHEN", later) in tickets_by_kind(printers["kitchen"].texts())[0],
+            "the next order's kitchen ticket",
+            agent.log,
+        )
+        wait_for(
+            lambda: ("RECEIPT", later) in tickets_by_kind(printers["bar"].texts())[0],
+            "the next order's receipt",
+            agent.log,
+        )
+    finally:
+        agent.stop()
+
+    for where in ("kitchen", "bar"):
+        [slip] = slips(where)
+        assert f"Ticket #{order['ticketNumber']}" in slip, slip
+        assert "Table 7 - Grace" in slip, slip
+        assert "Do not prepare this order." in slip, slip
+        assert "POSSIBLE DUPLICATE" not in slip, slip

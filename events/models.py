@@ -1,0 +1,22 @@
+"""The one table of the events app that is not django-eventstream's: the
+snapshot of each process's open streams (events/presence.py)."""
+
+from django.db import models
+
+
+class StreamSnapshot(models.Model):
+    """One row per worker process, rewritten whole at every interval; a row
+    whose heartbeat is older than three intervals belongs to a dead process
+    and is ignored, then deleted."""
+
+    process = models.CharField(primary_key=True, max_length=200)
+    heartbeat = models.DateTimeField(db_index=True)
+    # [{"channel", "kind": "user"|"key", "id", "address", "openedAt", "held"}]
+    streams = models.JSONField(default=list)
+
+    class Meta:
+        verbose_name = "live connection"
+        verbose_name_plural = "live connections"
+
+    def __str__(self) -> str:
+        return self.process

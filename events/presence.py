@@ -1,0 +1,239 @@
+"""Who is listening right now, across every worker process.
+
+Invariant: each process writes, at most once per EVENTS_PRESENCE_SECONDS,
+ONE row (events.models.StreamSnapshot, keyed by host and PID) holding the
+whole list of its open streams: channel, holder (a user or an API key),
+client address and when the stream opened. Opening or closing a stream
+writes nothing; the next snapshot shows the change. A row whose heartbeat is
+older than three intervals is a dead process's: readers ignore it and the
+writers delete it. So the live view is at most one interval behind, and a
+SIGKILLed process's streams vanish within three intervals.
+
+Streams held by Pushpin (events/grip.py) are in no worker's memory: the
+worker only answers the hold and, every GRIP_RECOVER_SECONDS of silence, a
+recovery request. Each answer records (or re-confirms) the held stream in
+that process's snapshot; an entry not re-confirmed for 2 × GRIP_RECOVER_SECONDS
+is dropped. Limits of that record: a client that leaves is still listed until
+then; the same channel and holder count once per process (Pushpin may share
+one recovery answer between connections at the same position), and "since"
+is when a process first saw the hold; the address is the one the worker saw
+(Pushpin's, unless it forwards the client's).
+
+A snapshot names holders by id; the reader puts the user's username or the
+key's name on them, so a renamed key shows its current name.
+
+Heartbeats are compared with this process's clock: the workers of one site
+are expected to keep time (NTP).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+USER, KEY = "user", "key"
+EXPIRY_INTERVALS = 3
+# Dead processes' rows are deleted by the writers this often (in intervals).
+TRIM_EVERY = 10
+
+
+def interval() -> float:
+    return float(getattr(settings, "EVENTS_PRESENCE_SECONDS", 2.0))
+
+
+def process_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class HeldStream:
+    """A stream Pushpin holds for a holder on a channel, as this process last
+    answered for it."""
+
+    address: str | None
+    opened_at: float
+    seen: float
+
+
+def _holder(identity) -> tuple[str, str]:
+    if identity.user_id is not None:
+        return USER, str(identity.user_id)
+    return KEY, str(identity.key_id)
+
+
+def note_hold(held: dict, channel: str, identity, address: str | None, now: float | None = None) -> None:
+    """Record or re-confirm a stream held by Pushpin (a hold or a recovery
+    answered by this process). `held` is the hub's dict."""
+    now = time.time() if now is None else now
+    key = (channel, *_holder(identity))
+    entry = held.get(key)
+    if entry is None:
+        held[key] = HeldStream(address=address, opened_at=now, seen=now)
+    else:
+        entry.seen = now
+        entry.address = entry.address or address
+
+
+def _iso(moment: float) -> str:
+    return datetime.fromtimestamp(moment, tz=UTC).isoformat()
+
+
+def snapshot(subscribers: dict, held: dict, now: float | None = None) -> list[dict]:
+    """The list one process writes: its direct streams and the holds it
+    answered lately (expired holds are removed from `held`). Pure but for
+    that pruning."""
+    now = time.time() if now is None else now
+    streams = []
+    for channel, members in subscribers.items():
+        for subscriber in members:
+            if subscriber.identity is None or subscriber.closed:
+                continue
+            kind, holder_id = _holder(subscriber.identity)
+            streams.append(
+                {
+                    "channel": channel,
+                    "kind": kind,
+                    "id": holder_id,
+                    "address": subscriber.address,
+                    "openedAt": _iso(subscriber.opened_at),
+                    "held": False,
+                }
+            )
+    horizon = now - 2 * settings.GRIP_RECOVER_SECONDS
+    for key, entry in list(held.items()):
+        if entry.seen < horizon:
+            del held[key]
+            continue
+        channel, kind, holder_id = key
+        streams.append(
+            {
+                "channel": channel,
+                "kind": kind,
+                "id": holder_id,
+                "address": entry.address,
+                "openedAt": _iso(entry.opened_at),
+                "held": True,
+            }
+        )
+    streams.sort(key=lambda stream: (stream["channel"], stream["openedAt"]))
+    return streams
+
+
+# --- writing ------------------------------------------------------------------------
+
+
+def write(process: str, streams: list[dict], *, trim: bool = False) -> None:
+    """One upsert of this process's row (and, when `trim`, the deletion of
+    dead processes' rows)."""
+    from events.models import StreamSnapshot
+
+    now = timezone.now()
+    StreamSnapshot.objects.bulk_create(
+        [StreamSnapshot(process=process, heartbeat=now, streams=streams)],
+        update_conflicts=True,
+        unique_fields=["process"],
+        update_fields=["heartbeat", "streams"],
+    )
+    if trim:
+        StreamSnapshot.objects.filter(heartbeat__lt=now - timedelta(seconds=EXPIRY_INTERVALS * interval())).delete()
+
+
+def forget(process: str) -> None:
+    from events.models import StreamSnapshot
+
+    StreamSnapshot.objects.filter(process=process).delete()
+
+
+async def publish_loop(hub) -> None:
+    """The hub's task: every interval, this process's snapshot, written in a
+    worker thread (the event loop never waits on the database). An interval
+    with nothing to report after one that had nothing writes nothing, except
+    a heartbeat once in a while to keep its trimming going."""
+    process = process_name()
+    last: list[dict] | None = None
+    count = 0
+    while True:
+        await asyncio.sleep(interval())
+        count += 1
+        streams = snapshot(hub.subscribers, hub.held_streams)
+        trim = count % TRIM_EVERY == 0
+        if not streams and last == [] and not trim:
+            continue
+        try:
+            await sync_to_async(write, thread_sensitive=False)(process, streams, trim=trim)
+            last = streams
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            logger.warning("could not write the snapshot of open streams: %s", exc)
+
+
+# --- reading ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LiveStream:
+    channel: str
+    kind: str  # "user" or "key"
+    holder_id: str
+    label: str
+    address: str | None
+    opened_at: datetime | None
+    process: str
+    held: bool
+
+
+def live_streams(now: datetime | None = None) -> dict[str, list[LiveStream]]:
+    """Every open stream of every live process, per channel, oldest first,
+    each with its user's username or its key's name."""
+    from django.contrib.auth import get_user_model
+
+    from events.models import StreamSnapshot
+    from users.models import ApiKey
+
+    now = timezone.now() if now is None else now
+    fresh = StreamSnapshot.objects.filter(heartbeat__gte=now - timedelta(seconds=EXPIRY_INTERVALS * interval()))
+    rows = [(row.process, stream) for row in fresh.order_by("process") for stream in row.streams]
+    user_ids = {stream["id"] for _, stream in rows if stream.get("kind") == USER}
+    key_ids = {stream["id"] for _, stream in rows if stream.get("kind") == KEY}
+    User = get_user_model()
+    users = {str(user.pk): user.get_username() for user in User.objects.filter(pk__in=user_ids)}
+    keys = {key.pk: key.name for key in ApiKey.objects.filter(pk__in=key_ids)}
+    result: dict[str, list[LiveStream]] = {}
+    seen_holds: set[tuple] = set()
+    for process, stream in rows:
+        kind, holder_id = stream.get("kind"), str(stream.get("id"))
+        if stream.get("held"):
+            # Every process that answered for a held stream lists it: once.
+            hold = (stream["channel"], kind, holder_id, stream.get("address"))
+            if hold in seen_holds:
+                continue
+            seen_holds.add(hold)
+        names = users if kind == USER else keys
+        opened = stream.get("openedAt")
+        result.setdefault(stream["channel"], []).append(
+            LiveStream(
+                channel=stream["channel"],
+                kind=kind,
+                holder_id=holder_id,
+                label=names.get(holder_id, f"{kind} {holder_id} (deleted)"),
+                address=stream.get("address"),
+                opened_at=datetime.fromisoformat(opened) if opened else None,
+                process=process,
+                held=bool(stream.get("held")),
+            )
+        )
+    for streams in result.values():
+        streams.sort(key=lambda s: (s.opened_at or now, s.label))
+    return dict(sorted(result.items()))
