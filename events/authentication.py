@@ -25,8 +25,6 @@ from events.tokens import stream_token_claims
 from users.models import Role
 
 LISTENER_ROLES = (Role.ADMIN, Role.OPERATOR)
-# Which channel each kind of device key may open (API.md, "Devices").
-KEY_CHANNELS = {"printer-agent": ("printer",), "display": ("display",)}
 
 
 @dataclass(frozen=True)
@@ -43,7 +41,9 @@ class Principal:
         the one channel it is made for, anything else (an unknown channel
         too) is a 403, as every other request a key's kind does not list."""
         if self.identity.key_id is not None:
-            return channel in KEY_CHANNELS.get(str(getattr(self.subject, "kind", "")), ())
+            from users.apikeys import STREAM_CHANNEL
+
+            return STREAM_CHANNEL.get(getattr(self.subject, "kind", None)) == channel
         return self.subject.has_role(*LISTENER_ROLES)
 
 

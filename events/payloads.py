@@ -8,7 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 from orders.models import Category, Closure, DrawerOpening, Food, Order, Printer
-from orders.representations import order_for_printer_repr, order_repr, order_summary_repr, reprint_repr
+from orders.representations import (
+    order_for_printer_repr,
+    order_repr,
+    order_stations_repr,
+    order_summary_repr,
+    reprint_repr,
+)
 
 
 def new_order_payload(order: Order) -> dict[str, Any]:
@@ -100,3 +106,15 @@ def general_closure_payload(closure: Closure) -> dict[str, Any]:
     """`general-closure` on printer: the till and the day's report, exactly
     as stored with the closure."""
     return {"cashRegister": closure.cash_register_id, "report": closure.report}
+
+
+def station_progress_payload(order: Order) -> dict[str, Any]:
+    """`station-progress` on display: the board's four keys of the order and
+    its stations, `[{"printerId", "name", "done", "doneAt"}]`."""
+    return {
+        "id": order.id,
+        "displayCode": order.display_code,
+        "ticketNumber": order.ticket_number,
+        "status": order.status,
+        "stations": order_stations_repr(order),
+    }

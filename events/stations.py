@@ -11,32 +11,18 @@ the same event twice changes nothing.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from events import payloads
 from events.channels import DISPLAY, STATION_PROGRESS
 from events.publisher import record
-from orders.models import Order, StationMark
-from orders.representations import order_stations_repr
+from orders.models import StationMark
 from orders.selectors import order_with_items
-
-
-def station_progress_payload(order: Order) -> dict[str, Any]:
-    """`station-progress` on display: the board's four keys of the order and
-    its stations, `[{"printerId", "name", "done", "doneAt"}]`."""
-    return {
-        "id": order.id,
-        "displayCode": order.display_code,
-        "ticketNumber": order.ticket_number,
-        "status": order.status,
-        "stations": order_stations_repr(order),
-    }
 
 
 @receiver(post_save, sender=StationMark, dispatch_uid="events.station_mark_saved")
 def station_mark_saved(sender, instance: StationMark, created: bool, raw: bool = False, **kwargs) -> None:
     if raw or (created and instance.done_at is None):
         return  # fixtures, or a row created before its first step
-    record(DISPLAY, STATION_PROGRESS, station_progress_payload(order_with_items(instance.order_id)))
+    record(DISPLAY, STATION_PROGRESS, payloads.station_progress_payload(order_with_items(instance.order_id)))

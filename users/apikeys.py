@@ -148,22 +148,9 @@ class Device:
     def has_role(self, *roles: str) -> bool:
         return False
 
-    def may_listen(self, channel: str) -> bool:
-        return STREAM_CHANNEL.get(self.kind) == channel
-
 
 def device_for(raw: str, *, address: str | None = None) -> Device | None:
     key = authenticate_key(raw, address=address)
-    return Device(key) if key is not None else None
-
-
-def device_by_id(device_id: str) -> Device | None:
-    """The Device with this `Device.pk` if its key is still live (for a
-    request that carries a signed identity instead of the key, such as
-    Pushpin's recovery of a held stream); None otherwise."""
-    if not device_id.startswith(DEVICE_ID_PREFIX):
-        return None
-    key = ApiKey.objects.filter(pk=device_id[len(DEVICE_ID_PREFIX) :], revoked_at__isnull=True).first()
     return Device(key) if key is not None else None
 
 
