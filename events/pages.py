@@ -48,7 +48,7 @@ from rest_framework.views import APIView
 
 from events.channels import CONFIRMED_ORDER, DISPLAY, ORDER_CANCELLED, ORDER_STATUS_UPDATE, STATION_PROGRESS
 from events.hub import wire_id
-from events.payloads import order_status_update_payload
+from events.payloads import order_status_update_display_payload
 from orders import services
 from orders.exceptions import NotFound
 from orders.models import Order, OrderItem, OrderStatus, Printer, StationMark
@@ -170,7 +170,7 @@ def board_entry(order: Order) -> dict[str, Any]:
     """An order on the board: the keys of `order-status-update`, and since
     when it has its status (the board lets ready codes go after
     BOARD_READY_MINUTES)."""
-    return {**order_status_update_payload(order), "since": format_timestamp(order.status_changed_at)}
+    return {**order_status_update_display_payload(order), "since": format_timestamp(order.status_changed_at)}
 
 
 # --- pages ----------------------------------------------------------------------------

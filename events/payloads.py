@@ -54,10 +54,6 @@ def order_status_update_display_payload(order: Order) -> dict[str, Any]:
     }
 
 
-# The board pages (events/pages.py) list orders in the display's shape.
-order_status_update_payload = order_status_update_display_payload
-
-
 def order_cancelled_cashier_payload(order: Order) -> dict[str, Any]:
     """`order-cancelled` on cashier: the whole order, status CANCELLED."""
     return order_repr(order)
