@@ -66,6 +66,8 @@ class TransportWatch:
         """Unregister before the response ends (Twisted requires it)."""
         if self.registered:
             self.registered = False
+            if self.request.channel is None:
+                return  # the connection is gone, and Twisted dropped the producer with it
             try:
                 self.request.unregisterProducer()
             except Exception:

@@ -208,3 +208,16 @@ def test_a_wrong_api_key_is_a_401_with_no_fallback_to_the_session(server, operat
     response = get(server, "/events/printer", Cookie=cookie, **{"X-API-KEY": "not-a-key"})
     assert response.status_code == 401
     assert response.json() == {"message": "Authentication required"}
+
+
+def test_clients_that_hang_up_leave_no_error_in_the_servers_log(daphne, operator):
+    """Each stream's write watch (events/backpressure.py) is released when
+    its response ends, also after the client has gone."""
+    server = daphne()
+    for _ in range(5):
+        stream = SSEStream(f"{server.url}/events/cashier", headers=bearer(operator))
+        assert stream.next().is_position
+        stream.close()
+    time.sleep(2)  # the server notices each hang-up and ends its response
+    log = server.log_path.read_text()
+    assert "Traceback" not in log, log[-2000:]
