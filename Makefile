@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test test-production install install-test system-deps migrate demo lint bench bench-cluster clean
+.PHONY: run test test-production install install-test system-deps migrate demo lint bench bench-cluster bench-storm clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -77,6 +77,11 @@ bench: install-test
 ## workers, 5,000-20,000 idle streams held by Pushpin, fan-out to 10,000; about 10 minutes.
 bench-cluster: install-test system-deps
 	$(BIN)/python bench/cluster.py $(BENCH_ARGS)
+
+## Reconnect storms of 2,000 and 10,000 clients within one second, straight to one worker and
+## through the cluster (bench/storm.py); about 5 minutes.
+bench-storm: install-test system-deps
+	$(BIN)/python bench/storm.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,227 @@
+"""One load-generator process of bench/storm.py: its share of a reconnect
+storm. Each client opens `GET PATH` with its own credential at its scheduled
+moment (no gate, no retry: a storm), and the process records, per client,
+how the opening ended (the HTTP status; or the connection refused, reset or
+closed before an answer; or no answer in time) and when its first SSE
+message arrived. Then it holds every stream it got until told to close.
+
+    python bench/storm_client.py --port P --path /events/cashier --tokens FILE \
+        --share 0/4 --clients 10000 --over 1.0 --start MONOTONIC
+
+Commands, one JSON object a line on stdin (answered by one line on stdout):
+{"op": "result"} (waits until every client of the share has an outcome or
+the deadline passed) · {"op": "close"}. The process exits when stdin closes.
+Times are time.monotonic(), which every process on the machine shares.
+
+Why processes: one process may hold RLIMIT_NOFILE sockets at most, and ten
+thousand openings in one second want more than one client core. The storm's
+schedule is global (client i opens at start + i/N × over), and share k/P is
+the clients i ≡ k (mod P), so P processes together make one even storm."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.procs import raise_nofile  # noqa: E402
+
+HOST = "127.0.0.1"
+monotonic = time.monotonic
+
+
+class Opening(asyncio.Protocol):
+    """One client's stream: its outcome and its first message's arrival."""
+
+    __slots__ = ("share", "request", "transport", "head", "status", "outcome", "first", "last_id", "done")
+
+    def __init__(self, share: Share, request: bytes):
+        self.share = share
+        self.request = request
+        self.transport = None
+        self.head = bytearray()
+        self.status = 0
+        self.outcome = ""  # "200", "502", …, "refused", "reset", "closed", "timeout"
+        self.first = 0.0
+        self.last_id = ""
+        self.done = False
+
+    def finish(self, outcome: str) -> None:
+        if not self.done:
+            self.done = True
+            self.outcome = outcome
+            self.share.finished()
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        transport.write(self.request)
+
+    def connection_lost(self, exc) -> None:
+        self.transport = None
+        if not self.done:
+            self.finish("reset" if exc else "closed")
+
+    def data_received(self, data: bytes) -> None:
+        if self.done:
+            return
+        self.head += data
+        if not self.status:
+            end = self.head.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            self.status = int(bytes(self.head[: self.head.find(b"\r\n")]).split(None, 2)[1])
+            if self.status != 200:
+                self.share.note_refusal(self.status, bytes(self.head[end + 4 : end + 124]))
+                self.finish(str(self.status))
+                self.transport.close()
+                return
+            del self.head[: end + 4]
+        # The first SSE message (chunked or not: a blank line ends it).
+        if b"\n\n" in self.head:
+            self.first = monotonic()
+            at = self.head.find(b"id: ")
+            if at >= 0:
+                self.last_id = bytes(self.head[at + 4 : self.head.find(b"\n", at)]).decode()
+            self.head = bytearray()
+            self.finish("200")
+
+
+class Share:
+    def __init__(self, clients: int):
+        self.clients = clients
+        self.outcomes = 0
+        self.all_done = asyncio.Event()
+        self.openings: list[Opening] = []
+        self.scheduled: list[float] = []
+        self.indices: list[int] = []  # each opening's client number in the whole storm
+        self.refusals: dict[str, str] = {}  # a refusal's status -> the start of one body
+
+    def note_refusal(self, status: int, body: bytes) -> None:
+        self.refusals.setdefault(str(status), body.decode("latin-1"))
+
+    def finished(self) -> None:
+        self.outcomes += 1
+        if self.outcomes >= self.clients:
+            self.all_done.set()
+
+
+def request_for(path: str, port: int, token: str, last_id: str | None) -> bytes:
+    lines = [
+        f"GET {path} HTTP/1.1",
+        f"Host: {HOST}:{port}",
+        "Accept: text/event-stream",
+        "Cache-Control: no-cache",
+        f"Authorization: Bearer {token}",
+    ]
+    if last_id:
+        lines.append(f"Last-Event-ID: {last_id}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+async def storm(args, tokens: list[str], last_ids: dict[int, str], deadline: float) -> Share:
+    loop = asyncio.get_running_loop()
+    index, count = (int(n) for n in args.share.split("/"))
+    mine = list(range(index, args.clients, count))
+    share = Share(len(mine))
+
+    async def open_one(client: int) -> None:
+        opening = Opening(share, request_for(args.path, args.port, tokens[client % len(tokens)], last_ids.get(client)))
+        share.openings.append(opening)
+        share.indices.append(client)
+        try:
+            # A connection the server's backlog dropped is retried by the
+            # kernel (1, 3, 7 … s): bounded by the storm's deadline.
+            await asyncio.wait_for(loop.create_connection(lambda: opening, HOST, args.port), deadline - monotonic())
+        except TimeoutError:
+            opening.finish("timeout")
+        except ConnectionRefusedError:
+            opening.finish("refused")
+        except OSError as exc:
+            opening.finish(f"connect error {exc.errno}")
+
+    tasks = []
+    for client in mine:
+        at = args.start + client / args.clients * args.over
+        delay = at - monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        share.scheduled.append(at)
+        tasks.append(asyncio.ensure_future(open_one(client)))
+    await asyncio.gather(*tasks)
+    return share
+
+
+def result(share: Share, deadline: float) -> dict:
+    for opening in share.openings:
+        if not opening.done:
+            opening.outcome, opening.done = "timeout", True
+    outcomes: dict[str, int] = {}
+    for opening in share.openings:
+        outcomes[opening.outcome] = outcomes.get(opening.outcome, 0) + 1
+    return {
+        "clients": share.clients,
+        "outcomes": outcomes,
+        # Per client that got its stream: scheduled moment, first message.
+        "opened": [[at, o.first] for at, o in zip(share.scheduled, share.openings, strict=True) if o.first],
+        "last_ids": {str(n): o.last_id for n, o in zip(share.indices, share.openings, strict=True) if o.last_id},
+        "refusals": share.refusals,
+        "cpu": sum(os.times()[:2]),
+        "deadline_passed": monotonic() > deadline,
+    }
+
+
+async def serve(args) -> None:
+    tokens = Path(args.tokens).read_text().split()
+    last_ids = {int(k): v for k, v in json.loads(Path(args.last_ids).read_text()).items()} if args.last_ids else {}
+    deadline = args.start + args.over + args.timeout
+    share = await storm(args, tokens, last_ids, deadline)
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+
+    def answer(payload: dict) -> None:
+        sys.stdout.write(json.dumps(payload) + "\n")
+        sys.stdout.flush()
+
+    while line := await reader.readline():
+        op = json.loads(line)["op"]
+        if op == "result":
+            try:
+                await asyncio.wait_for(share.all_done.wait(), max(0.0, deadline - monotonic()))
+            except TimeoutError:
+                pass
+            answer(result(share, deadline))
+        elif op == "close":
+            for opening in share.openings:
+                if opening.transport is not None:
+                    opening.transport.close()
+            answer({"closed": True})
+            return
+        else:
+            answer({"error": f"unknown op {op!r}"})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--path", required=True)
+    parser.add_argument("--tokens", required=True, help="a file of Bearer tokens, one per client (cycled)")
+    parser.add_argument("--share", required=True, help="k/P: the clients i with i %% P == k")
+    parser.add_argument("--clients", type=int, required=True, help="the storm's clients, all shares together")
+    parser.add_argument("--over", type=float, default=1.0, help="seconds over which the clients open")
+    parser.add_argument("--start", type=float, required=True, help="time.monotonic() of the first opening")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds after the storm for every outcome")
+    parser.add_argument("--last-ids", default="", help='a JSON file {"client number": "Last-Event-ID"}')
+    args = parser.parse_args()
+    raise_nofile()
+    asyncio.run(serve(args))
+
+
+if __name__ == "__main__":
+    main()
