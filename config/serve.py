@@ -17,6 +17,12 @@ Invariant: no connection is held open by the server without a complete
 request for longer than HTTP_HEADER_TIMEOUT_SECONDS (plus the reactor's
 timer granularity). `daphne config.asgi:application` still works, without
 this deadline.
+
+It also listens (-b/-p) with a backlog of HTTP_LISTEN_BACKLOG connections
+(default 4,096; the kernel caps it at net.core.somaxconn) instead of
+Twisted's 50: when every screen reconnects at once, connections the process
+has not accepted yet wait in that queue, where with 50 the kernel drops
+their SYN and the client retries only after 1, 3, 7, 15 … seconds.
 """
 
 from __future__ import annotations
@@ -84,18 +90,33 @@ def header_timeout() -> float:
     return settings.HTTP_HEADER_TIMEOUT_SECONDS
 
 
+def listen_backlog() -> int:
+    from django.conf import settings
+
+    return settings.HTTP_LISTEN_BACKLOG
+
+
+def _with_backlog(build):
+    def endpoints(*args, **kwargs) -> list[str]:
+        backlog = listen_backlog()
+        return [f"{found}:backlog={backlog}" if found.startswith("tcp:") else found for found in build(*args, **kwargs)]
+
+    return endpoints
+
+
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
     django.setup()
     header_timeout()  # a bad value stops the server before it listens
-    from daphne import server
-    from daphne.cli import CommandLineInterface
+    from daphne import cli, server
 
     # daphne.server.Server.run builds its factory from this name.
     server.HTTPFactory = HeaderDeadlineFactory
-    CommandLineInterface().run(sys.argv[1:] if argv is None else argv)
+    # The CLI turns -b/-p into Twisted endpoint strings through this name.
+    cli.build_endpoint_description_strings = _with_backlog(cli.build_endpoint_description_strings)
+    cli.CommandLineInterface().run(sys.argv[1:] if argv is None else argv)
 
 
 if __name__ == "__main__":

@@ -356,6 +356,8 @@ GRIP_RECOVER_SECONDS = env_int("GRIP_RECOVER_SECONDS", 60, minimum=1)
 # A connection must complete its request headers this soon after it opens
 # (or after its previous response) when served by `python -m config.serve`.
 HTTP_HEADER_TIMEOUT_SECONDS = env_float("HTTP_HEADER_TIMEOUT_SECONDS", 15.0)
+# Connections waiting to be accepted by one server process (config/serve.py).
+HTTP_LISTEN_BACKLOG = env_int("HTTP_LISTEN_BACKLOG", 4096, minimum=1)
 
 # Kitchen display: cards older than this many minutes stand out.
 KITCHEN_LATE_MINUTES = env_int("KITCHEN_LATE_MINUTES", 15, minimum=1)
