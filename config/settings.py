@@ -333,6 +333,12 @@ EVENTS_MAX_UNSENT_BYTES = env_int("EVENTS_MAX_UNSENT_BYTES", 1024 * 1024, minimu
 # (events/revocation.py): a right that ends closes its streams this soon.
 EVENTS_REVALIDATE_SECONDS = env_float("EVENTS_REVALIDATE_SECONDS", 0.5)
 
+# Credentials a process remembers for opening streams without a query
+# (events/credentials.py): at most this many, each forgotten after this many
+# seconds without an opening. 0 entries turns the cache off.
+EVENTS_CREDENTIAL_CACHE_SIZE = env_int("EVENTS_CREDENTIAL_CACHE_SIZE", 20000, minimum=0)
+EVENTS_CREDENTIAL_CACHE_SECONDS = env_float("EVENTS_CREDENTIAL_CACHE_SECONDS", 300.0)
+
 EVENTSTREAM_STORAGE_CLASS = "events.storage.EventLogStorage"
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from events import grip, identity, log
+from events.credentials import cache_key
 from events.identity import Identity
 from events.tokens import stream_token_claims
 from users.models import Role
@@ -96,6 +97,23 @@ def _live_key(key_id: str):
     return apps.get_model("users", "ApiKey").objects.filter(pk=key_id).first()
 
 
+def credential_key(
+    headers: dict[str, str], query: dict[str, list[str]], grip_channel: str | None = None
+) -> tuple[str, str] | None:
+    """The key under which events/credentials.py remembers what
+    authenticate() concludes for these headers and query: the credential it
+    would check, in the same order. None for a session (Channels'
+    middleware checks it) or no credential at all."""
+    if grip_channel is not None and grip.NEXT_PARAM in query:
+        return cache_key("next", grip_channel, query[grip.NEXT_PARAM][0])
+    for header, kind in (("authorization", "bearer"), ("x-api-key", "api-key")):
+        if header in headers:
+            return cache_key(kind, headers[header])
+    if "token" in query:
+        return cache_key("token", query["token"][0])
+    return None
+
+
 @log.closes_connection
 def authenticate(
     headers: dict[str, str], query: dict[str, list[str]], grip_channel: str | None = None, address: str | None = None
@@ -134,6 +152,7 @@ def authenticate(
                 credential=authorization,
                 expires_at=float(exp) if isinstance(exp, int | float) else None,
                 auth_hash=user.get_session_auth_hash(),
+                token_id=str(token.get("jti") or ""),
             ),
         )
     raw_key = headers.get("x-api-key")

@@ -147,6 +147,7 @@ def next_token(holder: Identity, channel: str) -> str:
         "e": holder.expires_at,
         "h": holder.auth_hash,
         "d": holder.credential_digest(),
+        "j": holder.token_id,
     }
     return signing.dumps(data, salt=_TOKEN_SALT, compress=False)
 
@@ -167,6 +168,7 @@ def identity_from_next_token(token: str, channel: str) -> Identity | None:
             expires_at=data["e"],
             auth_hash=str(data["h"]),
             known_digest=str(data["d"]),
+            token_id=str(data.get("j") or ""),
         )
         return holder
     except (KeyError, TypeError):
@@ -242,9 +244,11 @@ async def respond(
     channel: str,
     events: frozenset[str],
     raw_last_id: str | None,
+    head: int,
 ) -> None:
     """Answer a request that Pushpin signed, after the usual checks: the
-    opening (or, for a recovery, what the connection missed) and a hold."""
+    opening (or, for a recovery, what the connection missed) and a hold.
+    `head` is the channel's last id as this process's hub knows it."""
     recovering = NEXT_PARAM in query
     if recovering:
         position = parse_grip_last(headers.get("grip-last", "")).get(grip_channel(channel))
@@ -257,10 +261,13 @@ async def respond(
             return
         raw_last_id = position
 
-    # The position must be in the headers, before the body: read it from the
-    # log and replay exactly up to it. Events after it reach Pushpin as
-    # publishes; one Pushpin saw before it took this hold makes it recover.
-    opening = await plan_opening(channel, raw_last_id, None)
+    # The position must be in the headers, before the body: the hub's head
+    # (no query), and the replay goes exactly up to it. Events after it reach
+    # Pushpin as publishes; one that Pushpin saw before it took this hold
+    # (the hub lags the log by a notification) makes the next publish's
+    # prev-id disagree with the hold's, and Pushpin recovers from the
+    # position through the next link.
+    opening = await plan_opening(channel, raw_last_id, head)
     await send(
         {
             "type": "http.response.start",

@@ -28,6 +28,7 @@ from django.conf import settings
 
 from events import log, presence, revocation
 from events.channels import CHANNELS
+from events.credentials import CredentialCache
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +148,8 @@ class Hub:
         # The same holds as the live view lists them (events/presence.py):
         # (channel, "user"|"key", id) -> presence.HeldStream.
         self.held_streams: dict = {}
+        # Credentials checked lately, for openings without a query.
+        self.credentials = CredentialCache.from_settings()
         self.last_ids: dict[str, int] = {}
         self.inbox: dict[str, asyncio.Queue] = {channel: asyncio.Queue() for channel in CHANNELS}
         self.check_pending: set[str] = set()

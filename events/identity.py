@@ -33,6 +33,9 @@ class Identity:
     # The credential's digest when only that is known (an identity renewed
     # through a GRIP next link, events/grip.py).
     known_digest: str = ""
+    # A Bearer token's `jti`: a logout puts it on the blacklist, which the
+    # re-check reads for all streams in one query.
+    token_id: str = ""
 
     @property
     def holder(self) -> str:

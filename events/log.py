@@ -11,6 +11,7 @@ connection before returning: no open stream keeps a connection."""
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 
@@ -32,6 +33,7 @@ class LogEvent:
 def closes_connection(func):
     """Run in a worker thread; leave no database connection open behind."""
 
+    @functools.wraps(func)  # `__wrapped__` runs it on the caller's connection (tests)
     def wrapper(*args, **kwargs):
         close_old_connections()
         try:
@@ -39,8 +41,6 @@ def closes_connection(func):
         finally:
             connections.close_all()
 
-    wrapper.__name__ = func.__name__
-    wrapper.__doc__ = func.__doc__
     return wrapper
 
 

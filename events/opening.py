@@ -83,13 +83,18 @@ class Opening:
 
 async def plan_opening(channel: str, raw_last_id: str | None, head: int | None) -> Opening:
     """Decide how a stream opens. `head` is the position a stream without a
-    Last-Event-ID starts at; None reads it from the log (the GRIP path, which
-    must know the position before it writes anything)."""
+    Last-Event-ID starts at (the hub's); None reads it from the log. A client
+    whose Last-Event-ID is the head costs no query: nothing to replay."""
     if raw_last_id is None:
         if head is None:
             head = (await in_thread(log.head_ids, (channel,)))[channel]
         return Opening(channel, head)
     last_id = parse_last_event_id(raw_last_id, channel)
+    if last_id is not None and head is not None:
+        if last_id == head:
+            return Opening(channel, head)  # the client has everything: no query (a reconnect storm)
+        if last_id > head:
+            head = None  # the client heard of an event this process has not yet: the log decides
     complete = False
     if last_id is not None:
         log_head, complete = await in_thread(log.replay_start, channel, last_id)

@@ -6,12 +6,12 @@ of the credential a stream was opened with (a token's or a session's expiry)
 closes the affected streams within 5 seconds.
 
 Each process re-checks the distinct identities (events/identity.py) of all
-the streams it serves every EVENTS_REVALIDATE_SECONDS (0.5 s), in one worker
-thread: one query for all their users, one for all their sessions, one for
-all their API keys, plus the configured Bearer authenticator once per
-distinct token (so that whatever the REST API refuses, such as a logged-out
-token, closes streams too; simplejwt itself needs no query for it). A stream
-whose identity fails is closed before it writes anything more.
+the streams it serves, and of its credential cache (events/credentials.py),
+every EVENTS_REVALIDATE_SECONDS (0.5 s), in one worker thread: one query for
+all their users, one for all their sessions, one for all their API keys, one
+for the Bearer tokens on the blacklist (a logout), whatever their number. A
+stream whose identity fails is closed before it writes anything more, and
+the cache forgets it.
 
 Invariant: a stream is never served longer than one re-check interval plus
 one re-check's duration after its identity stopped being valid. A re-check
@@ -25,37 +25,48 @@ import asyncio
 import logging
 import time
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.utils import timezone
 
 from events import identity, log
 from events.identity import Identity
 
 logger = logging.getLogger(__name__)
 
+# A logout's blacklist row carries the time of the process that wrote it,
+# and commits a moment later: reading from this long before the previous
+# re-check covers both (processes of one site share a clock to well within it).
+BLACKLIST_MARGIN = timedelta(seconds=5)
+
 
 @log.closes_connection
-def invalid_identities(identities: Iterable[Identity], now: float) -> set[Identity]:
-    """The identities among `identities` whose right has ended."""
+def invalid_identities(
+    identities: Iterable[Identity], now: float, seen: set[Identity] = frozenset(), since: datetime | None = None
+) -> set[Identity]:
+    """The identities among `identities` whose right has ended. `seen` are
+    those a re-check that read the database from `since` on found valid:
+    for them only Bearer tokens put on the blacklist since then are read,
+    not the whole blacklist."""
     from django.contrib.auth import get_user_model
 
     from events.authentication import LISTENER_ROLES, user_from_bearer
+    from users.tokens import revoked_jtis, revoked_jtis_since
 
     identities = set(identities)
     invalid = {found for found in identities if found.expires_at is not None and found.expires_at <= now}
     pending = identities - invalid
 
     user_ids = {found.user_id for found in pending if found.user_id is not None}
-    users = {user.pk: user for user in get_user_model().objects.filter(pk__in=user_ids)} if user_ids else {}
+    users = get_user_model().objects.filter(pk__in=user_ids) if user_ids else ()
+    # Per user: None when they may no longer listen, else their auth hash.
+    rights = {user.pk: user.get_session_auth_hash() if user.has_role(*LISTENER_ROLES) else None for user in users}
     for found in pending:
         if found.user_id is None:
             continue
-        user = users.get(found.user_id)
-        if (
-            user is None
-            or not user.has_role(*LISTENER_ROLES)
-            or (found.auth_hash and user.get_session_auth_hash() != found.auth_hash)
-        ):
+        auth_hash = rights.get(found.user_id)
+        if auth_hash is None or (found.auth_hash and auth_hash != found.auth_hash):
             invalid.add(found)
 
     # An identity renewed through a GRIP next link has no credential (only
@@ -72,9 +83,20 @@ def invalid_identities(identities: Iterable[Identity], now: float) -> set[Identi
         alive = live_keys(key_ids)
         invalid |= {found for found in pending if found.key_id is not None and found.key_id not in alive}
 
-    tokens = {found.credential for found in pending - invalid if found.kind == identity.BEARER and found.credential}
+    # A Bearer token passes REST's checks (users/tokens.py) while it is
+    # unexpired, its user active with the same password, and its jti not on
+    # the blacklist: the first three are checked above, the last here, one
+    # query for all tokens. An identity without its jti (a next link signed
+    # before jtis were carried) goes through the authenticator itself.
+    bearers = [found for found in pending - invalid if found.kind == identity.BEARER]
+    known = since is not None and seen
+    revoked = revoked_jtis({found.token_id for found in bearers if found.token_id and not (known and found in seen)})
+    if known:
+        revoked |= revoked_jtis_since(since - BLACKLIST_MARGIN)
+    invalid |= {found for found in bearers if found.token_id in revoked}
+    tokens = {found.credential for found in bearers if not found.token_id and found.credential}
     refused = {token for token in tokens if user_from_bearer(token) is None}
-    invalid |= {found for found in pending if found.kind == identity.BEARER and found.credential in refused}
+    invalid |= {found for found in bearers if not found.token_id and found.credential in refused}
     return invalid
 
 
@@ -112,37 +134,48 @@ def close_pushpin_streams(channels: list[str]) -> None:
 
 
 async def watch(hub) -> None:
-    """Run for the process's hub: re-check the identities of its streams and
-    of the Pushpin holds it answered, and close the streams of those that
-    failed."""
+    """Run for the process's hub: re-check the identities of its streams, of
+    the Pushpin holds it answered and of its credential cache
+    (events/credentials.py), and close the streams of those that failed,
+    including streams opened while the re-check ran."""
     from events.grip import NEXT_TOKEN_SECONDS
     from events.hub import in_thread
 
     interval = settings.EVENTS_REVALIDATE_SECONDS
+    # What the last successful re-check found valid, and when it started.
+    seen: set[Identity] = set()
+    seen_since: datetime | None = None
     while True:
         await asyncio.sleep(interval)
-        held = [subscriber for subscribers in hub.by_holder.values() for subscriber in subscribers]
         # A hold not renewed for a day has ended (its next link expired).
         cutoff = hub.loop.time() - NEXT_TOKEN_SECONDS
         for found in [found for found, (_, seen) in hub.pushpin_holds.items() if seen < cutoff]:
             del hub.pushpin_holds[found]
-        if not held and not hub.pushpin_holds:
+        checked = _streams_identities(hub) | hub.pushpin_holds.keys() | hub.credentials.identities()
+        if not checked:
             continue
+        started, started_at = time.monotonic(), timezone.now()
         try:
-            invalid = await in_thread(
-                invalid_identities, {s.identity for s in held} | hub.pushpin_holds.keys(), time.time()
-            )
+            invalid = await in_thread(invalid_identities, checked, time.time(), seen, seen_since)
         except Exception as exc:
             logger.warning("could not re-check the open streams' rights: %s", exc)
             continue
-        for subscriber in held:
-            if subscriber.identity in invalid:
-                subscriber.close()
+        seen, seen_since = checked - invalid, started_at
+        hub.credentials.confirm(checked, invalid, started)
+        if not invalid:
+            continue
+        for subscribers in list(hub.by_holder.values()):
+            for subscriber in list(subscribers):
+                if subscriber.identity in invalid:
+                    subscriber.close()
         closing = [hub.pushpin_holds.pop(found)[0] for found in invalid if found in hub.pushpin_holds]
         if closing:
             try:
                 await in_thread(close_pushpin_streams, closing)
             except Exception as exc:
                 logger.warning("could not tell Pushpin to close %d stream group(s): %s", len(closing), exc)
-        if invalid:
-            logger.info("closed the streams of %d ended right(s)", len(invalid))
+        logger.info("closed the streams of %d ended right(s)", len(invalid))
+
+
+def _streams_identities(hub) -> set[Identity]:
+    return {subscriber.identity for subscribers in hub.by_holder.values() for subscriber in subscribers}

@@ -32,7 +32,12 @@ from django.db import DatabaseError
 
 from config.cors import with_cors
 from events import backpressure, grip, presence
-from events.authentication import LISTENER_ROLES, authenticate, from_session  # noqa: F401  (pages share the roles)
+from events.authentication import (  # noqa: F401  (pages share the roles)
+    LISTENER_ROLES,
+    authenticate,
+    credential_key,
+    from_session,
+)
 from events.backpressure import TransportWatch
 from events.channels import CHANNELS
 from events.hub import Subscriber, get_hub, in_thread
@@ -44,12 +49,20 @@ logger = logging.getLogger(__name__)
 # --- authentication -------------------------------------------------------------
 
 
-async def _principal(scope, headers: dict[str, str], query: dict[str, list[str]], grip_channel: str | None):
-    """Headers and query first; else the session user that Channels'
-    SessionMiddleware and AuthMiddleware put in the scope."""
+async def _principal(scope, headers: dict[str, str], query: dict[str, list[str]], grip_channel: str | None, hub):
+    """Headers and query first (remembered by the process's credential
+    cache, events/credentials.py, so that a reconnect storm costs no query
+    per opening); else the session user that Channels' SessionMiddleware
+    and AuthMiddleware put in the scope."""
+    key = credential_key(headers, query, grip_channel)
+    principal = hub.credentials.get(key)
+    if principal is not None:
+        return principal
     client = scope.get("client") or (None, None)
     principal = await in_thread(authenticate, headers, query, grip_channel, client[0])
-    if principal is None and not ({"authorization", "x-api-key"} & headers.keys()) and "token" not in query:
+    if principal is not None:
+        hub.credentials.put(key, principal)
+    elif key is None:
         user = scope.get("user")
         if user is not None and user.is_authenticated:
             principal = await in_thread(from_session, scope.get("session"), user)
@@ -177,7 +190,8 @@ async def _serve(scope, receive, send, response: _GuardedSend) -> None:
     channel = scope["path"][len("/events/") :].strip("/") if scope["path"].startswith("/events/") else ""
     via_grip = grip.signed_by_proxy(headers)  # always False while GRIP is not configured
     try:
-        principal = await _principal(scope, headers, query, channel if via_grip else None)
+        hub = await get_hub()
+        principal = await _principal(scope, headers, query, channel if via_grip else None, hub)
     except DatabaseError as exc:
         await _unavailable(send, exc)
         return
@@ -204,11 +218,6 @@ async def _serve(scope, receive, send, response: _GuardedSend) -> None:
         await _send_json(send, 400, {"message": "Validation error", "errors": [{"field": "events", "message": events}]})
         return
     raw_last_id = headers.get("last-event-id") or (query.get("lastEventId") or [None])[0] or None
-    try:
-        hub = await get_hub()
-    except DatabaseError as exc:
-        await _unavailable(send, exc)
-        return
     if via_grip and scope["method"] == "GET":
         # Pushpin holds the stream; this process answers with the opening,
         # and remembers the holder, to close the stream if its right ends.
@@ -224,6 +233,7 @@ async def _serve(scope, receive, send, response: _GuardedSend) -> None:
             channel=channel,
             events=events,
             raw_last_id=raw_last_id,
+            head=hub.last_ids[channel],
         )
         return
     limit = settings.EVENTS_MAX_STREAMS_PER_USER

@@ -15,7 +15,7 @@ revoked access tokens once they would have expired anyway.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -44,6 +44,13 @@ def revoked_jtis(jtis: Iterable[str]) -> set[str]:
     if not jtis:
         return set()
     return set(BlacklistedToken.objects.filter(token__jti__in=jtis).values_list("token__jti", flat=True))
+
+
+def revoked_jtis_since(moment: datetime) -> set[str]:
+    """Token ids put on the blacklist at or after `moment` (one query on a
+    handful of rows: what a re-check of thousands of open streams reads
+    between two passes, instead of every stream's own token id)."""
+    return set(BlacklistedToken.objects.filter(blacklisted_at__gte=moment).values_list("token__jti", flat=True))
 
 
 @transaction.atomic

@@ -143,3 +143,65 @@ def test_revoking_a_device_key_closes_its_open_stream(server):
     with open_stream(server, "printer", headers={"X-API-KEY": raw}) as stream:
         revoke_key(key=key)
         assert_closed_and_deaf(stream, time.monotonic(), channel="printer")
+
+
+# --- a credential the process remembers (events/credentials.py) -------------------------
+
+
+def reopen_after_the_right_ended(server, channel: str, headers: dict[str, str], refused_with: int) -> None:
+    """The process remembers the credential from an earlier stream. Right
+    after the change an opening may still be served from that memory until
+    the next re-check, and then it is closed before a later event; within
+    5 s every opening is refused."""
+    changed_at = time.monotonic()
+    stream = SSEStream(f"{server.url}/events/{channel}", headers=headers)
+    with stream:
+        if stream.status_code == 200:
+            assert_closed_and_deaf(stream, changed_at, channel)
+        else:
+            assert stream.status_code == refused_with, stream.body
+    while True:
+        with SSEStream(f"{server.url}/events/{channel}", headers=headers) as attempt:
+            if attempt.status_code == refused_with:
+                break
+        assert time.monotonic() - changed_at < 5.0, "a remembered credential still opens streams"
+        time.sleep(0.1)
+
+
+def test_a_remembered_token_of_a_deactivated_user_opens_no_stream(server, operator):
+    headers = bearer(operator)
+    with open_stream(server, headers=headers):
+        pass  # the process now remembers this token
+    operator.is_active = False
+    operator.save(update_fields=["is_active"])
+    reopen_after_the_right_ended(server, "cashier", headers, 401)
+
+
+def test_a_remembered_token_of_a_user_demoted_to_waiter_gets_a_403(server, operator):
+    headers = bearer(operator)
+    with open_stream(server, headers=headers):
+        pass
+    operator.role = Role.WAITER
+    operator.save(update_fields=["role"])
+    reopen_after_the_right_ended(server, "cashier", headers, 403)
+
+
+def test_a_remembered_token_opens_no_stream_after_its_logout(server, operator):
+    import httpx
+
+    token = AccessToken.for_user(operator)
+    headers = {"Authorization": f"Bearer {token}"}
+    with open_stream(server, headers=headers):
+        pass
+    assert httpx.post(f"{server.url}/auth/logout", headers=headers).status_code == 200
+    reopen_after_the_right_ended(server, "cashier", headers, 401)
+
+
+def test_a_remembered_device_key_opens_no_stream_once_revoked(server):
+    from users.apikeys import create_key, revoke_key
+
+    key, raw = create_key(name="Kitchen agent", kind="printer-agent")
+    with open_stream(server, "printer", headers={"X-API-KEY": raw}):
+        pass
+    revoke_key(key=key)
+    reopen_after_the_right_ended(server, "printer", {"X-API-KEY": raw}, 401)
