@@ -104,6 +104,7 @@ class Pushpin:
         http_port: int | None = None,
         publish_port: int | None = None,
         max_connections: int = 20000,
+        max_open_requests: int = 64,
         debug: bool = False,
     ):
         self.directory = Path(directory)
@@ -116,6 +117,7 @@ class Pushpin:
         # have taken theirs) and picked again if one was taken meanwhile.
         self.push_in_port = self.push_in_sub_port = self.command_port = 0
         self.max_connections = max_connections
+        self.max_open_requests = max_open_requests
         self.debug = debug
         self.process: subprocess.Popen | None = None
         self.child_pids: set[int] = set()
@@ -176,6 +178,10 @@ condure_bin=condure
 zurl_bin=zurl
 
 [proxy]
+# Requests Pushpin forwards at once (openings, recoveries, API calls); the
+# rest wait in condure. Its queue towards zurl holds 100 and refuses (502)
+# past that: a reconnect storm of a few hundred openings did.
+max_open_requests={self.max_open_requests}
 routesfile=routes
 debug={"true" if self.debug else "false"}
 auto_cross_origin=false
