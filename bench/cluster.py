@@ -3,6 +3,7 @@ Daphne workers, PostgreSQL, a private Redis), measured in one bounded run.
 
     python bench/cluster.py            # about 10 minutes on the 2-core machine
     python bench/cluster.py --quick    # a smoke run: small N, fewer rounds
+    python bench/cluster.py --held-only --steps 10000 --keep   # part 2 and 3 only, logs kept
 
 1. Create-and-confirm throughput through Pushpin with 1 worker and with 2
    workers behind HAProxy, in alternating windows on one cluster of two (the
@@ -11,8 +12,9 @@ Daphne workers, PostgreSQL, a private Redis), measured in one bounded run.
    Pushpin's five processes, the PostgreSQL backends of the bench database,
    Redis and the load generator. The ratio is taken per round.
 2. Idle streams held by Pushpin at 5,000, 10,000 and 20,000 (keep-alive every
-   2 s): every stream's longest silence over three intervals (p50/p99/max),
-   the RSS of Pushpin's processes and of each worker, and everyone's CPU.
+   2 s): every stream's longest silence over 65 s, which takes in one round
+   of Pushpin's recovery requests (p50/p99/max), the RSS of Pushpin's
+   processes and of each worker, everyone's CPU and HAProxy's counters.
 3. Fan-out to the 10,000 Pushpin-held streams: a confirmation through the
    API, from the POST being sent to the last receipt.
 
@@ -69,6 +71,11 @@ class ClusterProfile:
     fanout_trials: int = 7
     per_holder: int = 5000
     budget: float = 1000.0
+    throughput: bool = True
+    # Each step is watched this long, so that it includes Pushpin's
+    # recovery requests (every GRIP_RECOVER_SECONDS, 60, for all the idle
+    # streams of a path at once): a few intervals alone would miss them.
+    hold_seconds: float = 65.0
 
 
 QUICK = ClusterProfile(
@@ -81,6 +88,7 @@ QUICK = ClusterProfile(
     fanout_trials=3,
     per_holder=250,
     budget=240.0,
+    hold_seconds=0.0,
 )
 
 
@@ -376,12 +384,19 @@ async def fan_out(holders: Holders, api: Api, processes: Processes) -> dict:
     }
 
 
+def _balancer_counters(cluster: Cluster) -> dict[str, dict[str, str]]:
+    """HAProxy's counters per worker so far: requests, the most queued at
+    once, 5xx answers, failed connections and responses."""
+    keys = ("stot", "smax", "qmax", "hrsp_5xx", "econ", "eresp", "wretr", "wredis")
+    return {w: {k: row.get(k, "") for k in keys} for w, row in (cluster.balancer.stats() or {}).items()}
+
+
 async def measure_held(
     world: World, cluster: Cluster, api: Api, profile: ClusterProfile, redis_pid: int | None, deadline: float
 ) -> dict:
     interval = profile.keepalive
     limit = interval + 1.0
-    window = profile.window_intervals * interval
+    window = max(profile.window_intervals * interval, profile.hold_seconds)
     count = math.ceil(max(profile.held_steps) / profile.per_holder)
     holders = Holders(world, cluster.port, "/events/printer", api.auth, count)
     processes = Processes(cluster.state, world.pg_name, redis_pid, holders.pids)
@@ -431,6 +446,7 @@ async def measure_held(
                     "pg_backends": len(postgres_backends(processes.database)),
                     "recoveries_per_second": recoveries / elapsed,
                     "descriptors": {_name(pid): _descriptors(pid) for pid in processes.groups["Pushpin (5 processes)"]},
+                    "haproxy": _balancer_counters(cluster),
                 }
             )
             step["ok"] = step["live"] == target and step["gap_p99"] <= limit
@@ -630,9 +646,10 @@ async def main_async(world: World, profile: ClusterProfile, results: dict) -> No
         log(f"cluster up: Pushpin :{cluster.port}, HAProxy :{cluster.balancer.port}, workers {cluster.workers}")
         api = await Api(cluster.port).login()
         processes = Processes(cluster.state, world.pg_name, redis.process.pid if redis else None, [])
-        results["throughput"] = await measure_throughput(cluster, processes, api, profile)
-        api.conn.close()
-        api = await Api(cluster.port).login()
+        if profile.throughput:
+            results["throughput"] = await measure_throughput(cluster, processes, api, profile)
+            api.conn.close()
+            api = await Api(cluster.port).login()
         results["held"] = await measure_held(
             world, cluster, api, profile, redis.process.pid if redis else None, deadline
         )
@@ -649,8 +666,25 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run: small N, fewer rounds")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, generated configs)")
+    parser.add_argument("--held-only", action="store_true", help="skip the throughput windows (part 1)")
+    parser.add_argument("--steps", help="the held streams' steps, comma-separated (default 5000,10000,15000,20000)")
+    parser.add_argument("--keepalive", type=float, help="the keep-alive interval in seconds (default 2)")
+    parser.add_argument("--fanout-at", type=int, help="the step at which the fan-out is measured (default 10000)")
+    parser.add_argument("--fanout-trials", type=int, help="fan-out trials (default 7)")
+    parser.add_argument("--hold-seconds", type=float, help="how long each step is held and watched")
     args = parser.parse_args()
     profile = QUICK if args.quick else ClusterProfile()
+    if args.steps:
+        profile.held_steps = tuple(int(n) for n in args.steps.split(","))
+    if args.keepalive:
+        profile.keepalive = args.keepalive
+    if args.fanout_at:
+        profile.fanout_at = args.fanout_at
+    profile.throughput = not args.held_only
+    if args.fanout_trials:
+        profile.fanout_trials = args.fanout_trials
+    if args.hold_seconds:
+        profile.hold_seconds = args.hold_seconds
     nofile = procs.raise_nofile()
     results: dict = {
         "machine": procs.machine(),

@@ -28,6 +28,8 @@ import urllib.request
 from pathlib import Path
 
 SERVICES = ("condure", "zurl", "pushpin-proxy", "pushpin-handler")
+MESSAGE_RATE = 20000  # deliveries per second, all streams together (handler's message_rate)
+MESSAGE_HWM = 200000  # deliveries waiting for their turn (message_hwm)
 BINARIES = ("pushpin", "condure", "zurl", "pushpin-proxy", "pushpin-handler")
 
 
@@ -214,8 +216,13 @@ push_in_http_max_headers_size=10000
 push_in_http_max_body_size=1000000
 stats_spec=ipc://{{rundir}}/{{ipc_prefix}}stats
 command_spec=tcp://127.0.0.1:{self.command_port}
-message_rate=2500
-message_hwm=25000
+# Every delivery of a published event to one held stream counts as one
+# message: at the packaged 2500 a second, one event to 10,000 streams took
+# 4 s to reach the last. Keep-alives are per-stream timers, not counted.
+# The high-water mark holds ten such events for 20,000 streams; beyond it
+# a delivery is dropped and that stream recovers from the log.
+message_rate={MESSAGE_RATE}
+message_hwm={MESSAGE_HWM}
 message_wait=5000
 id_cache_ttl=60
 connection_subscription_max=20
