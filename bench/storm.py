@@ -20,6 +20,9 @@ Each size runs twice against the same processes: `cold` on freshly started
 servers (no credential seen before: a restart), then `warm`, after every
 client has dropped its stream, the same clients again with the
 Last-Event-ID they were given (a network blip: EventSource's reconnection).
+After the warm storm, with every stream still open, one order is created
+(a `new-order` on the cashier channel) and its arrival timed at every
+stream: a screen is back when events reach it, not when it has a 200.
 
 The load generator is bench/storm_client.py, several processes (one process
 may hold RLIMIT_NOFILE sockets, and a storm wants more than one client
@@ -44,7 +47,7 @@ sys.path.insert(0, str(BASE_DIR))
 from bench import procs  # noqa: E402
 from bench.client import HttpConn  # noqa: E402
 from bench.cluster import Cluster, machine_busy_seconds, postgres_backends  # noqa: E402
-from bench.common import PG_DSN, World, free_port, log, postgres_reachable  # noqa: E402
+from bench.common import PG_DSN, Api, World, free_port, log, postgres_reachable  # noqa: E402
 from bench.report import table  # noqa: E402
 from bench.stats import fmt, percentile  # noqa: E402
 from testsupport import RedisServer, redis_server_installed  # noqa: E402
@@ -59,11 +62,12 @@ class StormProfile:
     over: float = 1.0  # seconds in which a storm's clients open
     client_processes: int = 4
     timeout: float = 90.0  # after the storm, for every client's outcome
+    event_timeout: float = 60.0  # for the first event after the storm to reach every stream
     budget: float = 900.0
     only: str = ""  # "worker" or "cluster": one target only
 
 
-QUICK = StormProfile(sizes=(300,), client_processes=2, timeout=30.0, budget=240.0)
+QUICK = StormProfile(sizes=(300,), client_processes=2, timeout=30.0, event_timeout=30.0, budget=240.0)
 
 
 # --- what the processes spent ---------------------------------------------------------------
@@ -135,7 +139,14 @@ async def _ask(process, command: dict, timeout: float) -> dict:
 
 
 async def run_storm(
-    world: World, port: int, size: int, tokens: Path, groups: Groups, profile: StormProfile, last_ids: dict
+    world: World,
+    port: int,
+    size: int,
+    tokens: Path,
+    groups: Groups,
+    profile: StormProfile,
+    last_ids: dict,
+    then_publish: bool = False,
 ) -> dict:
     ids_path = world.tmp / f"last-ids-{size}.json"
     ids_path.write_text(json.dumps(last_ids))
@@ -178,6 +189,7 @@ async def run_storm(
         )
         cpu_after = groups.cpu()
         elapsed = time.monotonic() - start
+        event = await first_event_after(port, clients, profile) if then_publish else None
         await asyncio.gather(*(_ask(c, {"op": "close"}, 30) for c in clients))
     finally:
         for client in clients:
@@ -218,6 +230,33 @@ async def run_storm(
             else float("nan")
         ),
         "last_ids": {k: v for result in results for k, v in result["last_ids"].items()},
+        "event": event,
+    }
+
+
+async def first_event_after(port: int, clients, profile: StormProfile) -> dict:
+    """With every stream of the storm still open, create one order (a
+    `new-order` on the cashier channel) and time its arrival at each: the
+    storm is over for a screen when events reach it again."""
+    listening = sum(r["listening"] for r in await asyncio.gather(*(_ask(c, {"op": "listen"}, 30) for c in clients)))
+    api = await Api(port).login()
+    try:
+        sent = time.monotonic()
+        await api.conn.json("POST", "/v1/orders", body=api.order_body(False), headers=api.auth)
+    finally:
+        api.conn.close()
+    timeout = profile.event_timeout
+    heard = [
+        at - sent
+        for r in await asyncio.gather(*(_ask(c, {"op": "heard", "timeout": timeout}, timeout + 30) for c in clients))
+        for at in r["heard"]
+    ]
+    return {
+        "listening": listening,
+        "heard": len(heard),
+        "p50_s": percentile(heard, 50) if heard else float("nan"),
+        "last_s": max(heard) if heard else float("nan"),
+        "timeout_s": timeout,
     }
 
 
@@ -310,7 +349,9 @@ async def main_async(world: World, profile: StormProfile, results: dict) -> None
                     _log_storm(cold)
                     await asyncio.sleep(3.0)  # every server has seen its streams go
                     log(f"{target}: a storm of {size:,} (warm: the same clients, with their Last-Event-ID)")
-                    warm = await run_storm(world, server.port, size, tokens, groups, profile, cold["last_ids"])
+                    warm = await run_storm(
+                        world, server.port, size, tokens, groups, profile, cold["last_ids"], then_publish=True
+                    )
                     _log_storm(warm)
                     for run in (cold, warm):
                         run.pop("last_ids")
@@ -330,6 +371,12 @@ def _log_storm(run: dict) -> None:
     )
     for status, body in run["refusals"].items():
         log(f"  a {status}: {body!r}")
+    if run.get("event"):
+        event = run["event"]
+        log(
+            f"  then one event: {event['heard']:,} of {event['listening']:,} streams had it within "
+            f"{event['timeout_s']:.0f} s; p50 {event['p50_s']:.2f} s, last {event['last_s']:.2f} s"
+        )
 
 
 def render(results: dict) -> str:
@@ -351,6 +398,7 @@ def render(results: dict) -> str:
                     f"{fmt(workers, 2)}; {fmt(per_open.get('Pushpin', float('nan')), 2)}; "
                     f"{fmt(per_open['PostgreSQL backends'], 2)}; {fmt(per_open['load generator'], 2)}",
                     fmt(run["pg_transactions_per_open"], 2),
+                    _event_cell(run.get("event")),
                 )
             )
     return table(
@@ -363,9 +411,16 @@ def render(results: dict) -> str:
             "first message p50 / p99 (ms)",
             "CPU per opening (ms): workers; Pushpin; PostgreSQL; load generator",
             "PostgreSQL transactions per opening",
+            "then one event: streams that had it; p50 / last (s)",
         ),
         rows,
     )
+
+
+def _event_cell(event: dict | None) -> str:
+    if not event:
+        return "—"
+    return f"{event['heard']:,} of {event['listening']:,}; {fmt(event['p50_s'], 2)} / {fmt(event['last_s'], 2)}"
 
 
 def main() -> int:

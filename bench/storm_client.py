@@ -10,7 +10,9 @@ message arrived. Then it holds every stream it got until told to close.
 
 Commands, one JSON object a line on stdin (answered by one line on stdout):
 {"op": "result"} (waits until every client of the share has an outcome or
-the deadline passed) · {"op": "close"}. The process exits when stdin closes.
+the deadline passed) · {"op": "listen"} (the parent is about to publish an
+event) · {"op": "heard", "timeout": s} (when each open stream got it) ·
+{"op": "close"}. The process exits when stdin closes.
 Times are time.monotonic(), which every process on the machine shares.
 
 Why processes: one process may hold RLIMIT_NOFILE sockets at most, and ten
@@ -39,7 +41,7 @@ monotonic = time.monotonic
 class Opening(asyncio.Protocol):
     """One client's stream: its outcome and its first message's arrival."""
 
-    __slots__ = ("share", "request", "transport", "head", "status", "outcome", "first", "last_id", "done")
+    __slots__ = ("share", "request", "transport", "head", "status", "outcome", "first", "last_id", "done", "event_at")
 
     def __init__(self, share: Share, request: bytes):
         self.share = share
@@ -51,6 +53,7 @@ class Opening(asyncio.Protocol):
         self.first = 0.0
         self.last_id = ""
         self.done = False
+        self.event_at = 0.0  # when the first event after the opening arrived
 
     def finish(self, outcome: str) -> None:
         if not self.done:
@@ -69,6 +72,12 @@ class Opening(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         if self.done:
+            # After the opening: note the first event (a keep-alive is a
+            # comment, the opening an id-only message; chunk framing aside,
+            # an event is the only thing with an `event:` line).
+            if not self.event_at and b"event: " in data:
+                self.event_at = monotonic()
+                self.share.heard()
             return
         self.head += data
         if not self.status:
@@ -101,6 +110,14 @@ class Share:
         self.scheduled: list[float] = []
         self.indices: list[int] = []  # each opening's client number in the whole storm
         self.refusals: dict[str, str] = {}  # a refusal's status -> the start of one body
+        self.events_heard = 0
+        self.listening = 0  # streams open when the event was announced
+        self.all_heard = asyncio.Event()
+
+    def heard(self) -> None:
+        self.events_heard += 1
+        if self.events_heard >= self.listening:
+            self.all_heard.set()
 
     def note_refusal(self, status: int, body: bytes) -> None:
         self.refusals.setdefault(str(status), body.decode("latin-1"))
@@ -197,6 +214,19 @@ async def serve(args) -> None:
             except TimeoutError:
                 pass
             answer(result(share, deadline))
+        elif op == "listen":
+            # The parent is about to publish one event: every open stream
+            # should get it. Answered with when each got it.
+            share.listening = sum(1 for o in share.openings if o.first and o.transport is not None)
+            if share.events_heard >= share.listening:
+                share.all_heard.set()
+            answer({"listening": share.listening})
+        elif op == "heard":
+            try:
+                await asyncio.wait_for(share.all_heard.wait(), json.loads(line).get("timeout", 60.0))
+            except TimeoutError:
+                pass
+            answer({"heard": [o.event_at for o in share.openings if o.event_at], "listening": share.listening})
         elif op == "close":
             for opening in share.openings:
                 if opening.transport is not None:
