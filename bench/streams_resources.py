@@ -107,20 +107,24 @@ def main() -> None:
             check=True,
             stdout=subprocess.DEVNULL,
         )
-        token = subprocess.run(
-            [
-                *manage,
-                "shell",
-                "--no-imports",
-                "-c",
-                "from rest_framework_simplejwt.tokens import AccessToken; from users.models import User; print(AccessToken.for_user(User.objects.get(username='olga')))",
-            ],
-            cwd=BASE,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip().splitlines()[-1]
+        token = (
+            subprocess.run(
+                [
+                    *manage,
+                    "shell",
+                    "--no-imports",
+                    "-c",
+                    "from rest_framework_simplejwt.tokens import AccessToken; from users.models import User; print(AccessToken.for_user(User.objects.get(username='olga')))",
+                ],
+                cwd=BASE,
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         print(f"{args.streams} idle streams, one Daphne process, SQLite:")
         stock_env = dict(env, DJANGO_SETTINGS_MODULE="bench.settings")
         measure(
