@@ -100,6 +100,8 @@ class _GuardedSend:
     """The server's `send`, remembering how far the response got, so that a
     failure can still end it properly."""
 
+    __slots__ = ("inner", "started", "finished", "watch")
+
     def __init__(self, send):
         self.inner = send
         self.started = False
@@ -112,8 +114,6 @@ class _GuardedSend:
         elif message["type"] == "http.response.body":
             if not message.get("more_body", False):
                 self.finished = True
-                if self.watch is not None:
-                    self.watch.release()
             elif self.watch is not None:
                 self.watch.wrote(len(message.get("body", b"")))
         await self.inner(message)
@@ -314,6 +314,8 @@ class ClientTooSlow(Exception):
 
 
 class _Stream:
+    __slots__ = ("send", "subscriber", "channel", "loop", "last", "watch")
+
     def __init__(
         self, send, subscriber: Subscriber, loop: asyncio.AbstractEventLoop, watch: TransportWatch | None = None
     ):
@@ -349,13 +351,13 @@ class _Stream:
                 await self.replay()
                 continue
             chunks = []
-            while subscriber.frames:
-                event_id, data = subscriber.frames.popleft()
+            for event_id, data in subscriber.frames:
                 if event_id is None:
                     if not chunks:
                         chunks.append(data)  # keep-alive
                 elif event_id > self.last:
                     chunks.append(data)
                     self.last = event_id
+            subscriber.frames.clear()
             if chunks:
                 await self.write(b"".join(chunks))
