@@ -1,6 +1,8 @@
 """The three channels of the contract, their event catalogue, and who may
 listen to them (../shared/spec/API.md, section Events)."""
 
+from functools import cache
+
 CASHIER = "cashier"
 DISPLAY = "display"
 PRINTER = "printer"
@@ -40,6 +42,8 @@ CATALOGUE: dict[str, tuple[str, ...]] = {
 OPT_IN: frozenset[str] = frozenset({CATEGORY_AVAILABILITY_CHANGED, PRINTER_STATUS_CHANGED})
 
 
+@cache
 def default_events(channel: str) -> frozenset[str]:
-    """The events a stream without ?events= receives."""
+    """The events a stream without ?events= receives (one shared set per
+    channel: every open stream keeps it)."""
     return frozenset(CATALOGUE[channel]) - OPT_IN

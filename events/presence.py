@@ -161,18 +161,20 @@ async def publish_loop(hub) -> None:
     with nothing to report after one that had nothing writes nothing, except
     a heartbeat once in a while to keep its trimming going."""
     process = process_name()
-    last: list[dict] | None = None
+    # Whether the last snapshot written was empty, not the snapshot itself:
+    # kept, it would hold a dict and strings per open stream between writes.
+    wrote_empty = False
     count = 0
     while True:
         await asyncio.sleep(interval())
         count += 1
         streams = snapshot(hub.subscribers, hub.held_streams)
         trim = count % TRIM_EVERY == 0
-        if not streams and last == [] and not trim:
+        if not streams and wrote_empty and not trim:
             continue
         try:
             await sync_to_async(write, thread_sensitive=False)(process, streams, trim=trim)
-            last = streams
+            wrote_empty = not streams
         except asyncio.CancelledError:
             raise
         except Exception as exc:

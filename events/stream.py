@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 from channels.auth import AuthMiddlewareStack
@@ -41,6 +42,7 @@ from events.authentication import (  # noqa: F401  (pages share the roles)
 from events.backpressure import TransportWatch
 from events.channels import CHANNELS
 from events.hub import Subscriber, get_hub, in_thread
+from events.identity import Identity
 from events.opening import STREAM_HEADERS, plan_opening, requested_events, write_opening, write_replay
 
 logger = logging.getLogger(__name__)
@@ -111,6 +113,8 @@ class _GuardedSend:
     """The server's `send`, remembering how far the response got, so that a
     failure can still end it properly."""
 
+    __slots__ = ("inner", "started", "finished", "watch")
+
     def __init__(self, send):
         self.inner = send
         self.started = False
@@ -123,8 +127,6 @@ class _GuardedSend:
         elif message["type"] == "http.response.body":
             if not message.get("more_body", False):
                 self.finished = True
-                if self.watch is not None:
-                    self.watch.release()
             elif self.watch is not None:
                 self.watch.wrote(len(message.get("body", b"")))
         await self.inner(message)
@@ -146,10 +148,16 @@ async def events_app(scope, receive, send) -> None:
     once the stream has started, with a last empty body (the client
     reconnects with its Last-Event-ID). Daphne must never see an exception
     from a streaming response: it can leave the server unable to serve later
-    connections. Channels' session middleware runs inside this guard."""
+    connections. Channels' session middleware runs inside this guard, for a
+    request that carries a cookie (without one, there is no session to find)."""
     guarded = _GuardedSend(send)
     try:
-        await _with_session(dict(scope, **{_RESPONSE: guarded}), receive, guarded)
+        if any(name == b"cookie" for name, _ in scope["headers"]):
+            accepted = await _check_with_session(scope, receive, guarded)
+        else:
+            accepted = await _check(scope, guarded)
+        if accepted is not None:
+            await _serve(accepted, receive, guarded)
     except DatabaseError as exc:
         if guarded.started:
             logger.exception("event stream %s failed", scope.get("path"))
@@ -161,30 +169,51 @@ async def events_app(scope, receive, send) -> None:
         await guarded.end_after_error()
 
 
-_RESPONSE = "events.response"  # the scope key of the _GuardedSend
+async def _check_with_session(scope, receive, send) -> _Accepted | None:
+    """_check, with the session user that Channels' CookieMiddleware,
+    SessionMiddleware and AuthMiddleware put in the scope. The middleware
+    runs for the checks (and their refusals) only, not for the life of the
+    stream, so an open stream does not keep its coroutine frames and scope
+    copies (about 5 KB each). Nothing is lost: a stream never changes the
+    session, so the middleware has nothing to save or set once it is open."""
+    accepted = None
+
+    async def check(scope, receive, send) -> None:
+        nonlocal accepted
+        accepted = await _check(scope, send)
+
+    await AuthMiddlewareStack(check)(scope, receive, send)
+    return accepted
 
 
-async def _serve_with_session(scope, receive, send) -> None:
-    # `send` is the session middleware's; the guard's state is in the scope.
-    await _serve(scope, receive, send, scope[_RESPONSE])
+@dataclass(frozen=True, slots=True)
+class _Accepted:
+    """What an open stream keeps of its request once every check passed: not
+    the headers, the query or the user instance."""
 
-
-_with_session = AuthMiddlewareStack(_serve_with_session)
+    channel: str
+    identity: Identity
+    events: frozenset[str]
+    raw_last_id: str | None
+    address: str | None
+    head_only: bool  # a HEAD request
 
 
 def _too_many(channel_count: int) -> dict:
     return {"message": f"Too many open event streams (at most {channel_count} per user or device)"}
 
 
-async def _serve(scope, receive, send, response: _GuardedSend) -> None:
+async def _check(scope, send) -> _Accepted | None:
+    """Every check of the contract but the per-holder limit, each refusal
+    answered; None once answered (Pushpin's holds included)."""
     if scope["method"] not in ("GET", "HEAD"):
         await _send_json(send, 405, {"message": "Method not allowed"}, [(b"allow", b"GET")])
-        return
+        return None
     headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
     if not _host_allowed(headers.get("host", "")):
         # What Django does for every other URL (this endpoint bypasses it).
         await _send_json(send, 400, {"message": "Bad request: host not allowed"})
-        return
+        return None
     # Blank values kept: "?events=" names no event, which is a 400.
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
     channel = scope["path"][len("/events/") :].strip("/") if scope["path"].startswith("/events/") else ""
@@ -194,15 +223,15 @@ async def _serve(scope, receive, send, response: _GuardedSend) -> None:
         principal = await _principal(scope, headers, query, channel if via_grip else None, hub)
     except DatabaseError as exc:
         await _unavailable(send, exc)
-        return
+        return None
     if principal is None:
         await _send_json(
             send, 401, {"message": "Authentication required"}, [(b"www-authenticate", b'Bearer realm="api"')]
         )
-        return
+        return None
     if not principal.may_listen(channel):
         await _send_json(send, 403, {"message": "Insufficient permissions"})
-        return
+        return None
     if channel not in CHANNELS:
         await _send_json(
             send,
@@ -212,13 +241,18 @@ async def _serve(scope, receive, send, response: _GuardedSend) -> None:
                 "errors": [{"field": "channel", "message": f"Must be one of {', '.join(CHANNELS)}."}],
             },
         )
-        return
+        return None
     events = requested_events(query.get("events"), channel)
     if isinstance(events, str):
         await _send_json(send, 400, {"message": "Validation error", "errors": [{"field": "events", "message": events}]})
-        return
+        return None
     raw_last_id = headers.get("last-event-id") or (query.get("lastEventId") or [None])[0] or None
     if via_grip and scope["method"] == "GET":
+        try:
+            hub = await get_hub()
+        except DatabaseError as exc:
+            await _unavailable(send, exc)
+            return None
         # Pushpin holds the stream; this process answers with the opening,
         # and remembers the holder, to close the stream if its right ends.
         hub.pushpin_holds[principal.identity] = (principal.grip_channel, hub.loop.time())
@@ -235,30 +269,42 @@ async def _serve(scope, receive, send, response: _GuardedSend) -> None:
             raw_last_id=raw_last_id,
             head=hub.last_ids[channel],
         )
+        return None
+    return _Accepted(
+        channel, principal.identity, events, raw_last_id, _client_address(scope), scope["method"] == "HEAD"
+    )
+
+
+async def _serve(accepted: _Accepted, receive, response: _GuardedSend) -> None:
+    """The stream, from the per-holder limit to its end."""
+    try:
+        hub = await get_hub()
+    except DatabaseError as exc:
+        await _unavailable(response, exc)
         return
     limit = settings.EVENTS_MAX_STREAMS_PER_USER
-    if hub.open_streams(principal.identity.holder) >= limit:
-        await _send_json(send, 429, _too_many(limit), [(b"retry-after", b"5")])
+    if hub.open_streams(accepted.identity.holder) >= limit:
+        await _send_json(response, 429, _too_many(limit), [(b"retry-after", b"5")])
         return
     # No await between counting, subscribing and reading the head: the limit
     # holds, and every event after `head` reaches this subscriber's queue.
-    subscriber = hub.subscribe(channel, principal.identity, events, _client_address(scope))
-    head = hub.last_ids[channel]
+    subscriber = hub.subscribe(accepted.channel, accepted.identity, accepted.events, accepted.address)
+    head = hub.last_ids[accepted.channel]
     watcher = asyncio.ensure_future(_watch_disconnect(receive, subscriber))
     try:
-        await send({"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS})
-        if scope["method"] == "HEAD":
-            await send({"type": "http.response.body", "body": b""})
+        await response({"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS})
+        if accepted.head_only:
+            await response({"type": "http.response.body", "body": b""})
             return
         response.watch = backpressure.watch(response.inner, settings.EVENTS_MAX_UNSENT_BYTES)
-        stream = _Stream(send, subscriber, hub.loop, response.watch)
+        stream = _Stream(response, subscriber, hub.loop, response.watch)
         try:
-            await stream.open(raw_last_id, head)
+            await stream.open(accepted.raw_last_id, head)
             await stream.run()
         except ClientTooSlow:
-            logger.info("closed a %s stream whose client does not read", channel)
+            logger.info("closed a %s stream whose client does not read", accepted.channel)
         if not response.finished:
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            await response({"type": "http.response.body", "body": b"", "more_body": False})
     except OSError:
         pass  # the client went away mid-write
     finally:
@@ -283,6 +329,8 @@ class ClientTooSlow(Exception):
 
 
 class _Stream:
+    __slots__ = ("send", "subscriber", "channel", "loop", "last", "watch")
+
     def __init__(
         self, send, subscriber: Subscriber, loop: asyncio.AbstractEventLoop, watch: TransportWatch | None = None
     ):
@@ -318,13 +366,13 @@ class _Stream:
                 await self.replay()
                 continue
             chunks = []
-            while subscriber.frames:
-                event_id, data = subscriber.frames.popleft()
+            for event_id, data in subscriber.frames:
                 if event_id is None:
                     if not chunks:
                         chunks.append(data)  # keep-alive
                 elif event_id > self.last:
                     chunks.append(data)
                     self.last = event_id
+            subscriber.frames.clear()
             if chunks:
                 await self.write(b"".join(chunks))

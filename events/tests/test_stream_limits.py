@@ -124,9 +124,8 @@ def test_an_error_inside_a_started_stream_ends_the_response_instead_of_escaping(
     from django_eventstream.models import Event as StoredEvent
 
     from events.hub import stop_hub
-    from events.stream import events_app
-
     from events.publisher import publish
+    from events.stream import events_app
 
     table = StoredEvent._meta.db_table
     publish("cashier", "new-order", {"n": 1})  # the client, at cashier:0, has one event to replay
