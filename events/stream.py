@@ -248,11 +248,6 @@ async def _check(scope, send) -> _Accepted | None:
         return None
     raw_last_id = headers.get("last-event-id") or (query.get("lastEventId") or [None])[0] or None
     if via_grip and scope["method"] == "GET":
-        try:
-            hub = await get_hub()
-        except DatabaseError as exc:
-            await _unavailable(send, exc)
-            return None
         # Pushpin holds the stream; this process answers with the opening,
         # and remembers the holder, to close the stream if its right ends.
         hub.pushpin_holds[principal.identity] = (principal.grip_channel, hub.loop.time())
