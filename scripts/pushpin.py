@@ -106,7 +106,7 @@ class Pushpin:
         http_port: int | None = None,
         publish_port: int | None = None,
         max_connections: int = 20000,
-        max_open_requests: int = 64,
+        max_open_requests: int = 32,
         debug: bool = False,
     ):
         self.directory = Path(directory)
@@ -182,7 +182,8 @@ zurl_bin=zurl
 [proxy]
 # Requests Pushpin forwards at once (openings, recoveries, API calls); the
 # rest wait in condure. Its queue towards zurl holds 100 and refuses (502)
-# past that: a reconnect storm of a few hundred openings did.
+# past that, and its handler refuses holds (500) when they come faster than
+# it takes them: a reconnect storm of a few hundred openings did both.
 max_open_requests={self.max_open_requests}
 routesfile=routes
 debug={"true" if self.debug else "false"}
