@@ -50,7 +50,7 @@ sys.path.insert(0, str(BASE_DIR))
 
 from bench import procs  # noqa: E402
 from bench.client import Fleet  # noqa: E402
-from bench.common import Api, World, free_port, log, postgres_reachable  # noqa: E402
+from bench.common import Api, World, free_port, log, run_on_postgres  # noqa: E402
 from bench.report import paired_ratio, table  # noqa: E402
 from bench.stats import fmt, fmt_summary, percentile, summary  # noqa: E402
 from bench.throughput import run_window  # noqa: E402
@@ -685,52 +685,7 @@ def main() -> int:
         profile.fanout_trials = args.fanout_trials
     if args.hold_seconds:
         profile.hold_seconds = args.hold_seconds
-    nofile = procs.raise_nofile()
-    results: dict = {
-        "machine": procs.machine(),
-        "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        "nofile": nofile,
-        "code": procs.git_state(),
-        "notes": [],
-    }
-    log(f"machine: {results['machine']}; open-file limit {nofile} (raised to the hard limit)")
-    reachable, why = postgres_reachable()
-    if not reachable:
-        log(f"PostgreSQL is not reachable at 127.0.0.1:5432 ({why}): the cluster benchmark needs it")
-        return 1
-    world = World(keep=args.keep)
-    started = time.monotonic()
-    exit_code = 0
-    try:
-        log("setup: PostgreSQL database (migrate, demo menu, operator)")
-        world.setup_postgres()
-        asyncio.run(main_async(world, profile, results))
-    except KeyboardInterrupt:
-        log("interrupted")
-        exit_code = 130
-    except Exception as exc:
-        log(f"failed: {type(exc).__name__}: {exc}")
-        results["notes"].append(f"failed: {type(exc).__name__}: {exc}")
-        exit_code = 1
-    finally:
-        procs.stop_all()
-        world.cleanup()
-    results["total_seconds"] = round(time.monotonic() - started, 1)
-    text = render(results)
-    machine = results["machine"]
-    head = (
-        f"Run of {results['started']} on {machine['nproc']} cores, {machine['memory']}, {machine['cpu']}, "
-        f"load average at start {machine['loadavg_at_start']}; code {results['code']}; open-file limit {nofile}; "
-        f"the script took {results['total_seconds']}s."
-    )
-    print(f"\n{head}\n\n{text}\n")
-    for note in results["notes"]:
-        print(f"note: {note}")
-    out_dir = BASE_DIR / "bench" / "results"
-    out_dir.mkdir(exist_ok=True)
-    (out_dir / "cluster.md").write_text(head + "\n\n" + text + "\n")
-    (out_dir / "cluster.json").write_text(json.dumps(results, indent=1, default=str))
-    return exit_code
+    return run_on_postgres("cluster", args.keep, lambda world, results: main_async(world, profile, results), render)
 
 
 if __name__ == "__main__":

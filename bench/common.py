@@ -341,3 +341,60 @@ class Api:
 
 def clean(values: list[float]) -> list[float]:
     return [v for v in values if v == v]  # drop NaN (failed trials)
+
+
+def run_on_postgres(name: str, keep: bool, body, render, results: dict | None = None) -> int:
+    """The frame of a benchmark on a throw-away PostgreSQL database (bench/cluster.py,
+    bench/storm.py): the machine and the code in `results`, the database set up, `body(world,
+    results)` (a coroutine function) run, every child stopped and the database dropped whatever
+    happened, then `render(results)` printed under a line naming the run and written, with every
+    number, to bench/results/<name>.{md,json}. Returns the process's exit code."""
+    import json
+
+    nofile = procs.raise_nofile()
+    results = {
+        "machine": procs.machine(),
+        "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "nofile": nofile,
+        "code": procs.git_state(),
+        "notes": [],
+        **(results or {}),
+    }
+    log(f"machine: {results['machine']}; open-file limit {nofile} (raised to the hard limit)")
+    reachable, why = postgres_reachable()
+    if not reachable:
+        log(f"PostgreSQL is not reachable at 127.0.0.1:5432 ({why}): this benchmark needs it")
+        return 1
+    world = World(keep=keep)
+    started = time.monotonic()
+    exit_code = 0
+    try:
+        log("setup: PostgreSQL database (migrate, demo menu, operator)")
+        world.setup_postgres()
+        asyncio.run(body(world, results))
+    except KeyboardInterrupt:
+        log("interrupted")
+        exit_code = 130
+    except Exception as exc:
+        log(f"failed: {type(exc).__name__}: {exc}")
+        results["notes"].append(f"failed: {type(exc).__name__}: {exc}")
+        exit_code = 1
+    finally:
+        procs.stop_all()
+        world.cleanup()
+    results["total_seconds"] = round(time.monotonic() - started, 1)
+    text = render(results)
+    machine = results["machine"]
+    head = (
+        f"Run of {results['started']} on {machine['nproc']} cores, {machine['memory']}, {machine['cpu']}, "
+        f"load average at start {machine['loadavg_at_start']}; code {results['code']}; open-file limit {nofile}; "
+        f"the script took {results['total_seconds']}s."
+    )
+    print(f"\n{head}\n\n{text}\n")
+    for note in results["notes"]:
+        print(f"note: {note}")
+    out_dir = procs.BASE_DIR / "bench" / "results"
+    out_dir.mkdir(exist_ok=True)
+    (out_dir / f"{name}.md").write_text(head + "\n\n" + text + "\n")
+    (out_dir / f"{name}.json").write_text(json.dumps(results, indent=1, default=str))
+    return exit_code

@@ -47,7 +47,7 @@ sys.path.insert(0, str(BASE_DIR))
 from bench import procs  # noqa: E402
 from bench.client import HttpConn  # noqa: E402
 from bench.cluster import Cluster, machine_busy_seconds, postgres_backends  # noqa: E402
-from bench.common import PG_DSN, Api, World, free_port, log, postgres_reachable  # noqa: E402
+from bench.common import PG_DSN, Api, World, free_port, log, run_on_postgres  # noqa: E402
 from bench.report import table  # noqa: E402
 from bench.stats import fmt, percentile  # noqa: E402
 from testsupport import RedisServer, redis_server_installed  # noqa: E402
@@ -435,51 +435,9 @@ def main() -> int:
     profile.only = args.only
     if args.sizes:
         profile.sizes = tuple(int(n) for n in args.sizes.split(","))
-    nofile = procs.raise_nofile()
-    results: dict = {
-        "machine": procs.machine(),
-        "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        "nofile": nofile,
-        "code": procs.git_state(),
-        "notes": [],
-        "storms": [],
-    }
-    reachable, why = postgres_reachable()
-    if not reachable:
-        log(f"PostgreSQL is not reachable at 127.0.0.1:5432 ({why}): the storm benchmark needs it")
-        return 1
-    world = World(keep=args.keep)
-    started = time.monotonic()
-    exit_code = 0
-    try:
-        log("setup: PostgreSQL database (migrate, demo menu)")
-        world.setup_postgres()
-        asyncio.run(main_async(world, profile, results))
-    except KeyboardInterrupt:
-        exit_code = 130
-    except Exception as exc:
-        log(f"failed: {type(exc).__name__}: {exc}")
-        results["notes"].append(f"failed: {type(exc).__name__}: {exc}")
-        exit_code = 1
-    finally:
-        procs.stop_all()
-        world.cleanup()
-    results["total_seconds"] = round(time.monotonic() - started, 1)
-    machine = results["machine"]
-    head = (
-        f"Run of {results['started']} on {machine['nproc']} cores, {machine['memory']}, {machine['cpu']}, "
-        f"load average at start {machine['loadavg_at_start']}; code {results['code']}; open-file limit {nofile}; "
-        f"the script took {results['total_seconds']}s."
+    return run_on_postgres(
+        "storm", args.keep, lambda world, results: main_async(world, profile, results), render, {"storms": []}
     )
-    text = render(results)
-    print(f"\n{head}\n\n{text}\n")
-    for note in results["notes"]:
-        print(f"note: {note}")
-    out_dir = BASE_DIR / "bench" / "results"
-    out_dir.mkdir(exist_ok=True)
-    (out_dir / "storm.md").write_text(head + "\n\n" + text + "\n")
-    (out_dir / "storm.json").write_text(json.dumps(results, indent=1, default=str))
-    return exit_code
 
 
 if __name__ == "__main__":
