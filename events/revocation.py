@@ -51,7 +51,7 @@ def invalid_identities(
     not the whole blacklist."""
     from django.contrib.auth import get_user_model
 
-    from events.authentication import LISTENER_ROLES, user_from_bearer
+    from events.authentication import LISTENER_ROLES
     from users.tokens import revoked_jtis, revoked_jtis_since
 
     identities = set(identities)
@@ -86,17 +86,16 @@ def invalid_identities(
     # A Bearer token passes REST's checks (users/tokens.py) while it is
     # unexpired, its user active with the same password, and its jti not on
     # the blacklist: the first three are checked above, the last here, one
-    # query for all tokens. An identity without its jti (a next link signed
-    # before jtis were carried) goes through the authenticator itself.
+    # query for all tokens. Every Bearer identity carries its jti (the
+    # authenticator requires one); a next link signed before links carried
+    # it renews an identity without one, whose user, password and expiry are
+    # still checked above.
     bearers = [found for found in pending - invalid if found.kind == identity.BEARER]
     known = since is not None and seen
     revoked = revoked_jtis({found.token_id for found in bearers if found.token_id and not (known and found in seen)})
     if known:
         revoked |= revoked_jtis_since(since - BLACKLIST_MARGIN)
     invalid |= {found for found in bearers if found.token_id in revoked}
-    tokens = {found.credential for found in bearers if not found.token_id and found.credential}
-    refused = {token for token in tokens if user_from_bearer(token) is None}
-    invalid |= {found for found in bearers if not found.token_id and found.credential in refused}
     return invalid
 
 
