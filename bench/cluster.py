@@ -276,20 +276,9 @@ class Holders:
     def pids(self) -> list[int]:
         return [p.pid for p in self.processes]
 
-    async def ask(self, process, command: dict, timeout: float) -> dict:
-        def exchange() -> dict:
-            process.stdin.write((json.dumps(command) + "\n").encode())
-            process.stdin.flush()
-            line = process.stdout.readline()
-            if not line:
-                raise RuntimeError(f"holder {process.pid} exited ({process.poll()})")
-            return json.loads(line)
-
-        return await asyncio.wait_for(asyncio.to_thread(exchange), timeout)
-
     async def all(self, command: dict | list[dict], timeout: float) -> list[dict]:
         commands = command if isinstance(command, list) else [command] * len(self.processes)
-        return await asyncio.gather(*(self.ask(p, c, timeout) for p, c in zip(self.processes, commands, strict=True)))
+        return await asyncio.gather(*(procs.ask(p, c, timeout) for p, c in zip(self.processes, commands, strict=True)))
 
     async def grow(self, total: int, timeout: float) -> list[dict]:
         share, extra = divmod(total, len(self.processes))
@@ -473,7 +462,7 @@ async def measure_held(
             if not step["ok"]:
                 break
     finally:
-        await asyncio.gather(*(holders.ask(p, {"op": "close"}, 20) for p in holders.processes), return_exceptions=True)
+        await asyncio.gather(*(procs.ask(p, {"op": "close"}, 20) for p in holders.processes), return_exceptions=True)
         holders.stop()
     return out
 

@@ -7,7 +7,9 @@ runner's `finally` (and at exit), whatever happened in between."""
 
 from __future__ import annotations
 
+import asyncio
 import atexit
+import json
 import os
 import resource
 import signal
@@ -98,6 +100,21 @@ def _interrupt(signum, frame):
 def interrupt_on_sigterm() -> None:
     """SIGTERM ends a benchmark like Ctrl-C: through its finally blocks."""
     signal.signal(signal.SIGTERM, _interrupt)
+
+
+async def ask(process: subprocess.Popen, command: dict, timeout: float) -> dict:
+    """One command to a piped load-generator process (bench/holder.py,
+    bench/storm_client.py): a JSON line out, its JSON line answer back."""
+
+    def exchange() -> dict:
+        process.stdin.write((json.dumps(command) + "\n").encode())
+        process.stdin.flush()
+        line = process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"load generator {process.pid} exited ({process.poll()})")
+        return json.loads(line)
+
+    return await asyncio.wait_for(asyncio.to_thread(exchange), timeout)
 
 
 def run(cmd: list[str], *, env: dict[str, str], timeout: float = 120.0, log_path: Path | None = None) -> str:

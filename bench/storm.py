@@ -126,18 +126,6 @@ def _cpu(pid: int) -> float:
 # --- one storm -------------------------------------------------------------------------------
 
 
-async def _ask(process, command: dict, timeout: float) -> dict:
-    def exchange() -> dict:
-        process.stdin.write((json.dumps(command) + "\n").encode())
-        process.stdin.flush()
-        line = process.stdout.readline()
-        if not line:
-            raise RuntimeError(f"storm client {process.pid} exited ({process.poll()})")
-        return json.loads(line)
-
-    return await asyncio.wait_for(asyncio.to_thread(exchange), timeout)
-
-
 async def run_storm(
     world: World,
     port: int,
@@ -185,12 +173,12 @@ async def run_storm(
     ]
     try:
         results = await asyncio.gather(
-            *(_ask(c, {"op": "result"}, profile.timeout + profile.over + 30) for c in clients)
+            *(procs.ask(c, {"op": "result"}, profile.timeout + profile.over + 30) for c in clients)
         )
         cpu_after = groups.cpu()
         elapsed = time.monotonic() - start
         event = await first_event_after(port, clients, profile) if then_publish else None
-        await asyncio.gather(*(_ask(c, {"op": "close"}, 30) for c in clients))
+        await asyncio.gather(*(procs.ask(c, {"op": "close"}, 30) for c in clients))
     finally:
         for client in clients:
             try:
@@ -238,7 +226,9 @@ async def first_event_after(port: int, clients, profile: StormProfile) -> dict:
     """With every stream of the storm still open, create one order (a
     `new-order` on the cashier channel) and time its arrival at each: the
     storm is over for a screen when events reach it again."""
-    listening = sum(r["listening"] for r in await asyncio.gather(*(_ask(c, {"op": "listen"}, 30) for c in clients)))
+    listening = sum(
+        r["listening"] for r in await asyncio.gather(*(procs.ask(c, {"op": "listen"}, 30) for c in clients))
+    )
     api = await Api(port).login()
     try:
         sent = time.monotonic()
@@ -248,7 +238,9 @@ async def first_event_after(port: int, clients, profile: StormProfile) -> dict:
     timeout = profile.event_timeout
     heard = [
         at - sent
-        for r in await asyncio.gather(*(_ask(c, {"op": "heard", "timeout": timeout}, timeout + 30) for c in clients))
+        for r in await asyncio.gather(
+            *(procs.ask(c, {"op": "heard", "timeout": timeout}, timeout + 30) for c in clients)
+        )
         for at in r["heard"]
     ]
     return {

@@ -5,6 +5,7 @@ from /proc."""
 from __future__ import annotations
 
 import socket
+import time
 from pathlib import Path
 
 
@@ -47,3 +48,16 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise AssertionError("no VmRSS")
+
+
+def settled_rss_kib(pid: int, *, tolerance_kib: int = 512, rounds: int = 40) -> int:
+    """RSS once it stops moving (within `tolerance_kib` over half a second):
+    the server has written, or let go of, what it could."""
+    last = rss_kib(pid)
+    for _ in range(rounds):
+        time.sleep(0.5)
+        now = rss_kib(pid)
+        if abs(now - last) < tolerance_kib:
+            return now
+        last = now
+    return last

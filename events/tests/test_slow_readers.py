@@ -4,13 +4,12 @@ never read ask for the replay of a large log from a real Daphne."""
 
 import json
 import socket
-import time
 
 from django.db import transaction
 
 from conftest import bearer
 from events.storage import EventLogStorage
-from events.tests.rawstream import open_stream, rss_kib, status_of
+from events.tests.rawstream import open_stream, settled_rss_kib, status_of
 
 CLIENTS = 30
 EVENTS = 2000
@@ -22,18 +21,6 @@ def seed_log() -> None:
     with transaction.atomic():
         for n in range(EVENTS):
             storage.append_event("cashier", "order-status-update", json.dumps({**PAYLOAD, "n": n}))
-
-
-def settle(pid: int, rounds: int = 40) -> int:
-    """RSS once it stops moving (the server has written what it could)."""
-    last = rss_kib(pid)
-    for _ in range(rounds):
-        time.sleep(0.5)
-        now = rss_kib(pid)
-        if abs(now - last) < 512:
-            return now
-        last = now
-    return last
 
 
 def drain(sock: socket.socket, received: bytes) -> bytes:
@@ -62,12 +49,12 @@ def test_thirty_clients_that_do_not_read_a_large_replay_cost_a_bounded_amount_an
     drain_one = sock.recv(1 << 16)
     assert drain_one
     sock.close()
-    before = settle(pid)
+    before = settled_rss_kib(pid)
 
     clients = [open_stream(server.port, "/events/cashier", headers, receive_buffer=4096) for _ in range(CLIENTS)]
     try:
         assert all(status_of(received) == 200 for _, received in clients)
-        held = settle(pid)
+        held = settled_rss_kib(pid)
         print(f"\nserver RSS {before} KiB -> {held} KiB with {CLIENTS} clients that do not read")
         assert held - before < 150 * 1024
 
@@ -80,7 +67,7 @@ def test_thirty_clients_that_do_not_read_a_large_replay_cost_a_bounded_amount_an
             assert rest.count(b"event: order-status-update") < EVENTS - 1
             sock.close()
         clients = []
-        after = settle(pid)
+        after = settled_rss_kib(pid)
         print(f"server RSS {after} KiB after they left")
         # What the server held for them is given back (glibc keeps part of
         # the freed heap mapped, so not all of it shows in RSS).

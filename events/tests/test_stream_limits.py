@@ -3,13 +3,12 @@ Last-Event-ID, grow the server with streams it opens and closes, or hold
 more than EVENTS_MAX_STREAMS_PER_USER streams. Against a real Daphne."""
 
 import asyncio
-import time
 
 import httpx
 import pytest
 
 from conftest import bearer, make_user
-from events.tests.rawstream import open_stream, rss_kib, status_of
+from events.tests.rawstream import open_stream, settled_rss_kib, status_of
 from testsupport import SSEStream
 from users.models import Role
 
@@ -56,18 +55,6 @@ def test_a_malformed_last_event_id_in_the_query_is_a_stream_reset(shared_daphne,
         reset_of(stream)
 
 
-def settled_rss_kib(pid: int, rounds: int = 20) -> int:
-    """RSS once it stops moving (within 256 KiB over half a second)."""
-    last = rss_kib(pid)
-    for _ in range(rounds):
-        time.sleep(0.5)
-        now = rss_kib(pid)
-        if abs(now - last) < 256:
-            return now
-        last = now
-    return last
-
-
 def test_bad_inputs_then_fifteen_hundred_streams_leave_the_server_serving_at_a_flat_size(daphne, operator):
     server = daphne()
     pid = server.process.pid
@@ -93,9 +80,9 @@ def test_bad_inputs_then_fifteen_hundred_streams_leave_the_server_serving_at_a_f
     # hang-ups; a server that leaks per connection (a broken cleanup loop:
     # about 12 KB each) grows again in the second.
     fifteen_hundred()
-    before = settled_rss_kib(pid)
+    before = settled_rss_kib(pid, tolerance_kib=256, rounds=20)
     fifteen_hundred()
-    after = settled_rss_kib(pid)
+    after = settled_rss_kib(pid, tolerance_kib=256, rounds=20)
     print(f"\nserver RSS {before} KiB -> {after} KiB after another 1,500 streams")
     assert abs(after - before) < 15 * 1024
     # And it still serves everyone.
