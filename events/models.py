@@ -11,7 +11,8 @@ class StreamSnapshot(models.Model):
 
     process = models.CharField(primary_key=True, max_length=200)
     heartbeat = models.DateTimeField(db_index=True)
-    # [{"channel", "kind": "user"|"key", "id", "address", "openedAt", "held"}]
+    # [[channel, "user"|"key", id, address, held, [opened, ...]], ...]: one
+    # entry per listener and kind of stream (events/presence.py snapshot).
     streams = models.JSONField(default=list)
 
     class Meta:

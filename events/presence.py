@@ -85,49 +85,46 @@ def note_hold(held: dict, channel: str, identity, address: str | None, now: floa
         entry.address = entry.address or address
 
 
-def _iso(moment: float) -> str:
-    return datetime.fromtimestamp(moment, tz=UTC).isoformat()
-
-
-def snapshot(subscribers: dict, held: dict, now: float | None = None) -> list[dict]:
+def snapshot(subscribers: dict, held: dict, now: float | None = None) -> list[list]:
     """The list one process writes: its direct streams and the holds it
-    answered lately (expired holds are removed from `held`). Pure but for
-    that pruning."""
+    answered lately (expired holds are removed from `held`), as groups
+    `[channel, kind, id, address, held, [opened, ...]]`: one per channel,
+    holder, address and kind of stream, with each stream's opening time in
+    whole seconds since the epoch. Pure but for that pruning.
+
+    Grouped, a snapshot costs one entry per distinct listener and a number
+    per further stream of it; a dict per stream made the process's memory
+    grow with every write (measured: docs/performance.md, issue 9)."""
     now = time.time() if now is None else now
-    streams = []
+    groups: dict[tuple, list[int]] = {}
     for channel, members in subscribers.items():
         for subscriber in members:
             if subscriber.identity is None or subscriber.closed:
                 continue
-            kind, holder_id = _holder(subscriber.identity)
-            streams.append(
-                {
-                    "channel": channel,
-                    "kind": kind,
-                    "id": holder_id,
-                    "address": subscriber.address,
-                    "openedAt": _iso(subscriber.opened_at),
-                    "held": False,
-                }
-            )
+            key = (channel, *_holder(subscriber.identity), subscriber.address, False)
+            groups.setdefault(key, []).append(int(subscriber.opened_at))
     horizon = now - 2 * settings.GRIP_RECOVER_SECONDS
     for key, entry in list(held.items()):
         if entry.seen < horizon:
             del held[key]
             continue
-        channel, kind, holder_id = key
-        streams.append(
-            {
-                "channel": channel,
-                "kind": kind,
-                "id": holder_id,
-                "address": entry.address,
-                "openedAt": _iso(entry.opened_at),
-                "held": True,
-            }
-        )
-    streams.sort(key=lambda stream: (stream["channel"], stream["openedAt"]))
+        groups.setdefault((*key, entry.address, True), []).append(int(entry.opened_at))
+    streams = [[*key, sorted(opened)] for key, opened in groups.items()]
+    streams.sort(key=lambda group: (group[0], group[5][0]))
     return streams
+
+
+def expand(group) -> list[dict]:
+    """The streams of one snapshot entry, each as
+    {"channel", "kind", "id", "address", "held", "openedAt"} (a datetime).
+    Reads the grouped entries of `snapshot` and the one-dict-per-stream
+    entries that processes of earlier versions write."""
+    if isinstance(group, dict):
+        opened = group.get("openedAt")
+        return [dict(group, openedAt=datetime.fromisoformat(opened) if opened else None)]
+    channel, kind, holder_id, address, held, opened = group
+    common = {"channel": channel, "kind": kind, "id": holder_id, "address": address, "held": held}
+    return [dict(common, openedAt=datetime.fromtimestamp(moment, tz=UTC)) for moment in opened]
 
 
 # --- writing ------------------------------------------------------------------------
@@ -206,7 +203,9 @@ def live_streams(now: datetime | None = None) -> dict[str, list[LiveStream]]:
 
     now = timezone.now() if now is None else now
     fresh = StreamSnapshot.objects.filter(heartbeat__gte=now - timedelta(seconds=EXPIRY_INTERVALS * interval()))
-    rows = [(row.process, stream) for row in fresh.order_by("process") for stream in row.streams]
+    rows = [
+        (row.process, stream) for row in fresh.order_by("process") for group in row.streams for stream in expand(group)
+    ]
     user_ids = {stream["id"] for _, stream in rows if stream.get("kind") == USER}
     key_ids = {stream["id"] for _, stream in rows if stream.get("kind") == KEY}
     User = get_user_model()
@@ -223,7 +222,6 @@ def live_streams(now: datetime | None = None) -> dict[str, list[LiveStream]]:
                 continue
             seen_holds.add(hold)
         names = users if kind == USER else keys
-        opened = stream.get("openedAt")
         result.setdefault(stream["channel"], []).append(
             LiveStream(
                 channel=stream["channel"],
@@ -231,7 +229,7 @@ def live_streams(now: datetime | None = None) -> dict[str, list[LiveStream]]:
                 holder_id=holder_id,
                 label=names.get(holder_id, f"{kind} {holder_id} (deleted)"),
                 address=stream.get("address"),
-                opened_at=datetime.fromisoformat(opened) if opened else None,
+                opened_at=stream["openedAt"],
                 process=process,
                 held=bool(stream.get("held")),
             )

@@ -59,9 +59,27 @@ def test_a_snapshot_lists_each_open_stream_with_its_holder_address_and_channel(s
     gone = _subscriber("printer", Identity(API_KEY, key_id="k2"), "10.0.0.10")
     gone.close()
     streams = presence.snapshot({"cashier": {user}, "printer": {device, gone}, "display": set()}, {})
-    assert [(s["channel"], s["kind"], s["id"], s["address"], s["held"]) for s in streams] == [
-        ("cashier", "user", "u1", "10.0.0.5", False),
-        ("printer", "key", "k1", "10.0.0.9", False),
+    assert [group[:5] for group in streams] == [
+        ["cashier", "user", "u1", "10.0.0.5", False],
+        ["printer", "key", "k1", "10.0.0.9", False],
+    ]
+
+
+def test_streams_of_one_listener_from_one_address_share_an_entry_that_keeps_each_opening_time(settings):
+    agent = Identity(API_KEY, key_id="k1")
+    first, second = _subscriber("printer", agent, "10.0.0.9"), _subscriber("printer", agent, "10.0.0.9")
+    elsewhere = _subscriber("printer", agent, "10.0.0.7")
+    first.opened_at, second.opened_at, elsewhere.opened_at = 1030.4, 1000.9, 1010.0
+    groups = presence.snapshot({"printer": {first, second, elsewhere}}, {})
+    assert groups == [
+        ["printer", "key", "k1", "10.0.0.9", False, [1000, 1030]],
+        ["printer", "key", "k1", "10.0.0.7", False, [1010]],
+    ]
+    streams = [stream for group in groups for stream in presence.expand(group)]
+    assert [(s["address"], s["openedAt"].isoformat()) for s in streams] == [
+        ("10.0.0.9", "1970-01-01T00:16:40+00:00"),
+        ("10.0.0.9", "1970-01-01T00:17:10+00:00"),
+        ("10.0.0.7", "1970-01-01T00:16:50+00:00"),
     ]
 
 
@@ -71,21 +89,15 @@ def test_a_hold_is_listed_while_recoveries_reconfirm_it_and_dropped_after_two_re
     agent = Identity(API_KEY, key_id="k1")
     presence.note_hold(held, "printer", agent, "10.0.0.9", now=1000.0)
     presence.note_hold(held, "printer", agent, None, now=1015.0)  # a recovery, without the client's address
-    [stream] = presence.snapshot({}, held, now=1030.0)
-    assert (stream["channel"], stream["kind"], stream["id"], stream["address"], stream["held"]) == (
-        "printer",
-        "key",
-        "k1",
-        "10.0.0.9",
-        True,
-    )
-    assert stream["openedAt"].startswith("1970-01-01T00:16:40")  # the first hold, not the recovery
+    [group] = presence.snapshot({}, held, now=1030.0)
+    # Opened at the first hold, not at the recovery.
+    assert group == ["printer", "key", "k1", "10.0.0.9", True, [1000]]
     assert presence.snapshot({}, held, now=1036.0) == []
     assert held == {}
 
 
 def test_each_process_keeps_one_row_that_every_write_replaces(db):
-    presence.write("host:1", [{"channel": "printer", "kind": "key", "id": "k", "address": None, "openedAt": None}])
+    presence.write("host:1", [["printer", "key", "k", None, False, [1000]]])
     presence.write("host:1", [])
     presence.write("host:2", [])
     assert sorted(StreamSnapshot.objects.values_list("process", "streams")) == [("host:1", []), ("host:2", [])]
@@ -93,9 +105,8 @@ def test_each_process_keeps_one_row_that_every_write_replaces(db):
 
 def test_a_process_silent_for_three_intervals_is_ignored_then_trimmed(db, fast_presence):
     key, _ = create_key(name="Kitchen agent", kind=ApiKeyKind.PRINTER_AGENT)
-    stream = {"channel": "printer", "kind": "key", "id": key.pk, "address": "10.0.0.9", "openedAt": None}
-    presence.write("host:dead", [stream])
-    presence.write("host:live", [dict(stream, address="10.0.0.8")])
+    presence.write("host:dead", [["printer", "key", key.pk, "10.0.0.9", False, [1000]]])
+    presence.write("host:live", [["printer", "key", key.pk, "10.0.0.8", False, [1000]]])
     StreamSnapshot.objects.filter(process="host:dead").update(
         heartbeat=timezone.now() - timedelta(seconds=3 * INTERVAL + 1)
     )
@@ -106,11 +117,25 @@ def test_a_process_silent_for_three_intervals_is_ignored_then_trimmed(db, fast_p
 
 
 def test_a_held_stream_reported_by_two_processes_is_listed_once(db, operator):
-    held = {"channel": "cashier", "kind": "user", "id": operator.pk, "address": "10.0.0.5", "openedAt": None}
-    presence.write("host:1", [dict(held, held=True)])
-    presence.write("host:2", [dict(held, held=True)])
+    held = ["cashier", "user", operator.pk, "10.0.0.5", True, [1000]]
+    presence.write("host:1", [held])
+    presence.write("host:2", [held])
     [stream] = presence.live_streams()["cashier"]
     assert (stream.label, stream.held) == ("olga", True)
+
+
+def test_a_row_written_by_an_earlier_version_one_dict_per_stream_is_still_read(db, operator):
+    """During a rolling upgrade a process of the previous version still
+    writes its streams one dict each; the view lists them with the rest."""
+    old = {"channel": "cashier", "kind": "user", "id": operator.pk, "address": "10.0.0.5", "held": False}
+    presence.write("host:old", [dict(old, openedAt="2026-11-30T04:00:00+00:00"), dict(old, openedAt=None)])
+    presence.write("host:new", [["cashier", "user", operator.pk, "10.0.0.6", False, [1000]]])
+    streams = presence.live_streams()["cashier"]
+    assert sorted((s.process, s.address, s.opened_at.isoformat() if s.opened_at else "") for s in streams) == [
+        ("host:new", "10.0.0.6", "1970-01-01T00:16:40+00:00"),
+        ("host:old", "10.0.0.5", ""),
+        ("host:old", "10.0.0.5", "2026-11-30T04:00:00+00:00"),
+    ]
 
 
 # --- admin pages ------------------------------------------------------------------------
