@@ -1,7 +1,8 @@
 """Who is asking for an event stream: a Bearer token (checked by the first
 JWT authenticator of REST_FRAMEWORK's DEFAULT_AUTHENTICATION_CLASSES, so
 that every check the REST API makes on a token applies to streams too), a
-device's X-API-KEY, a stream token (?token=), a GRIP next link, or a staff
+device's X-API-KEY, a stream token (?token=), Pushpin's recovery request
+(its listener named by the holder channel in its Grip-Last), or a staff
 member's Django session, in that order. A bad Authorization or X-API-KEY
 header is final: no fallback to the others.
 
@@ -34,8 +35,8 @@ class Principal:
     identity: Identity
 
     @property
-    def grip_channel(self) -> str:
-        return self.identity.grip_channel()
+    def holder_channel(self) -> str:
+        return grip.holder_channel(self.identity)
 
     def may_listen(self, channel: str) -> bool:
         """The role check (403): people by role; a device key by its kind:
@@ -98,14 +99,14 @@ def _live_key(key_id: str):
 
 
 def credential_key(
-    headers: dict[str, str], query: dict[str, list[str]], grip_channel: str | None = None
+    headers: dict[str, str], query: dict[str, list[str]], via_grip: bool = False
 ) -> tuple[str, str] | None:
     """The key under which events/credentials.py remembers what
     authenticate() concludes for these headers and query: the credential it
     would check, in the same order. None for a session (Channels'
     middleware checks it) or no credential at all."""
-    if grip_channel is not None and grip.NEXT_PARAM in query:
-        return cache_key("next", grip_channel, query[grip.NEXT_PARAM][0])
+    if via_grip and grip.NEXT_PARAM in query:
+        return cache_key("holder", grip.recovering_holder(headers) or "")
     for header, kind in (("authorization", "bearer"), ("x-api-key", "api-key")):
         if header in headers:
             return cache_key(kind, headers[header])
@@ -116,16 +117,17 @@ def credential_key(
 
 @log.closes_connection
 def authenticate(
-    headers: dict[str, str], query: dict[str, list[str]], grip_channel: str | None = None, address: str | None = None
+    headers: dict[str, str], query: dict[str, list[str]], via_grip: bool = False, address: str | None = None
 ):
     """The Principal behind the request, or None (a 401). `address` is the
     client's, noted as a device key's last use.
 
-    `grip_channel` is set only for a request that Pushpin signed: then the
-    token of a GRIP next link (Pushpin's recovery request, which carries none
-    of the client's headers) counts too, for that channel only."""
-    if grip_channel is not None and grip.NEXT_PARAM in query:
-        holder = grip.identity_from_next_token(query[grip.NEXT_PARAM][0], grip_channel)
+    `via_grip` is set only for a request that Pushpin signed: then a
+    recovery request (a GRIP next link, which carries none of the client's
+    headers) is its listener's, as the holder channel in its Grip-Last names
+    them (events/grip.py)."""
+    if via_grip and grip.NEXT_PARAM in query:
+        holder = grip.identity_from_holder_channel(grip.recovering_holder(headers) or "")
         if holder is None:
             return None
         if holder.expires_at is not None and holder.expires_at <= time.time():

@@ -19,7 +19,7 @@ Invariants:
   plus one re-check's duration: the guarantee of events/revocation.py, which
   holds for streams opened before the right ended as well.
 - An entry is never served past its credential's own expiry (a token's
-  `exp`, a stream token's, a GRIP next link's), checked at every hit.
+  `exp`, a stream token's, a GRIP holder channel's), checked at every hit.
 - A device key's entry is not served once its `last_used_at` is older than
   users.apikeys.LAST_USED_RESOLUTION: the full check then records the use,
   so the admin's "last used" stays as exact as without the cache.

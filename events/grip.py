@@ -10,10 +10,10 @@ is done with it:
 
     Grip-Hold: stream
     Grip-Channel: events-printer; prev-id=41; filter=build-id; filter=require-sub,
-        holder-<identity digest>, events-printer.type.confirmed-order, …
+        holder.<signed identity>; prev-id=0, events-printer.type.confirmed-order, …
     Grip-Set-Meta: id_format="printer:%(events-printer)s"
     Grip-Keep-Alive: : keep-alive\\n\\n; format=cstring; timeout=15
-    Grip-Link: </events/printer?recover=<token>>; rel=next; timeout=60
+    Grip-Link: </events/printer?recover=1&events=…>; rel=next; timeout=60
 
 django-eventstream's send_event publishes every event to Pushpin on the
 channel `events-<channel>` with its id and prev-id, and `id: %I`, which the
@@ -33,16 +33,31 @@ Event selection (?events=, or the channel's defaults): every publish carries
 the meta `require_sub` naming its event type's channel, and a hold
 subscribes to the type channels of its stream, so Pushpin's require-sub
 filter drops the rest; the next link keeps the selection for recoveries.
-Revocation: a hold also subscribes to its holder's channel, on which
-events/revocation.py publishes a `close`.
+Revocation: a hold also subscribes to its holder channel, which names the
+listener (`holder_channel`), and on which events/revocation.py publishes a
+`close`.
 
-A recovery request carries none of the client's headers. It is
-authenticated by the token in the link, signed with Django's signing, bound
-to the identity (its credential only as a digest) and the channel, and accepted only on a request with a valid
-Grip-Sig (the link never reaches the client: Pushpin consumes Grip-*
-headers); the user must still be active and an admin or operator. Pushpin may
-share one recovery answer between connections at the same position on the
-same channel, so a link can carry another listener's token for that channel.
+A recovery request carries none of the client's headers. Its listener is
+the holder channel that Pushpin names in its Grip-Last (it sends one for
+every channel with a prev-id): signed with Django's signing, the identity
+without its credential (only a digest), accepted only on a request with a
+valid Grip-Sig (the channel never reaches the client: Pushpin consumes
+Grip-* headers); the user must still be active and allowed the channel.
+
+Why the listener is in a channel and not in the link (Pushpin 1.36's
+handler, httpsession.cpp and handlerengine.cpp):
+
+- Pushpin updates held streams (a new subscription about a second after a
+  hold, every GRIP_RECOVER_SECONDS of silence) through a rate limiter fixed
+  at 10 batches a second, each batch the streams whose next link is the
+  same URL, at most 100. A link per listener recovered 10 streams a second:
+  after a reconnect storm of N listeners, their events waited up to N / 10
+  seconds. One link per channel and selection recovers 1,000 a second.
+- Pushpin's proxy shares one recovery request, and its answer, between the
+  streams whose link has the same path and whose Grip-Last is the same; it
+  ignores the query. The holder channel in Grip-Last keeps listeners apart,
+  so an answer never hands one listener's hold (its holder channel) to
+  another.
 """
 
 from __future__ import annotations
@@ -60,11 +75,16 @@ from events.identity import Identity
 from events.opening import LAST_EVENT_ID, STREAM_HEADERS, plan_opening, write_opening
 
 NEXT_PARAM = "recover"
-# A busy stream may go long without a recovery; a token older than this is
-# refused at its next recovery (Pushpin retries, then closes the stream) and
-# the client reconnects with its Last-Event-ID: nothing is lost.
-NEXT_TOKEN_SECONDS = 24 * 3600
-_TOKEN_SALT = "events.grip-next"
+# A worker forgets a hold it has not answered for in this long (its
+# revocation watch, events/revocation.py): a busy stream goes long without a
+# recovery, but not a day.
+HOLD_MEMORY_SECONDS = 24 * 3600
+HOLDER_PREFIX = "holder."
+# The holder position every hold declares, and the id and prev-id of the
+# close published on a holder channel (events/revocation.py): equal, so a
+# close follows every hold and every earlier close.
+HOLDER_POSITION = "0"
+_HOLDER_SALT = "events.grip-holder"
 
 
 def enabled() -> bool:
@@ -133,53 +153,66 @@ def install_publisher() -> None:
     django_eventstream.eventstream.publish_event = publish_event
 
 
-# --- the next link's token --------------------------------------------------------
+# --- the holder channel: the listener, as Pushpin gives it back ----------------------
 
 
-def next_token(holder: Identity, channel: str) -> str:
-    """The next link's token: the stream's identity without its credential
-    (the link shows in Pushpin's logs), only the credential's digest."""
-    data = {
-        "c": channel,
-        "t": holder.kind,
-        "u": holder.user_id,
-        "k": holder.key_id,
-        "e": holder.expires_at,
-        "h": holder.auth_hash,
-        "d": holder.credential_digest(),
-        "j": holder.token_id,
-    }
-    return signing.dumps(data, salt=_TOKEN_SALT, compress=False)
+def holder_channel(holder: Identity) -> str:
+    """The Pushpin channel named after the stream's listener: every hold of
+    this identity subscribes to it (events/revocation.py publishes a `close`
+    on it), with a prev-id, so that Pushpin names it in the Grip-Last of
+    every recovery request, where the worker reads the listener back.
+
+    The name is the identity, signed, without its credential (the name
+    shows in Pushpin's logs), only the credential's digest: the same name
+    for the identity read back from it, and for every stream of it. It
+    never reaches the client (Pushpin consumes Grip-* headers)."""
+    data = [
+        holder.kind,
+        holder.user_id,
+        holder.key_id,
+        holder.expires_at,
+        holder.auth_hash,
+        holder.credential_digest(),
+        holder.token_id,
+    ]
+    return HOLDER_PREFIX + signing.Signer(salt=_HOLDER_SALT).sign_object(data, compress=False)
 
 
-def identity_from_next_token(token: str, channel: str) -> Identity | None:
-    """The identity in a valid next-link token for `channel`, else None."""
-    try:
-        data = signing.loads(token, salt=_TOKEN_SALT, max_age=NEXT_TOKEN_SECONDS)
-    except signing.BadSignature:  # also SignatureExpired
+def identity_from_holder_channel(name: str) -> Identity | None:
+    """The identity a valid holder channel names, else None."""
+    if not name.startswith(HOLDER_PREFIX):
         return None
-    if not isinstance(data, dict) or data.get("c") != channel:
-        return None
     try:
-        holder = Identity(
-            str(data["t"]),
-            user_id=data["u"],
-            key_id=data["k"],
-            expires_at=data["e"],
-            auth_hash=str(data["h"]),
-            known_digest=str(data["d"]),
-            token_id=str(data.get("j") or ""),
+        data = signing.Signer(salt=_HOLDER_SALT).unsign_object(name[len(HOLDER_PREFIX) :])
+        kind, user_id, key_id, expires_at, auth_hash, digest, token_id = data
+        return Identity(
+            str(kind),
+            user_id=user_id,
+            key_id=key_id,
+            expires_at=expires_at,
+            auth_hash=str(auth_hash),
+            known_digest=str(digest),
+            token_id=str(token_id or ""),
         )
-        return holder
-    except (KeyError, TypeError):
+    except (signing.BadSignature, ValueError, TypeError):
         return None
 
 
-def next_link(path: str, holder: Identity, channel: str, events: frozenset[str]) -> str:
-    """The recovery link; it keeps the stream's ?events= selection."""
+def recovering_holder(headers: dict[str, str]) -> str | None:
+    """The holder channel a recovery request names in its Grip-Last."""
+    for name in parse_grip_last(headers.get("grip-last", "")):
+        if name.startswith(HOLDER_PREFIX):
+            return name
+    return None
+
+
+def next_link(path: str, events: frozenset[str]) -> str:
+    """The recovery link: the same for every stream of a channel and
+    selection (it keeps ?events=), so that Pushpin's update limiter takes
+    them a hundred at a time."""
     # A comma would end the Grip-Link header value: it is written %2C.
     selection = quote(",".join(sorted(events)), safe="")
-    return f"{path}?{NEXT_PARAM}={quote(next_token(holder, channel), safe='')}&events={selection}"
+    return f"{path}?{NEXT_PARAM}=1&events={selection}"
 
 
 # --- headers --------------------------------------------------------------------------
@@ -208,7 +241,9 @@ def hold_headers(
     `events` it receives, also subscribed to its holder's channel
     (events/revocation.py closes it)."""
     name = grip_channel(channel)
-    subscriptions = ", ".join([holder_channel, *(event_channel(channel, e) for e in sorted(events))])
+    subscriptions = ", ".join(
+        [f"{holder_channel}; prev-id={HOLDER_POSITION}", *(event_channel(channel, e) for e in sorted(events))]
+    )
     # Pushpin sends the keep-alive after `timeout` seconds of silence, less up
     # to one second of jitter; it takes whole seconds.
     keepalive = max(1, math.ceil(settings.EVENTS_KEEPALIVE_SECONDS))
@@ -239,7 +274,6 @@ async def respond(
     path: str,
     headers: dict[str, str],
     query: dict[str, list[str]],
-    holder: Identity,
     holder_channel: str,
     channel: str,
     events: frozenset[str],
@@ -274,7 +308,7 @@ async def respond(
             "status": 200,
             "headers": [
                 *STREAM_HEADERS,
-                *hold_headers(channel, opening.head, next_link(path, holder, channel, events), holder_channel, events),
+                *hold_headers(channel, opening.head, next_link(path, events), holder_channel, events),
             ],
         }
     )

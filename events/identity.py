@@ -31,7 +31,7 @@ class Identity:
     # the password, which ends every credential issued before.
     auth_hash: str = ""
     # The credential's digest when only that is known (an identity renewed
-    # through a GRIP next link, events/grip.py).
+    # from its GRIP holder channel, events/grip.py).
     known_digest: str = ""
     # A Bearer token's `jti`: a logout puts it on the blacklist, which the
     # re-check reads for all streams in one query.
@@ -46,12 +46,3 @@ class Identity:
         if self.known_digest:
             return self.known_digest
         return hashlib.sha256(self.credential.encode()).hexdigest()[:32] if self.credential else ""
-
-    def grip_channel(self) -> str:
-        """The Pushpin channel every stream held for this identity also
-        listens on, so that one publish can close them (events/grip.py). It
-        names the credential by its digest only: the same channel for the
-        identity renewed through a next link."""
-        digest = self.credential_digest()
-        parts = (self.kind, self.user_id or "", self.key_id or "", digest, repr(self.expires_at), self.auth_hash)
-        return "holder-" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]

@@ -15,7 +15,8 @@ recovery request. Each answer records (or re-confirms) the held stream in
 that process's snapshot; an entry not re-confirmed for 2 × GRIP_RECOVER_SECONDS
 is dropped. Limits of that record: a client that leaves is still listed until
 then; the same channel and holder count once per process (Pushpin may share
-one recovery answer between connections at the same position), and "since"
+one recovery answer between a listener's connections at the same position),
+and "since"
 is when a process first saw the hold; the address is the one the worker saw
 (Pushpin's, unless it forwards the client's).
 

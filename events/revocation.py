@@ -69,8 +69,9 @@ def invalid_identities(
         if auth_hash is None or (found.auth_hash and auth_hash != found.auth_hash):
             invalid.add(found)
 
-    # An identity renewed through a GRIP next link has no credential (only
-    # its digest): its user, key and expiry are still checked.
+    # An identity read back from a GRIP holder channel (a recovery that
+    # reached a process that did not answer the hold) has no credential,
+    # only its digest: its user, key and expiry are still checked.
     sessions = {found.credential for found in pending if found.kind == identity.SESSION and found.credential}
     if sessions:
         alive = _live_sessions(sessions)
@@ -87,9 +88,7 @@ def invalid_identities(
     # unexpired, its user active with the same password, and its jti not on
     # the blacklist: the first three are checked above, the last here, one
     # query for all tokens. Every Bearer identity carries its jti (the
-    # authenticator requires one); a next link signed before links carried
-    # it renews an identity without one, whose user, password and expiry are
-    # still checked above.
+    # authenticator requires one, and a holder channel keeps it).
     bearers = [found for found in pending - invalid if found.kind == identity.BEARER]
     known = since is not None and seen
     revoked = revoked_jtis({found.token_id for found in bearers if found.token_id and not (known and found in seen)})
@@ -124,12 +123,16 @@ def live_keys(key_ids: set[str]) -> set[str]:
 
 
 def close_pushpin_streams(channels: list[str]) -> None:
-    """Tell Pushpin to close every stream it holds on these holder channels."""
+    """Tell Pushpin to close every stream it holds on these holder channels.
+    Each close names the holder position of every hold (events/grip.py) as
+    its id and prev-id, so it follows them, and any close before it."""
     from django_grip import publish
     from gripcontrol import HttpStreamFormat
 
+    from events.grip import HOLDER_POSITION
+
     for channel in channels:
-        publish(channel, HttpStreamFormat(close=True), blocking=True)
+        publish(channel, HttpStreamFormat(close=True), id=HOLDER_POSITION, prev_id=HOLDER_POSITION, blocking=True)
 
 
 async def watch(hub) -> None:
@@ -137,7 +140,7 @@ async def watch(hub) -> None:
     the Pushpin holds it answered and of its credential cache
     (events/credentials.py), and close the streams of those that failed,
     including streams opened while the re-check ran."""
-    from events.grip import NEXT_TOKEN_SECONDS
+    from events.grip import HOLD_MEMORY_SECONDS
     from events.hub import in_thread
 
     interval = settings.EVENTS_REVALIDATE_SECONDS
@@ -146,8 +149,9 @@ async def watch(hub) -> None:
     seen_since: datetime | None = None
     while True:
         await asyncio.sleep(interval)
-        # A hold not renewed for a day has ended (its next link expired).
-        cutoff = hub.loop.time() - NEXT_TOKEN_SECONDS
+        # A hold not renewed for a day has ended (an idle one recovers every
+        # GRIP_RECOVER_SECONDS).
+        cutoff = hub.loop.time() - HOLD_MEMORY_SECONDS
         for found in [found for found, (_, seen) in hub.pushpin_holds.items() if seen < cutoff]:
             del hub.pushpin_holds[found]
         checked = _streams_identities(hub) | hub.pushpin_holds.keys() | hub.credentials.identities()

@@ -41,6 +41,7 @@ from events.authentication import (  # noqa: F401  (pages share the roles)
 )
 from events.backpressure import TransportWatch
 from events.channels import CHANNELS
+from events.credentials import cache_key
 from events.hub import Subscriber, get_hub, in_thread
 from events.identity import Identity
 from events.opening import STREAM_HEADERS, plan_opening, requested_events, write_opening, write_replay
@@ -51,17 +52,17 @@ logger = logging.getLogger(__name__)
 # --- authentication -------------------------------------------------------------
 
 
-async def _principal(scope, headers: dict[str, str], query: dict[str, list[str]], grip_channel: str | None, hub):
+async def _principal(scope, headers: dict[str, str], query: dict[str, list[str]], via_grip: bool, hub):
     """Headers and query first (remembered by the process's credential
     cache, events/credentials.py, so that a reconnect storm costs no query
     per opening); else the session user that Channels' SessionMiddleware
     and AuthMiddleware put in the scope."""
-    key = credential_key(headers, query, grip_channel)
+    key = credential_key(headers, query, via_grip)
     principal = hub.credentials.get(key)
     if principal is not None:
         return principal
     client = scope.get("client") or (None, None)
-    principal = await in_thread(authenticate, headers, query, grip_channel, client[0])
+    principal = await in_thread(authenticate, headers, query, via_grip, client[0])
     if principal is not None:
         hub.credentials.put(key, principal)
     elif key is None:
@@ -203,13 +204,23 @@ def _too_many(channel_count: int) -> dict:
     return {"message": f"Too many open event streams (at most {channel_count} per user or device)"}
 
 
+def _headers(scope) -> dict[str, str]:
+    """The request's headers by lower-case name; a repeated one (Pushpin
+    sends a Grip-Last per channel) joined with ", ", as HTTP allows."""
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope["headers"]:
+        name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return headers
+
+
 async def _check(scope, send) -> _Accepted | None:
     """Every check of the contract but the per-holder limit, each refusal
     answered; None once answered (Pushpin's holds included)."""
     if scope["method"] not in ("GET", "HEAD"):
         await _send_json(send, 405, {"message": "Method not allowed"}, [(b"allow", b"GET")])
         return None
-    headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+    headers = _headers(scope)
     if not _host_allowed(headers.get("host", "")):
         # What Django does for every other URL (this endpoint bypasses it).
         await _send_json(send, 400, {"message": "Bad request: host not allowed"})
@@ -220,7 +231,7 @@ async def _check(scope, send) -> _Accepted | None:
     via_grip = grip.signed_by_proxy(headers)  # always False while GRIP is not configured
     try:
         hub = await get_hub()
-        principal = await _principal(scope, headers, query, channel if via_grip else None, hub)
+        principal = await _principal(scope, headers, query, via_grip, hub)
     except DatabaseError as exc:
         await _unavailable(send, exc)
         return None
@@ -250,15 +261,17 @@ async def _check(scope, send) -> _Accepted | None:
     if via_grip and scope["method"] == "GET":
         # Pushpin holds the stream; this process answers with the opening,
         # and remembers the holder, to close the stream if its right ends.
-        hub.pushpin_holds[principal.identity] = (principal.grip_channel, hub.loop.time())
+        holder_channel = principal.holder_channel
+        hub.pushpin_holds[principal.identity] = (holder_channel, hub.loop.time())
+        # Its recoveries name that channel: they find the listener remembered.
+        hub.credentials.put(cache_key("holder", holder_channel), principal)
         presence.note_hold(hub.held_streams, channel, principal.identity, _client_address(scope))
         await grip.respond(
             send,
             path=scope["path"],
             headers=headers,
             query=query,
-            holder=principal.identity,
-            holder_channel=principal.grip_channel,
+            holder_channel=holder_channel,
             channel=channel,
             events=events,
             raw_last_id=raw_last_id,

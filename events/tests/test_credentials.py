@@ -158,13 +158,13 @@ def test_each_credential_has_its_own_key_and_a_session_has_none():
         credential_key({"authorization": "Bearer b"}, {}),
         credential_key({"x-api-key": "Bearer a"}, {}),
         credential_key({}, {"token": ["Bearer a"]}),
-        credential_key({}, {"recover": ["t"]}, grip_channel="cashier"),
-        credential_key({}, {"recover": ["t"]}, grip_channel="printer"),
+        credential_key({"grip-last": "events-cashier; last-id=3, holder.a; last-id=0"}, {"recover": ["1"]}, True),
+        credential_key({"grip-last": "holder.b; last-id=0, events-cashier; last-id=3"}, {"recover": ["1"]}, True),
     }
     assert None not in keys and len(keys) == 6
     assert credential_key({"cookie": "sessionid=x"}, {}) is None
-    # Not signed by Pushpin: a next link's token is no credential.
-    assert credential_key({}, {"recover": ["t"]}) is None
+    # Not signed by Pushpin: a recovery request's Grip-Last is no credential.
+    assert credential_key({"grip-last": "holder.a; last-id=0"}, {"recover": ["1"]}) is None
 
 
 def test_the_cache_keeps_digests_not_credentials():

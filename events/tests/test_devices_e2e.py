@@ -106,12 +106,17 @@ def test_a_device_stream_held_by_pushpin_is_recovered_only_while_its_key_lives(
         assert stream.collect(1, event="confirmed-order")[0].json()["id"] == order["id"]
     cashier.close()
 
-    # Pushpin's recovery request carries no X-API-KEY, only the link the
-    # worker gave it, which names the device; it holds while the key lives.
-    link = f"/events/printer?{grip.NEXT_PARAM}={grip.next_token(Identity(API_KEY, key_id=key.pk), 'printer')}"
-    signed = {"Grip-Sig": signed_by(pushpin.sig_key), "Grip-Last": "events-printer; last-id=0"}
+    # Pushpin's recovery request carries no X-API-KEY, only the holder
+    # channel the worker gave it, which names the device; it holds while the
+    # key lives.
+    holder = grip.holder_channel(Identity(API_KEY, key_id=key.pk))
+    signed = {
+        "Grip-Sig": signed_by(pushpin.sig_key),
+        "Grip-Last": f"events-printer; last-id=0, {holder}; last-id=0",
+    }
+    link = f"/events/printer?{grip.NEXT_PARAM}=1"
     assert httpx.get(worker.url + link, headers=signed, timeout=10).status_code == 200
-    display_link = f"/events/display?{grip.NEXT_PARAM}={grip.next_token(Identity(API_KEY, key_id=key.pk), 'display')}"
+    display_link = f"/events/display?{grip.NEXT_PARAM}=1"
     assert httpx.get(worker.url + display_link, headers=signed, timeout=10).status_code == 403
     revoke_key(key=key)
     assert refused_within(worker.url + link, signed, 5.0) == {"message": "Authentication required"}

@@ -286,45 +286,86 @@ def signed_by(key: str, *, seconds: int = 60) -> str:
     return jwt.encode({"iss": "pushpin", "exp": int(time.time()) + seconds}, key, algorithm="HS256")
 
 
-def test_a_recovery_link_is_honoured_only_with_pushpins_signature_and_for_its_own_channel(
+def test_a_recovery_is_honoured_only_with_pushpins_signature_and_for_the_listener_its_holder_channel_names(
     behind_pushpin, pushpin, operator, waiter
 ):
     (worker,) = behind_pushpin()
     for n in range(3):
         lose_a_publish("printer", {"n": n})
     holder = Identity(BEARER, user_id=operator.pk, auth_hash=operator.get_session_auth_hash())
-    token = grip.next_token(holder, "printer")
-    link = f"/events/printer?{grip.NEXT_PARAM}={token}"
-    last = "events-printer; last-id=1"
+    link = f"/events/printer?{grip.NEXT_PARAM}=1"
+    # Pushpin sends one Grip-Last per channel with a prev-id.
+    last = [("Grip-Last", "events-printer; last-id=1"), ("Grip-Last", f"{grip.holder_channel(holder)}; last-id=0")]
 
-    # Without Pushpin's signature the token is nothing.
-    assert get(worker.url, link, **{"Grip-Last": last}).status_code == 401
+    def recover(*headers: tuple[str, str], path: str = link) -> httpx.Response:
+        return httpx.get(worker.url + path, headers=[*headers], timeout=10)
+
+    # Without Pushpin's signature the holder channel is nothing.
+    assert recover(*last).status_code == 401
     forged = signed_by("not-the-key-pushpin-signs-with-at-all")
-    assert get(worker.url, link, **{"Grip-Sig": forged, "Grip-Last": last}).status_code == 401
+    assert recover(("Grip-Sig", forged), *last).status_code == 401
     expired = signed_by(pushpin.sig_key, seconds=-5)
-    assert get(worker.url, link, **{"Grip-Sig": expired, "Grip-Last": last}).status_code == 401
-    sig = signed_by(pushpin.sig_key)
-    # Bound to its channel and its user's role.
-    other_channel = f"/events/display?{grip.NEXT_PARAM}={token}"
-    assert get(worker.url, other_channel, **{"Grip-Sig": sig, "Grip-Last": last}).status_code == 401
-    waiters = f"/events/printer?{grip.NEXT_PARAM}={grip.next_token(Identity(BEARER, user_id=waiter.pk, auth_hash=waiter.get_session_auth_hash()), 'printer')}"
-    assert get(worker.url, waiters, **{"Grip-Sig": sig, "Grip-Last": last}).status_code == 403
+    assert recover(("Grip-Sig", expired), *last).status_code == 401
+    sig = ("Grip-Sig", signed_by(pushpin.sig_key))
+    # No holder channel, or one whose signature is not ours: no listener.
+    assert recover(sig, last[0]).status_code == 401
+    genuine = grip.holder_channel(holder)
+    at = len(grip.HOLDER_PREFIX)
+    tampered = genuine[:at] + ("A" if genuine[at] != "A" else "B") + genuine[at + 1 :]
+    assert recover(sig, last[0], ("Grip-Last", f"{tampered}; last-id=0")).status_code == 401
+    # The listener's role still decides.
+    waiters = grip.holder_channel(Identity(BEARER, user_id=waiter.pk, auth_hash=waiter.get_session_auth_hash()))
+    assert recover(sig, last[0], ("Grip-Last", f"{waiters}; last-id=0")).status_code == 403
 
-    # Signed: the events after Grip-Last, no position message, and a new hold.
-    answer = get(worker.url, link, **{"Grip-Sig": sig, "Grip-Last": last})
+    # Signed: the events after Grip-Last, no position message, and a new hold
+    # on the same holder channel, with the same link.
+    answer = recover(sig, *last)
     assert answer.status_code == 200
     assert answer.headers["grip-hold"] == "stream"
     types = ", ".join(f"events-printer.type.{name}" for name in sorted(default_events("printer")))
     assert answer.headers["grip-channel"] == (
-        f"events-printer; prev-id=3; filter=build-id; filter=require-sub, {holder.grip_channel()}, {types}"
+        f"events-printer; prev-id=3; filter=build-id; filter=require-sub, "
+        f"{grip.holder_channel(holder)}; prev-id=0, {types}"
     )
     assert answer.headers["grip-set-meta"] == 'id_format="printer:%(events-printer)s"'
     assert answer.headers["grip-keep-alive"] == ": keep-alive\\n\\n; format=cstring; timeout=15"
-    assert answer.headers["grip-link"].startswith(f"</events/printer?{grip.NEXT_PARAM}=")
-    assert answer.headers["grip-link"].endswith(">; rel=next; timeout=60")
+    selection = "%2C".join(sorted(default_events("printer")))
+    assert (
+        answer.headers["grip-link"] == f"</events/printer?{grip.NEXT_PARAM}=1&events={selection}>; rel=next; timeout=60"
+    )
     assert answer.text == (
         'event: confirmed-order\nid: printer:2\ndata: {"n": 1}\n\nevent: confirmed-order\nid: printer:3\ndata: {"n": 2}\n\n'
     )
+
+
+def test_the_recovery_link_is_one_per_channel_and_selection_while_each_listener_has_its_own_holder_channel(
+    behind_pushpin, pushpin, operator
+):
+    """Pushpin recovers a hundred streams at a time only when their links
+    are equal; the listener travels in the holder channel instead."""
+    (worker,) = behind_pushpin()
+    manager = make_user("maria", Role.ADMIN)
+    operators_token, managers_token = bearer(operator), bearer(manager)
+    holds = []
+    # Two streams opened with one credential, one with another.
+    for credential in (operators_token, operators_token, managers_token):
+        response = httpx.get(
+            f"{worker.url}/events/cashier", headers={"Grip-Sig": signed_by(pushpin.sig_key), **credential}, timeout=10
+        )
+        assert response.status_code == 200
+        holds.append(response.headers)
+    links = {hold["grip-link"] for hold in holds}
+    assert len(links) == 1 and "holder" not in links.pop()
+    holder_channels = [
+        next(part.split(";")[0].strip() for part in hold["grip-channel"].split(",") if "holder." in part)
+        for hold in holds
+    ]
+    assert holder_channels[0] == holder_channels[1] != holder_channels[2]
+    for name, user, credential in zip(
+        holder_channels, (operator, operator, manager), (operators_token, operators_token, managers_token), strict=True
+    ):
+        assert grip.identity_from_holder_channel(name).user_id == user.pk
+        assert credential["Authorization"].split()[1] not in name
 
 
 # --- ?events=: Pushpin filters by event type (require-sub) ---------------------------------
@@ -394,6 +435,26 @@ def test_deactivating_a_user_closes_their_stream_held_by_pushpin_and_only_theirs
     cashier = api(pushpin.url, colleague)
     with listen(pushpin.url, operator, "cashier") as stream, listen(pushpin.url, colleague, "cashier") as other:
         assert stream.next().id == other.next().id == "cashier:0"
+        operator.is_active = False
+        operator.save(update_fields=["is_active"])
+        time.sleep(1.0)
+        late = cashier.order(menu["margherita"].id)["id"]
+        assert_closed_without(stream, late)
+        assert other.next().json()["id"] == late
+
+
+def test_a_revocation_closes_the_hold_a_recovery_restated_and_only_that_listeners(
+    behind_pushpin, pushpin, operator, menu, api
+):
+    """Both listeners' holds are first renewed by Pushpin's recovery requests
+    (one link for both; each names its listener by its holder channel), then
+    one of them loses the right."""
+    (worker,) = behind_pushpin()
+    colleague = make_user("carla", Role.OPERATOR)
+    cashier = api(pushpin.url, colleague)
+    with listen(pushpin.url, operator, "cashier") as stream, listen(pushpin.url, colleague, "cashier") as other:
+        assert stream.next().id == other.next().id == "cashier:0"
+        settle_first_recovery(worker, "cashier", holds=2)
         operator.is_active = False
         operator.save(update_fields=["is_active"])
         time.sleep(1.0)
