@@ -57,9 +57,13 @@ from bench.throughput import run_window  # noqa: E402
 from scripts.haproxy import HAProxy  # noqa: E402
 from testsupport import RedisServer, redis_server_installed  # noqa: E402
 
+# Every process of every Pushpin instance (five each).
+PUSHPIN = "Pushpin"
+
 
 @dataclass
 class ClusterProfile:
+    pushpins: int = 1
     rounds: int = 4
     window: float = 4.0
     clients: int = 8
@@ -142,7 +146,7 @@ class Processes:
         for worker in state["workers"]:
             self.groups[f"worker :{worker['port']}"] = [worker["pid"]]
         self.groups["HAProxy"] = [state["haproxy"]["pid"]]
-        self.groups["Pushpin (5 processes)"] = [state["pushpin"]["pid"], *state["pushpin"]["children"]]
+        self.groups[PUSHPIN] = [pid for p in state["pushpins"] for pid in (p["pid"], *p["children"])]
         if redis_pid:
             self.groups["Redis"] = [redis_pid]
         self.database = database
@@ -164,7 +168,15 @@ class Processes:
         return out
 
     def pushpin_rss_mb(self) -> dict[str, float]:
-        return {_name(pid): _rss_kb(pid) / 1024 for pid in self.groups["Pushpin (5 processes)"]}
+        return _by_name(self.groups[PUSHPIN], lambda pid: _rss_kb(pid) / 1024)
+
+
+def _by_name(pids: list[int], reading) -> dict[str, float]:
+    """A reading per program name, summed over the Pushpin instances."""
+    out: dict[str, float] = {}
+    for pid in pids:
+        out[_name(pid)] = out.get(_name(pid), 0) + reading(pid)
+    return out
 
 
 def machine_busy_seconds() -> float:
@@ -216,10 +228,11 @@ def cpu_delta(before: dict[str, float], after: dict[str, float], seconds: float,
 class Cluster:
     """scripts/cluster.py with two workers, as a child of this process."""
 
-    def __init__(self, world: World, env: dict[str, str]):
+    def __init__(self, world: World, env: dict[str, str], pushpins: int = 1):
         self.world = world
         self.env = env
-        self.port = free_port()
+        self.pushpins = pushpins
+        self.port = _consecutive_free_ports(pushpins) if pushpins > 1 else free_port()
         self.directory = world.tmp / "cluster"
         self.process = None
         self.state: dict = {}
@@ -227,7 +240,8 @@ class Cluster:
     async def start(self, timeout: float = 90.0) -> Cluster:
         first = _consecutive_free_ports(2)
         cmd = [procs.PYTHON, "scripts/cluster.py", "--workers", "2", "--port", str(self.port)]
-        cmd += ["--first-worker-port", str(first), "--publish-port", str(free_port())]
+        publish = _consecutive_free_ports(self.pushpins) if self.pushpins > 1 else free_port()
+        cmd += ["--first-worker-port", str(first), "--publish-port", str(publish), "--pushpins", str(self.pushpins)]
         cmd += ["--dir", str(self.directory), "--no-prepare"]
         self.process = procs.start(cmd, env=self.env, log_path=self.world.tmp / "cluster.log")
         state_path = self.directory / "state.json"
@@ -241,6 +255,11 @@ class Cluster:
         self.balancer = HAProxy(self.directory / "haproxy", workers, port=self.state["haproxy"]["port"])
         self.balancer.stats_port = self.state["haproxy"]["stats_port"]
         return self
+
+    @property
+    def ports(self) -> list[int]:
+        """Each Pushpin instance's client port."""
+        return [int(p["url"].rsplit(":", 1)[1]) for p in self.state["pushpins"]]
 
     def recoveries(self) -> int:
         """Pushpin's recovery requests the workers have served so far (their
@@ -263,12 +282,18 @@ class Cluster:
 class Holders:
     """Load-generator processes holding the streams (bench/holder.py)."""
 
-    def __init__(self, world: World, port: int, path: str, headers: dict[str, str], count: int):
-        args = [procs.PYTHON, "bench/holder.py", "--port", str(port), "--path", path]
+    def __init__(self, world: World, ports: list[int], path: str, headers: dict[str, str], count: int):
+        """`count` processes, spread over `ports` (one per Pushpin instance)."""
+        args = [procs.PYTHON, "bench/holder.py", "--path", path]
         for name, value in headers.items():
             args += ["--header", f"{name}: {value}"]
         self.processes = [
-            procs.start(args, env=world.env(""), log_path=world.tmp / f"holder-{n}.log", piped=True)
+            procs.start(
+                [*args, "--port", str(ports[n % len(ports)])],
+                env=world.env(""),
+                log_path=world.tmp / f"holder-{n}.log",
+                piped=True,
+            )
             for n in range(count)
         ]
 
@@ -387,7 +412,8 @@ async def measure_held(
     limit = interval + 1.0
     window = max(profile.window_intervals * interval, profile.hold_seconds)
     count = math.ceil(max(profile.held_steps) / profile.per_holder)
-    holders = Holders(world, cluster.port, "/events/printer", api.auth, count)
+    count += -count % len(cluster.ports)  # as many on each Pushpin instance
+    holders = Holders(world, cluster.ports, "/events/printer", api.auth, count)
     processes = Processes(cluster.state, world.pg_name, redis_pid, holders.pids)
     out: dict = {"interval": interval, "limit": limit, "holders": count, "steps": [], "fanout": []}
     try:
@@ -434,7 +460,7 @@ async def measure_held(
                     "cpu": cpu_delta(cpu_before, processes.cpu(), elapsed, 1),
                     "pg_backends": len(postgres_backends(processes.database)),
                     "recoveries_per_second": recoveries / elapsed,
-                    "descriptors": {_name(pid): _descriptors(pid) for pid in processes.groups["Pushpin (5 processes)"]},
+                    "descriptors": _by_name(processes.groups[PUSHPIN], _descriptors),
                     "haproxy": _balancer_counters(cluster),
                 }
             )
@@ -443,7 +469,7 @@ async def measure_held(
             log(
                 f"held {target:,} through Pushpin: live {step['live']:,}, gap p50 {step['gap_p50']:.2f} "
                 f"p99 {step['gap_p99']:.2f} max {step['gap_max']:.2f} s, Pushpin RSS "
-                f"{rss['Pushpin (5 processes)']:.0f} MB, opened in {open_seconds:.0f} s"
+                f"{rss[PUSHPIN]:.0f} MB, opened in {open_seconds:.0f} s"
             )
             if target == profile.fanout_at:
                 for trial in range(profile.fanout_trials):
@@ -553,17 +579,17 @@ def render(results: dict) -> str:
                 continue
             rss = step["rss_mb"]
             workers = ", ".join(f"{rss[k]:.0f}" for k in rss if k.startswith("worker"))
-            per_stream = (rss["Pushpin (5 processes)"] - base.get("Pushpin (5 processes)", 0)) * 1024 / step["streams"]
+            per_stream = (rss[PUSHPIN] - base.get(PUSHPIN, 0)) * 1024 / step["streams"]
             condure = next((v for k, v in step["pushpin_rss_mb"].items() if k == "condure"), math.nan)
             cpu = step["cpu"]
             rows.append(
                 (
                     f"{step['streams']:,}{'' if step['ok'] else ' (not held)'}",
                     f"{step['gap_p50']:.2f} / {step['gap_p99']:.2f} / {step['gap_max']:.2f}",
-                    f"{rss['Pushpin (5 processes)']:.0f} (condure {condure:.0f}); {per_stream:.1f} KB per stream; "
+                    f"{rss[PUSHPIN]:.0f} (condure {condure:.0f}); {per_stream:.1f} KB per stream; "
                     f"condure descriptors {step['descriptors'].get('condure', 0):,}",
                     workers,
-                    f"Pushpin {cpu['Pushpin (5 processes)']['cores']:.2f}, workers "
+                    f"Pushpin {cpu[PUSHPIN]['cores']:.2f}, workers "
                     f"{sum(v['cores'] for k, v in cpu.items() if k.startswith('worker')):.2f}, "
                     f"PostgreSQL {cpu['PostgreSQL backends']['cores']:.2f}, load generator "
                     f"{cpu['load generator']['cores']:.2f}; machine {cpu[MACHINE]['cores']:.2f}; "
@@ -571,7 +597,7 @@ def render(results: dict) -> str:
                     f"{step['new']:,} in {step['open_seconds']:.0f} s ({step['new'] / step['open_seconds']:.0f}/s), "
                     f"{step['refused_so_far']:,} openings refused or dropped and retried so far; "
                     f"CPU per open (ms): workers {sum(v['ms_per_request'] for k, v in step['opening'].items() if k.startswith('worker')):.2f}, "
-                    f"Pushpin {step['opening']['Pushpin (5 processes)']['ms_per_request']:.2f}, "
+                    f"Pushpin {step['opening'][PUSHPIN]['ms_per_request']:.2f}, "
                     f"PostgreSQL {step['opening']['PostgreSQL backends']['ms_per_request']:.2f}",
                 )
             )
@@ -604,7 +630,7 @@ def render(results: dict) -> str:
                 ("   the POST's response time (ms)", fmt_summary(summary([f["response_ms"] for f in fan]))),
                 (
                     "   CPU per fan-out (ms): Pushpin; workers; load generator",
-                    f"{fmt(_median(f['cpu']['Pushpin (5 processes)']['ms_per_request'] for f in fan))}; "
+                    f"{fmt(_median(f['cpu'][PUSHPIN]['ms_per_request'] for f in fan))}; "
                     f"{fmt(_median(sum(v['ms_per_request'] for k, v in f['cpu'].items() if k.startswith('worker')) for f in fan))}; "
                     f"{fmt(_median(f['cpu']['load generator']['ms_per_request'] for f in fan))}",
                 ),
@@ -631,8 +657,8 @@ async def main_async(world: World, profile: ClusterProfile, results: dict) -> No
             EVENTS_KEEPALIVE_SECONDS=str(profile.keepalive),
             **({"REDIS_URL": redis.url} if redis else {}),
         )
-        cluster = await Cluster(world, env).start()
-        log(f"cluster up: Pushpin :{cluster.port}, HAProxy :{cluster.balancer.port}, workers {cluster.workers}")
+        cluster = await Cluster(world, env, profile.pushpins).start()
+        log(f"cluster up: Pushpin {cluster.ports}, HAProxy :{cluster.balancer.port}, workers {cluster.workers}")
         api = await Api(cluster.port).login()
         processes = Processes(cluster.state, world.pg_name, redis.process.pid if redis else None, [])
         if profile.throughput:
@@ -661,6 +687,9 @@ def main() -> int:
     parser.add_argument("--fanout-at", type=int, help="the step at which the fan-out is measured (default 10000)")
     parser.add_argument("--fanout-trials", type=int, help="fan-out trials (default 7)")
     parser.add_argument("--hold-seconds", type=float, help="how long each step is held and watched")
+    parser.add_argument(
+        "--pushpins", type=int, default=1, help="Pushpin instances, each holding an equal share of the streams"
+    )
     args = parser.parse_args()
     profile = QUICK if args.quick else ClusterProfile()
     if args.steps:
@@ -674,6 +703,7 @@ def main() -> int:
         profile.fanout_trials = args.fanout_trials
     if args.hold_seconds:
         profile.hold_seconds = args.hold_seconds
+    profile.pushpins = max(1, args.pushpins)
     return run_on_postgres("cluster", args.keep, lambda world, results: main_async(world, profile, results), render)
 
 

@@ -8,6 +8,7 @@ process at start-up instead of surfacing on a Saturday night.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from gripcontrol import parse_grip_uri
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -347,14 +349,19 @@ if REDIS_URL:
     EVENTSTREAM_REDIS = _parse_redis_url(REDIS_URL)
 
 # Pushpin (GRIP) in front of the workers, holding the streams. GRIP_URL is
-# Pushpin's publish endpoint (django_grip reads it; ?iss=&key= in it would sign
-# the publishes), e.g. http://127.0.0.1:5561; GRIP_SIG_KEY is the key Pushpin
-# signs forwarded requests with (its sig_key; "base64:..." allowed). Both
-# empty: no GRIP, every process serves its own streams.
-GRIP_URL = env_str("GRIP_URL", "")
+# Pushpin's publish endpoint (?iss=&key= in it would sign the publishes), e.g.
+# http://127.0.0.1:5561, or several separated by commas: one per Pushpin
+# instance when several hold a share of the streams each; every event is
+# published to each. GRIP_SIG_KEY is the key every Pushpin signs forwarded
+# requests with (its sig_key; "base64:..." allowed). Both empty: no GRIP,
+# every process serves its own streams.
 GRIP_SIG_KEY = env_str("GRIP_SIG_KEY", "")
-if bool(GRIP_URL) != bool(GRIP_SIG_KEY):
+_grip_urls = [url for url in re.split(r"[\s,]+", env_str("GRIP_URL", "")) if url]
+if bool(_grip_urls) != bool(GRIP_SIG_KEY):
     raise ImproperlyConfigured("GRIP_URL and GRIP_SIG_KEY go together: set both for Pushpin, or neither")
+# django_grip publishes to each of GRIP_PROXIES (its GRIP_URL, left unset,
+# would name a single one).
+GRIP_PROXIES = [parse_grip_uri(url) for url in _grip_urls]
 # An idle stream held by Pushpin asks its worker for missed events this often
 # (which bounds how late an event whose publish to Pushpin was lost arrives).
 GRIP_RECOVER_SECONDS = env_int("GRIP_RECOVER_SECONDS", 60, minimum=1)

@@ -88,7 +88,7 @@ _HOLDER_SALT = "events.grip-holder"
 
 
 def enabled() -> bool:
-    return bool(getattr(settings, "GRIP_URL", "") and getattr(settings, "GRIP_SIG_KEY", ""))
+    return bool(getattr(settings, "GRIP_PROXIES", None) and getattr(settings, "GRIP_SIG_KEY", ""))
 
 
 def _sig_key() -> bytes:

@@ -4,16 +4,22 @@ behind Pushpin.
 
     WORKERS=2 PORT=8000 FIRST_WORKER_PORT=8101 make run-cluster
     python scripts/cluster.py --workers 3 --port 8000 --first-worker-port 8101
+    PUSHPINS=2 make run-cluster        # two Pushpin instances, on PORT and PORT + 1
 
     clients ─▶ Pushpin :PORT ─▶ HAProxy 127.0.0.1:BALANCER_PORT ─▶ workers 127.0.0.1:8101..
 
 Clients talk to Pushpin on PORT (API and event streams alike). Pushpin holds
 the streams and forwards every request to its one target, HAProxy, which
 spreads them over the workers that pass their health check
-(scripts/haproxy.py states its invariants). DATABASE_URL and REDIS_URL come
-from the environment as for `make run`; GRIP_URL and GRIP_SIG_KEY are set by
-this script (GRIP_SIG_KEY is taken from the environment when given, else a
-random one per run).
+(scripts/haproxy.py states its invariants). With --pushpins N, N Pushpin
+instances listen on PORT … PORT + N − 1 (publish ports likewise from
+--publish-port), each holding the streams of the clients that connect to it,
+all in front of the same HAProxy; every worker publishes every event to each
+(GRIP_URL lists them). A site spreads its clients over them (DNS, or a TCP
+balancer that keeps a connection on one instance). DATABASE_URL and
+REDIS_URL come from the environment as for `make run`; GRIP_URL and
+GRIP_SIG_KEY are set by this script (GRIP_SIG_KEY is taken from the
+environment when given, else a random one per run; all instances share it).
 
 Everything Pushpin and HAProxy need is generated into var/cluster/ (--dir):
 nothing is edited by hand. SIGINT or SIGTERM stops Pushpin, HAProxy and the
@@ -77,6 +83,7 @@ def env_int(name: str, default: int) -> int:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=env_int("WORKERS", 2))
+    parser.add_argument("--pushpins", type=int, default=env_int("PUSHPINS", 1), help="Pushpin instances")
     parser.add_argument("--port", type=int, default=env_int("PORT", 8000), help="Pushpin's public port")
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"), help="Pushpin's public address")
     parser.add_argument("--first-worker-port", type=int, default=env_int("FIRST_WORKER_PORT", 8101))
@@ -91,6 +98,8 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     if args.workers < 1:
         parser.error("--workers must be at least 1")
+    if args.pushpins < 1:
+        parser.error("--pushpins must be at least 1")
     return args
 
 
@@ -139,7 +148,7 @@ class Cluster:
         self.args = args
         self.directory = (args.dir or Path(os.environ.get("VAR_DIR", BASE_DIR / "var")) / "cluster").resolve()
         self.stopping = False
-        self.pushpin: Pushpin | None = None
+        self.pushpins: list[Pushpin] = []
         self.balancer: HAProxy | None = None
         self.workers: list[Worker] = []
 
@@ -165,15 +174,20 @@ class Cluster:
         self.balancer = HAProxy(
             self.directory / "haproxy", [f"127.0.0.1:{port}" for port in ports], port=self.args.balancer_port or None
         )
-        self.pushpin = Pushpin(
-            self.directory / "pushpin",
-            [self.balancer.target],
-            sig_key=os.environ.get("GRIP_SIG_KEY") or secrets.token_urlsafe(32),
-            host=self.args.host,
-            http_port=self.args.port,
-            publish_port=self.args.publish_port,
-        )
-        env = {**os.environ, "GRIP_URL": self.pushpin.grip_url, "GRIP_SIG_KEY": self.pushpin.sig_key}
+        sig_key = os.environ.get("GRIP_SIG_KEY") or secrets.token_urlsafe(32)
+        self.pushpins = [
+            Pushpin(
+                self.directory / ("pushpin" if n == 0 else f"pushpin-{n + 1}"),
+                [self.balancer.target],
+                sig_key=sig_key,
+                host=self.args.host,
+                http_port=self.args.port + n,
+                publish_port=self.args.publish_port + n if self.args.publish_port else None,
+            )
+            for n in range(self.args.pushpins)
+        ]
+        grip_url = ",".join(pushpin.grip_url for pushpin in self.pushpins)
+        env = {**os.environ, "GRIP_URL": grip_url, "GRIP_SIG_KEY": sig_key}
         env.setdefault("PYTHONUNBUFFERED", "1")
         if not self.args.no_prepare:
             self.prepare(env)
@@ -184,10 +198,12 @@ class Cluster:
         if self.stopping:
             return
         self.balancer.start()
-        self.pushpin.start()
+        for pushpin in self.pushpins:
+            pushpin.start()
         self.write_state()
+        urls = ", ".join(f"{pushpin.url}/" for pushpin in self.pushpins)
         log(
-            f"serving on {self.pushpin.url}/ through Pushpin, HAProxy on {self.balancer.target} "
+            f"serving on {urls} through Pushpin, HAProxy on {self.balancer.target} "
             f"(statistics: http://127.0.0.1:{self.balancer.stats_port}/stats), {len(self.workers)} worker(s) on "
             f"127.0.0.1:{ports[0]}..{ports[-1]}; logs and config in {self.directory}"
         )
@@ -207,10 +223,16 @@ class Cluster:
                 time.sleep(0.2)
 
     def write_state(self) -> None:
+        pushpins = [
+            {"url": p.url, "grip_url": p.grip_url, "pid": p.process.pid, "children": sorted(p.child_pids)}
+            for p in self.pushpins
+        ]
         state = {
-            "url": self.pushpin.url,
-            "grip_url": self.pushpin.grip_url,
-            "pushpin": {"pid": self.pushpin.process.pid, "children": sorted(self.pushpin.child_pids)},
+            # The first instance's, as with one: what clients use by default.
+            "url": self.pushpins[0].url,
+            "grip_url": self.pushpins[0].grip_url,
+            "pushpin": pushpins[0],
+            "pushpins": pushpins,
             "haproxy": {
                 "pid": self.balancer.process.pid,
                 "port": self.balancer.port,
@@ -239,21 +261,22 @@ class Cluster:
                 except RuntimeError as exc:
                     log(str(exc))
                 changed = True
-            if not self.pushpin.running():
-                log(f"pushpin exited ({self.pushpin.process.returncode}); restarting it")
-                self.pushpin.stop()
-                self.pushpin.child_pids.clear()
-                try:
-                    self.pushpin.start()
-                except RuntimeError as exc:
-                    log(str(exc))
-                changed = True
+            for pushpin in self.pushpins:
+                if not pushpin.running():
+                    log(f"pushpin on port {pushpin.http_port} exited ({pushpin.process.returncode}); restarting it")
+                    pushpin.stop()
+                    pushpin.child_pids.clear()
+                    try:
+                        pushpin.start()
+                    except RuntimeError as exc:
+                        log(str(exc))
+                    changed = True
             if changed and not self.stopping:
                 self.write_state()
 
     def stop(self) -> None:
-        if self.pushpin is not None:
-            self.pushpin.stop()
+        for pushpin in self.pushpins:
+            pushpin.stop()
         if self.balancer is not None:
             self.balancer.stop()
         for worker in self.workers:
@@ -293,8 +316,9 @@ def main() -> int:
         cluster.supervise()
     except (RuntimeError, subprocess.CalledProcessError) as exc:
         log(f"failed: {exc}")
-        if cluster.pushpin is not None and cluster.pushpin.process is not None:
-            log(cluster.pushpin.log_tail())
+        for pushpin in cluster.pushpins:
+            if pushpin.process is not None:
+                log(pushpin.log_tail())
         return 1
     finally:
         cluster.stop()

@@ -19,6 +19,7 @@ import httpx
 import jwt
 import pytest
 from django_eventstream.models import Event as StoredEvent
+from gripcontrol import parse_grip_uri
 
 from conftest import bearer, make_user
 from events import grip
@@ -177,6 +178,33 @@ def test_an_order_confirmed_through_the_api_reaches_a_printer_stream_held_by_pus
             "printerId": menu["kitchen"].id,
         }
         assert json.loads(StoredEvent.objects.get(channel="printer", eid=1).data) == printed.data
+
+
+def test_two_pushpin_instances_each_hold_streams_that_get_the_same_event_and_close_on_revocation(
+    daphne, pushpin, tmp_path, operator, menu, api
+):
+    """A worker whose GRIP_URL names two Pushpin instances publishes every
+    event, and every close, to both (scripts/cluster.py --pushpins 2)."""
+    second = PushpinServer(tmp_path / "pushpin-2", [], sig_key=pushpin.sig_key)
+    try:
+        worker = daphne(GRIP_URL=f"{pushpin.grip_url},{second.grip_url}", GRIP_SIG_KEY=pushpin.sig_key)
+        for instance in (pushpin, second):
+            instance.targets = [worker.url.removeprefix("http://")]
+            instance.start()
+        cashier = api(second.url, make_user("carla", Role.OPERATOR))
+        order = cashier.order(menu["margherita"].id)
+        with listen(pushpin.url, operator, "printer") as first, listen(second.url, operator, "printer") as other:
+            assert first.next().id == other.next().id == "printer:0"
+            cashier.confirm(order["id"])
+            one, two = first.next(), other.next()
+            assert (one.event, one.id, one.data) == (two.event, two.id, two.data)
+            assert (one.id, one.json()["id"]) == ("printer:1", order["id"])
+            operator.is_active = False
+            operator.save(update_fields=["is_active"])
+            assert first.closed.wait(10) and other.closed.wait(10), "a Pushpin kept a stream whose right had ended"
+    finally:
+        second.stop()
+        assert second.leftovers() == [], f"pushpin children outlived the test: {second.leftovers()}"
 
 
 def test_keep_alive_comments_come_while_a_stream_held_by_pushpin_is_idle(behind_pushpin, pushpin, operator):
@@ -377,8 +405,8 @@ def publishes_to(settings):
     import django_grip
 
     def point(pushpin: PushpinServer) -> None:
-        settings.GRIP_URL = pushpin.grip_url
-        django_grip._pubcontrol = None  # django_grip reads GRIP_URL once
+        settings.GRIP_PROXIES = [parse_grip_uri(pushpin.grip_url)]
+        django_grip._pubcontrol = None  # django_grip reads GRIP_PROXIES once
 
     yield point
     django_grip._pubcontrol = None
