@@ -77,9 +77,9 @@ class ClusterProfile:
     budget: float = 1000.0
     throughput: bool = True
     # Each step is watched this long, so that it includes Pushpin's
-    # recovery requests (every GRIP_RECOVER_SECONDS, 60, for all the idle
-    # streams of a path at once): a few intervals alone would miss them.
-    hold_seconds: float = 65.0
+    # recovery requests (after 60 to 90 s of silence, GRIP_RECOVER_SECONDS
+    # plus up to half again, events/grip.py): a few intervals would miss them.
+    hold_seconds: float = 95.0
 
 
 QUICK = ClusterProfile(

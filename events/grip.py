@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import base64
 import math
+import random
 from urllib.parse import quote
 
 import jwt
@@ -234,6 +235,24 @@ def _cstring(data: str) -> str:
     return data.replace("\\", "\\\\").replace("\r", "\\r").replace("\n", "\\n")
 
 
+def recover_seconds() -> int:
+    """The idle time after which this hold asks for its next link:
+    GRIP_RECOVER_SECONDS plus up to half as much again, drawn per answer.
+
+    Pushpin keeps one timer per (timeout, path), and every idle stream of
+    that pair asks at once when it fires; the requests of such a round that
+    come faster than its proxy takes them are refused, and a stream whose
+    recovery fails five times is closed. Spread over up to
+    GRIP_RECOVER_SECONDS / 2 + 1 timers, a round is that much smaller."""
+    base = settings.GRIP_RECOVER_SECONDS
+    return base + random.randint(0, base // 2)
+
+
+def longest_recover_seconds() -> int:
+    """The most `recover_seconds` gives."""
+    return settings.GRIP_RECOVER_SECONDS + settings.GRIP_RECOVER_SECONDS // 2
+
+
 def hold_headers(
     channel: str, position: int, link: str, holder_channel: str, events: frozenset[str]
 ) -> list[tuple[bytes, bytes]]:
@@ -254,7 +273,7 @@ def hold_headers(
         "grip-keep-alive": f"{_cstring(KEEPALIVE_FRAME.decode())}; format=cstring; timeout={keepalive}",
         # An idle stream asks for its next link this often: it bounds how late
         # an event whose publish was lost arrives, and re-checks the listener.
-        "grip-link": f"<{link}>; rel=next; timeout={settings.GRIP_RECOVER_SECONDS}",
+        "grip-link": f"<{link}>; rel=next; timeout={recover_seconds()}",
     }
     return [(key.encode(), value.encode("latin-1")) for key, value in headers.items()]
 

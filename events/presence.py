@@ -10,15 +10,16 @@ writers delete it. So the live view is at most one interval behind, and a
 SIGKILLed process's streams vanish within three intervals.
 
 Streams held by Pushpin (events/grip.py) are in no worker's memory: the
-worker only answers the hold and, every GRIP_RECOVER_SECONDS of silence, a
-recovery request. Each answer records (or re-confirms) the held stream in
-that process's snapshot; an entry not re-confirmed for 2 × GRIP_RECOVER_SECONDS
-is dropped. Limits of that record: a client that leaves is still listed until
-then; the same channel and holder count once per process (Pushpin may share
-one recovery answer between a listener's connections at the same position),
-and "since"
-is when a process first saw the hold; the address is the one the worker saw
-(Pushpin's, unless it forwards the client's).
+worker only answers the hold and, after GRIP_RECOVER_SECONDS of silence (up
+to half as much again), a recovery request. Each answer records (or
+re-confirms) the held stream in that process's snapshot; an entry not
+re-confirmed for twice the longest recovery interval (events/grip.py
+longest_recover_seconds) is dropped. Limits of that record: a client that
+leaves is still listed until then; the same channel and holder count once
+per process (Pushpin may share one recovery answer between a listener's
+connections at the same position), and "since" is when a process first saw
+the hold; the address is the one the worker saw (Pushpin's, unless it
+forwards the client's).
 
 A snapshot names holders by id; the reader puts the user's username or the
 key's name on them, so a renamed key shows its current name.
@@ -104,7 +105,9 @@ def snapshot(subscribers: dict, held: dict, now: float | None = None) -> list[li
                 continue
             key = (channel, *_holder(subscriber.identity), subscriber.address, False)
             groups.setdefault(key, []).append(int(subscriber.opened_at))
-    horizon = now - 2 * settings.GRIP_RECOVER_SECONDS
+    from events.grip import longest_recover_seconds
+
+    horizon = now - 2 * longest_recover_seconds()
     for key, entry in list(held.items()):
         if entry.seen < horizon:
             del held[key]

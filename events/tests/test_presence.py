@@ -83,8 +83,10 @@ def test_streams_of_one_listener_from_one_address_share_an_entry_that_keeps_each
     ]
 
 
-def test_a_hold_is_listed_while_recoveries_reconfirm_it_and_dropped_after_two_recovery_periods(settings):
-    settings.GRIP_RECOVER_SECONDS = 10
+def test_a_hold_is_listed_while_recoveries_reconfirm_it_and_dropped_after_two_of_the_longest_recovery_periods(
+    settings,
+):
+    settings.GRIP_RECOVER_SECONDS = 10  # a hold recovers after 10 to 15 s of silence
     held: dict = {}
     agent = Identity(API_KEY, key_id="k1")
     presence.note_hold(held, "printer", agent, "10.0.0.9", now=1000.0)
@@ -92,7 +94,8 @@ def test_a_hold_is_listed_while_recoveries_reconfirm_it_and_dropped_after_two_re
     [group] = presence.snapshot({}, held, now=1030.0)
     # Opened at the first hold, not at the recovery.
     assert group == ["printer", "key", "k1", "10.0.0.9", True, [1000]]
-    assert presence.snapshot({}, held, now=1036.0) == []
+    assert presence.snapshot({}, held, now=1044.0) != []
+    assert presence.snapshot({}, held, now=1046.0) == []
     assert held == {}
 
 
