@@ -23,7 +23,8 @@ writes it.
 Reliability (Pushpin's reliable mode): prev-id tells Pushpin where each
 connection is. When a published event does not follow it (a publish that was
 lost, arrived out of order, or never left a worker killed between commit and
-publish) or when the stream has been idle for GRIP_RECOVER_SECONDS, Pushpin
+publish) or when the stream has been idle for its recovery interval
+(`recover_seconds`: GRIP_RECOVER_SECONDS plus up to half again), Pushpin
 requests the next link with `Grip-Last: events-printer; last-id=41` and
 appends the answer to the stream: the missed events from the log (no
 position message; `stream-reset` if the log no longer has them) and a new
@@ -48,7 +49,7 @@ Why the listener is in a channel and not in the link (Pushpin 1.36's
 handler, httpsession.cpp and handlerengine.cpp):
 
 - Pushpin updates held streams (a new subscription about a second after a
-  hold, every GRIP_RECOVER_SECONDS of silence) through a rate limiter fixed
+  hold, each recovery interval of silence) through a rate limiter fixed
   at 10 batches a second, each batch the streams whose next link is the
   same URL, at most 100. A link per listener recovered 10 streams a second:
   after a reconnect storm of N listeners, their events waited up to N / 10
