@@ -144,7 +144,8 @@ class Hub:
         # limit and for closing a holder's streams when its right ends.
         self.by_holder: dict[str, set[Subscriber]] = {}
         # Identities of streams held by Pushpin that this process opened or
-        # renewed: identity -> (its Pushpin channel, when last seen).
+        # renewed: identity -> when last seen (loop time). Their holder
+        # channel is derived from the identity (events/grip.py).
         self.pushpin_holds: dict = {}
         # The same holds as the live view lists them (events/presence.py):
         # (channel, "user"|"key", id) -> presence.HeldStream.

@@ -140,7 +140,7 @@ async def watch(hub) -> None:
     the Pushpin holds it answered and of its credential cache
     (events/credentials.py), and close the streams of those that failed,
     including streams opened while the re-check ran."""
-    from events.grip import HOLD_MEMORY_SECONDS
+    from events.grip import HOLD_MEMORY_SECONDS, holder_channel
     from events.hub import in_thread
 
     interval = settings.EVENTS_REVALIDATE_SECONDS
@@ -149,10 +149,10 @@ async def watch(hub) -> None:
     seen_since: datetime | None = None
     while True:
         await asyncio.sleep(interval)
-        # A hold not renewed for a day has ended (an idle one recovers every
-        # GRIP_RECOVER_SECONDS).
+        # A hold not renewed for a day has ended (an idle one recovers after
+        # at most one and a half GRIP_RECOVER_SECONDS).
         cutoff = hub.loop.time() - HOLD_MEMORY_SECONDS
-        for found in [found for found, (_, seen) in hub.pushpin_holds.items() if seen < cutoff]:
+        for found in [found for found, last in hub.pushpin_holds.items() if last < cutoff]:
             del hub.pushpin_holds[found]
         checked = _streams_identities(hub) | hub.pushpin_holds.keys() | hub.credentials.identities()
         if not checked:
@@ -171,7 +171,7 @@ async def watch(hub) -> None:
             for subscriber in list(subscribers):
                 if subscriber.identity in invalid:
                     subscriber.close()
-        closing = [hub.pushpin_holds.pop(found)[0] for found in invalid if found in hub.pushpin_holds]
+        closing = [holder_channel(found) for found in invalid if hub.pushpin_holds.pop(found, None) is not None]
         if closing:
             try:
                 await in_thread(close_pushpin_streams, closing)

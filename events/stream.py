@@ -262,7 +262,7 @@ async def _check(scope, send) -> _Accepted | None:
         # Pushpin holds the stream; this process answers with the opening,
         # and remembers the holder, to close the stream if its right ends.
         holder_channel = principal.holder_channel
-        hub.pushpin_holds[principal.identity] = (holder_channel, hub.loop.time())
+        hub.pushpin_holds[principal.identity] = hub.loop.time()
         # Its recoveries name that channel: they find the listener remembered.
         hub.credentials.put(cache_key("holder", holder_channel), principal)
         presence.note_hold(hub.held_streams, channel, principal.identity, _client_address(scope))
