@@ -236,6 +236,25 @@ APPS = {
 }
 
 
+async def answers(process, port: int, path: str, statuses: tuple[int, ...], timeout: float, pause: float) -> bool:
+    """Whether the server `process` on `port` answers GET `path` with one of
+    `statuses` within `timeout`, asking every `pause` seconds; False as soon
+    as it exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        conn = HttpConn(port)
+        try:
+            status, _ = await conn.request("GET", path, timeout=2)
+            if status in statuses:
+                return True
+        except (TimeoutError, OSError, ValueError, IndexError):
+            pass
+        finally:
+            conn.close()
+        await asyncio.sleep(pause)
+    return False
+
+
 class Server:
     """One child server: `ours` (config.asgi under Daphne), `stock`
     (bench.stock_asgi under Daphne), `floor` (bench.daphne_floor under
@@ -268,20 +287,10 @@ class Server:
             cmd = [procs.PYTHON, "-m", "daphne", "-e", endpoint, APPS[self.kind]]
             probe = PROBES[self.kind]
         self.process = procs.start(cmd, env=self.env, log_path=self.log_path)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.kind} server exited ({self.process.returncode}):\n{self.log_tail()}")
-            conn = HttpConn(self.port)
-            try:
-                status, _ = await conn.request("GET", probe, timeout=2)
-                if status == 200:
-                    return self
-            except (TimeoutError, OSError, ValueError, IndexError):
-                pass
-            finally:
-                conn.close()
-            await asyncio.sleep(0.1)
+        if await answers(self.process, self.port, probe, (200,), timeout, pause=0.1):
+            return self
+        if self.process.poll() is not None:
+            raise RuntimeError(f"{self.kind} server exited ({self.process.returncode}):\n{self.log_tail()}")
         raise RuntimeError(f"{self.kind} server did not answer within {timeout}s:\n{self.log_tail()}")
 
     def stop(self) -> None:

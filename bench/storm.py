@@ -45,9 +45,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
 from bench import procs  # noqa: E402
-from bench.client import HttpConn  # noqa: E402
 from bench.cluster import Cluster, machine_busy_seconds, postgres_backends  # noqa: E402
-from bench.common import PG_DSN, Api, World, free_port, log, run_on_postgres  # noqa: E402
+from bench.common import PG_DSN, Api, World, answers, free_port, log, run_on_postgres  # noqa: E402
 from bench.report import table  # noqa: E402
 from bench.stats import fmt, percentile  # noqa: E402
 from testsupport import RedisServer, redis_server_installed  # noqa: E402
@@ -266,20 +265,10 @@ class Worker:
     async def start(self, timeout: float = 40.0) -> Worker:
         cmd = [procs.PYTHON, "-m", "config.serve", "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"]
         self.process = procs.start(cmd, env=self.env, log_path=self.world.tmp / f"worker-{self.port}.log")
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the worker exited ({self.process.returncode})")
-            conn = HttpConn(self.port)
-            try:
-                status, _ = await conn.request("GET", "/v1/categories", timeout=2)
-                if status in (200, 401):
-                    return self
-            except (TimeoutError, OSError, ValueError, IndexError):
-                pass
-            finally:
-                conn.close()
-            await asyncio.sleep(0.2)
+        if await answers(self.process, self.port, "/v1/categories", (200, 401), timeout, pause=0.2):
+            return self
+        if self.process.poll() is not None:
+            raise RuntimeError(f"the worker exited ({self.process.returncode})")
         raise RuntimeError("the worker did not answer")
 
     def groups(self) -> dict[str, list[int]]:
