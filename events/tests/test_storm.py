@@ -15,7 +15,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from conftest import make_user
 from events.tests.rawstream import request_bytes
-from testsupport import PushpinServer, pushpin_installed, require_service
+from events.tests.test_pushpin import behind_pushpin, pushpin  # noqa: F401  (fixtures)
 from users.models import Role
 
 CLIENTS = 300
@@ -81,17 +81,13 @@ def test_a_storm_straight_to_one_worker_gets_everyone_a_stream_twice(daphne, tok
     assert_everyone_got_a_stream(again)
 
 
-def test_a_storm_through_pushpin_gets_everyone_a_stream_twice(daphne, tokens, tmp_path):
-    require_service("pushpin", *pushpin_installed())
-    pushpin = PushpinServer(tmp_path / "pushpin", [])
-    try:
-        worker = daphne(**pushpin.grip_env())
-        pushpin.targets = [worker.url.removeprefix("http://")]
-        pushpin.start()
-        first = asyncio.run(storm(pushpin.http_port, tokens, None))
-        assert_everyone_got_a_stream(first)
-        again = asyncio.run(storm(pushpin.http_port, tokens, [last_id for _, last_id in first]))
-        assert_everyone_got_a_stream(again)
-    finally:
-        pushpin.stop()
-    assert pushpin.leftovers() == []
+def test_a_storm_through_pushpin_gets_everyone_a_stream_twice(
+    behind_pushpin,  # noqa: F811  (the fixtures of test_pushpin.py)
+    pushpin,  # noqa: F811
+    tokens,
+):
+    behind_pushpin()
+    first = asyncio.run(storm(pushpin.http_port, tokens, None))
+    assert_everyone_got_a_stream(first)
+    again = asyncio.run(storm(pushpin.http_port, tokens, [last_id for _, last_id in first]))
+    assert_everyone_got_a_stream(again)
