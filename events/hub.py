@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 KEEPALIVE_FRAME = b": keep-alive\n\n"
 REDIS_CHANNEL = "events_channel"  # django-eventstream's Redis pub/sub channel
+REDIS_READ_SECONDS = 1.0  # the longest a swallowed cancellation goes unnoticed (Hub._redis_loop)
 
 
 def frame(event_type: str, event_id: str | None, data: str) -> bytes:
@@ -184,9 +185,13 @@ class Hub:
 
             get_listener_manager().remove_listener(self.library_listener)
             self.library_listener = None
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+        # Cancelled until done: a cancellation can be swallowed inside
+        # redis-py (see _redis_loop).
+        pending = [task for task in self.tasks if not task.done()]
+        while pending:
+            for task in pending:
+                task.cancel()
+            _, pending = await asyncio.wait(pending, timeout=0.5)
         for subscribers in self.subscribers.values():
             for subscriber in subscribers:
                 subscriber.close()
@@ -241,16 +246,26 @@ class Hub:
         """django-eventstream's own Redis listener stops for good when Redis
         restarts; this one reconnects (redis-py retries a few times itself,
         then this loop takes over with backoff) and, on every subscription,
-        reads the log for what was published while it was away."""
+        reads the log for what was published while it was away.
+
+        It reads with a timeout and looks for a pending cancellation after
+        each read: on Python 3.11, redis-py's connection handshake awaits
+        `asyncio.wait_for`, which can swallow a cancellation that arrives as
+        the awaited write completes, and the task would then wait on the
+        subscription for ever (seen as a hang at the end of `asyncio.run`)."""
         from redis.asyncio import Redis
 
         backoff = 0.1
         while True:
             client = Redis(**settings.EVENTSTREAM_REDIS)
+            pubsub = client.pubsub()
             try:
-                pubsub = client.pubsub()
                 await pubsub.subscribe(REDIS_CHANNEL)
-                async for message in pubsub.listen():
+                while True:
+                    _raise_if_cancelled()
+                    message = await pubsub.get_message(timeout=REDIS_READ_SECONDS)
+                    if message is None:
+                        continue
                     if message["type"] == "message":
                         self._take_from_redis(message["data"])
                     elif message["type"] == "subscribe":
@@ -269,6 +284,7 @@ class Hub:
             finally:
                 self.redis_connected = False
                 try:
+                    await pubsub.aclose()
                     await client.aclose()
                 except Exception:
                     pass
@@ -359,6 +375,14 @@ async def _start_hub() -> Hub:
     hub = Hub()
     await hub.start()
     return hub
+
+
+def _raise_if_cancelled() -> None:
+    """Raise the cancellation that a library swallowed: the task still counts
+    it (`Task.cancelling`) until it is handled."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def _failed(task: asyncio.Task) -> bool:

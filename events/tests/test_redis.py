@@ -66,3 +66,35 @@ def test_a_redis_restart_leaves_no_process_deaf_and_loses_nothing(
     with stream(a, operator, "cashier", last_event_id="cashier:1") as cashier_on_a:
         assert cashier_on_a.next().is_position
         assert [m.json()["id"] for m in cashier_on_a.collect(2)] == [during["id"], after["id"]]
+
+
+def test_the_redis_listener_ends_when_cancelled_at_any_moment_of_its_connection(redis_server, settings):
+    """On Python 3.11 redis-py's connection handshake can swallow a
+    cancellation (asyncio.wait_for); the listener must end all the same, or a
+    server's shutdown (and asyncio.run) waits for it for ever. Cancelled 200
+    times, from the moment it starts to well after it subscribed."""
+    import asyncio
+
+    from redis.connection import parse_url
+
+    from events.hub import Hub
+
+    settings.EVENTSTREAM_REDIS = parse_url(redis_server.url)
+
+    async def cancel_at(delays):
+        hub = Hub()
+        still_running = []
+        for delay in delays:
+            listener = asyncio.create_task(hub._redis_loop())
+            await asyncio.sleep(delay)
+            listener.cancel()
+            _, pending = await asyncio.wait([listener], timeout=5)
+            if pending:
+                still_running.append(delay)
+                while not listener.done():  # let the loop end
+                    listener.cancel()
+                    await asyncio.wait([listener], timeout=0.5)
+        return still_running
+
+    delays = [i * 0.0001 for i in range(200)]  # 0 to 20 ms
+    assert asyncio.run(cancel_at(delays)) == []
