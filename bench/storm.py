@@ -22,7 +22,11 @@ client has dropped its stream, the same clients again with the
 Last-Event-ID they were given (a network blip: EventSource's reconnection).
 After the warm storm, with every stream still open, one order is created
 (a `new-order` on the cashier channel) and its arrival timed at every
-stream: a screen is back when events reach it, not when it has a 200.
+stream: a screen is back when events reach it, not when it has a 200. A
+stream the server ends meanwhile is opened again as a browser's EventSource
+does (after 3 s, with its Last-Event-ID), and the event counts when its
+replay brings it; how many ended, and how many of those reconnections were
+refused (EventSource gives up on a non-200), is reported.
 
 The load generator is bench/storm_client.py, several processes (one process
 may hold RLIMIT_NOFILE sockets, and a storm wants more than one client
@@ -235,16 +239,19 @@ async def first_event_after(port: int, clients, profile: StormProfile) -> dict:
     finally:
         api.conn.close()
     timeout = profile.event_timeout
-    heard = [
-        at - sent
-        for r in await asyncio.gather(
-            *(procs.ask(c, {"op": "heard", "timeout": timeout}, timeout + 30) for c in clients)
-        )
-        for at in r["heard"]
-    ]
+    answers = await asyncio.gather(*(procs.ask(c, {"op": "heard", "timeout": timeout}, timeout + 30) for c in clients))
+    heard = [at - sent for r in answers for at in r["heard"]]
     return {
         "listening": listening,
         "heard": len(heard),
+        # Streams the server ended while the event was awaited, reopened as
+        # EventSource does (bench/storm_client.py); of those, how many had
+        # the event through a reconnection, and how many reconnections were
+        # answered other than 200.
+        "ended": sum(r["ended"] for r in answers),
+        "reconnections": sum(r["reconnections"] for r in answers),
+        "heard_after_reconnecting": sum(r["heard_after_reconnecting"] for r in answers),
+        "lost": sum(r["lost"] for r in answers),
         "p50_s": percentile(heard, 50) if heard else float("nan"),
         "last_s": max(heard) if heard else float("nan"),
         "timeout_s": timeout,
@@ -356,7 +363,9 @@ def _log_storm(run: dict) -> None:
         event = run["event"]
         log(
             f"  then one event: {event['heard']:,} of {event['listening']:,} streams had it within "
-            f"{event['timeout_s']:.0f} s; p50 {event['p50_s']:.2f} s, last {event['last_s']:.2f} s"
+            f"{event['timeout_s']:.0f} s; p50 {event['p50_s']:.2f} s, last {event['last_s']:.2f} s; "
+            f"{event['ended']:,} streams ended meanwhile ({event['reconnections']:,} reconnections, "
+            f"{event['heard_after_reconnecting']:,} had it after reconnecting, {event['lost']:,} refused)"
         )
 
 
@@ -392,7 +401,7 @@ def render(results: dict) -> str:
             "first message p50 / p99 (ms)",
             "CPU per opening (ms): workers; Pushpin; PostgreSQL; load generator",
             "PostgreSQL transactions per opening",
-            "then one event: streams that had it; p50 / last (s)",
+            "then one event: streams that had it (a stream that ends is reopened as EventSource does); p50 / last (s)",
         ),
         rows,
     )
@@ -401,7 +410,15 @@ def render(results: dict) -> str:
 def _event_cell(event: dict | None) -> str:
     if not event:
         return "—"
-    return f"{event['heard']:,} of {event['listening']:,}; {fmt(event['p50_s'], 2)} / {fmt(event['last_s'], 2)}"
+    cell = f"{event['heard']:,} of {event['listening']:,}; {fmt(event['p50_s'], 2)} / {fmt(event['last_s'], 2)}"
+    if event.get("ended"):
+        cell += (
+            f"; {event['ended']:,} ended by the server and reconnected, "
+            f"{event['heard_after_reconnecting']:,} of them had it then"
+        )
+    if event.get("lost"):
+        cell += f"; {event['lost']:,} reconnections refused"
+    return cell
 
 
 def main() -> int:

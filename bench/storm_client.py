@@ -4,6 +4,9 @@ moment (no gate, no retry: a storm), and the process records, per client,
 how the opening ended (the HTTP status; or the connection refused, reset or
 closed before an answer; or no answer in time) and when its first SSE
 message arrived. Then it holds every stream it got until told to close.
+While it waits for the event the parent announces, a stream that ends is
+opened again as a browser's EventSource does (after 3 s, with its
+Last-Event-ID), so that "heard" counts the screens the event reached.
 
     python bench/storm_client.py --port P --path /events/cashier --tokens FILE \
         --share 0/4 --clients 10000 --over 1.0 --start MONOTONIC
@@ -28,6 +31,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -36,16 +40,45 @@ from bench.procs import raise_nofile  # noqa: E402
 
 HOST = "127.0.0.1"
 monotonic = time.monotonic
+# A browser's EventSource waits this long before it reconnects a stream that
+# ended (our streams send no `retry:`; 3 s is Chromium's and Firefox's default).
+RECONNECT_SECONDS = 3.0
+# A stream's response ends with the last chunk of its chunked body, whether
+# or not the connection closes (Pushpin keeps it open for the next request).
+LAST_CHUNK = b"\r\n0\r\n\r\n"
+TAIL = len(LAST_CHUNK) - 1
+
+
+def ended_in(tail: bytes, data: bytes) -> bool:
+    """Whether the last chunk is in `data`, with the previous read's `tail`
+    in front of it (it may straddle two reads)."""
+    return LAST_CHUNK in tail + data
 
 
 class Opening(asyncio.Protocol):
     """One client's stream: its outcome and its first message's arrival."""
 
-    __slots__ = ("share", "request", "transport", "head", "status", "outcome", "first", "last_id", "done", "event_at")
+    __slots__ = (
+        "share",
+        "request",
+        "transport",
+        "head",
+        "status",
+        "outcome",
+        "first",
+        "last_id",
+        "done",
+        "event_at",
+        "reconnects",
+        "client",
+        "tail",
+    )
 
-    def __init__(self, share: Share, request: bytes):
+    def __init__(self, share: Share, request: bytes, client: int):
         self.share = share
         self.request = request
+        self.client = client  # its number in the whole storm
+        self.tail = b""  # the end of what came last (ended_in)
         self.transport = None
         self.head = bytearray()
         self.status = 0
@@ -54,6 +87,7 @@ class Opening(asyncio.Protocol):
         self.last_id = ""
         self.done = False
         self.event_at = 0.0  # when the first event after the opening arrived
+        self.reconnects = 0  # EventSource-like reconnections while waiting for the event
 
     def finish(self, outcome: str) -> None:
         if not self.done:
@@ -69,15 +103,24 @@ class Opening(asyncio.Protocol):
         self.transport = None
         if not self.done:
             self.finish("reset" if exc else "closed")
+        elif self.first:
+            self.share.stream_ended(self)
+
+    def hear(self) -> None:
+        if not self.event_at:
+            self.event_at = monotonic()
+            self.share.heard()
 
     def data_received(self, data: bytes) -> None:
         if self.done:
             # After the opening: note the first event (a keep-alive is a
             # comment, the opening an id-only message; chunk framing aside,
             # an event is the only thing with an `event:` line).
-            if not self.event_at and b"event: " in data:
-                self.event_at = monotonic()
-                self.share.heard()
+            if b"event: " in data:
+                self.hear()
+            if ended_in(self.tail, data):
+                self.transport.close()  # as a browser does when the response ends
+            self.tail = data[-TAIL:]
             return
         self.head += data
         if not self.status:
@@ -101,6 +144,49 @@ class Opening(asyncio.Protocol):
             self.finish("200")
 
 
+class Reconnection(asyncio.Protocol):
+    """What a browser's EventSource does when a stream it had ends: it opens
+    it again, with the Last-Event-ID it was given, after its retry delay. The
+    missed event comes in the replay. A non-200 answer ends it for good (as
+    in a browser); a reconnection that ends is made again."""
+
+    def __init__(self, opening: Opening):
+        self.opening = opening
+        self.head = bytearray()
+        self.status = 0
+        self.transport = None
+        self.tail = b""
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        if self.status:
+            if b"event: " in data:
+                self.opening.hear()
+            if ended_in(self.tail, data):
+                self.transport.close()
+            self.tail = data[-TAIL:]
+            return
+        self.head += data
+        end = self.head.find(b"\r\n\r\n")
+        if end < 0:
+            return
+        self.status = int(bytes(self.head[: self.head.find(b"\r\n")]).split(None, 2)[1])
+        if self.status != 200:
+            self.opening.share.lost += 1
+            self.transport.close()
+            return
+        if b"event: " in self.head[end:]:
+            self.opening.hear()
+        if ended_in(b"", bytes(self.head[end:])):
+            self.transport.close()
+
+    def connection_lost(self, exc) -> None:
+        if self.status == 200:
+            self.opening.share.stream_ended(self.opening)
+
+
 class Share:
     def __init__(self, clients: int):
         self.clients = clients
@@ -113,6 +199,21 @@ class Share:
         self.events_heard = 0
         self.listening = 0  # streams open when the event was announced
         self.all_heard = asyncio.Event()
+        # While waiting for the event, a stream that ends is reconnected as
+        # EventSource does (`reconnect`): how many streams ended, how many
+        # reconnections were answered other than 200 (EventSource gives up),
+        # and the connections to close.
+        self.waiting = False
+        self.ended = 0
+        self.lost = 0
+        self.reconnections: list[asyncio.Transport] = []
+        self.reconnect: Callable[[Opening], None] | None = None
+
+    def stream_ended(self, opening: Opening) -> None:
+        if self.waiting and not opening.event_at and self.reconnect is not None:
+            self.ended += opening.reconnects == 0
+            opening.reconnects += 1
+            asyncio.get_running_loop().call_later(RECONNECT_SECONDS, self.reconnect, opening)
 
     def heard(self) -> None:
         self.events_heard += 1
@@ -148,7 +249,9 @@ async def storm(args, tokens: list[str], last_ids: dict[int, str], deadline: flo
     share = Share(len(mine))
 
     async def open_one(client: int) -> None:
-        opening = Opening(share, request_for(args.path, args.port, tokens[client % len(tokens)], last_ids.get(client)))
+        opening = Opening(
+            share, request_for(args.path, args.port, tokens[client % len(tokens)], last_ids.get(client)), client
+        )
         share.openings.append(opening)
         share.indices.append(client)
         try:
@@ -162,6 +265,25 @@ async def storm(args, tokens: list[str], last_ids: dict[int, str], deadline: flo
         except OSError as exc:
             opening.finish(f"connect error {exc.errno}")
 
+    def reconnect(opening: Opening) -> None:
+        if not share.waiting:
+            return
+        request = request_for(args.path, args.port, tokens[opening.client % len(tokens)], opening.last_id)
+
+        async def connect() -> None:
+            try:
+                transport, _ = await asyncio.wait_for(
+                    loop.create_connection(lambda: Reconnection(opening), HOST, args.port), 30
+                )
+            except (OSError, TimeoutError):
+                share.stream_ended(opening)  # EventSource retries a failed connection
+                return
+            share.reconnections.append(transport)
+            transport.write(request)
+
+        asyncio.ensure_future(connect())
+
+    share.reconnect = reconnect
     tasks = []
     for client in mine:
         at = args.start + client / args.clients * args.over
@@ -218,6 +340,7 @@ async def serve(args) -> None:
             # The parent is about to publish one event: every open stream
             # should get it. Answered with when each got it.
             share.listening = sum(1 for o in share.openings if o.first and o.transport is not None)
+            share.waiting = True
             if share.events_heard >= share.listening:
                 share.all_heard.set()
             answer({"listening": share.listening})
@@ -226,11 +349,24 @@ async def serve(args) -> None:
                 await asyncio.wait_for(share.all_heard.wait(), json.loads(line).get("timeout", 60.0))
             except TimeoutError:
                 pass
-            answer({"heard": [o.event_at for o in share.openings if o.event_at], "listening": share.listening})
+            share.waiting = False
+            answer(
+                {
+                    "heard": [o.event_at for o in share.openings if o.event_at],
+                    "heard_after_reconnecting": sum(1 for o in share.openings if o.event_at and o.reconnects),
+                    "ended": share.ended,
+                    "reconnections": sum(o.reconnects for o in share.openings),
+                    "lost": share.lost,
+                    "listening": share.listening,
+                }
+            )
         elif op == "close":
+            share.waiting = False
             for opening in share.openings:
                 if opening.transport is not None:
                     opening.transport.close()
+            for transport in share.reconnections:
+                transport.close()
             answer({"closed": True})
             return
         else:
