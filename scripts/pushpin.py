@@ -180,10 +180,13 @@ condure_bin=condure
 zurl_bin=zurl
 
 [proxy]
-# Requests Pushpin forwards at once (openings, recoveries, API calls); the
-# rest wait in condure. Its queue towards zurl holds 100 and refuses (502)
-# past that, and its handler refuses holds (500) when they come faster than
-# it takes them: a reconnect storm of a few hundred openings did both.
+# Requests Pushpin forwards at once (openings, recoveries, API calls). The
+# clients' requests past it wait in condure; the handler's own next-link
+# (recovery) requests past it are refused, and the handler retries each after
+# 1, 2, 4, 8 and 16 s, then ends the stream (docs/deploy.md, "Costs to know").
+# Its queue towards zurl holds 100 and refuses (502) past that, and its
+# handler refuses holds (500) when they come faster than it takes them: a
+# reconnect storm of a few hundred openings did both without this line.
 max_open_requests={self.max_open_requests}
 routesfile=routes
 debug={"true" if self.debug else "false"}
