@@ -114,6 +114,10 @@ class Pushpin:
         self.sig_key = sig_key or secrets.token_urlsafe(32)
         self.host = host
         self.http_port = http_port or free_port()
+        # A port picked here may be taken by another process before Pushpin
+        # binds it (a test's workers pick theirs in between): picked again
+        # then (_start). One the caller gave is kept.
+        self._http_port_picked = http_port is None
         self.publish_port = publish_port or free_port()
         # Pushpin's internal ports, picked when it starts (after the workers
         # have taken theirs) and picked again if one was taken meanwhile.
@@ -275,7 +279,10 @@ stats_format=tnetstring
             self.child_pids |= _children(self.process.pid)
             if self.process.poll() is not None:
                 self.stop()
-                if "unable to bind" in self.log_tail():
+                tail = self.log_tail()
+                if "unable to bind" in tail or "failed to bind" in tail:
+                    if self._http_port_picked and f":{self.http_port}: Address already in use" in tail:
+                        self.http_port = free_port()
                     raise _PortTaken
                 raise RuntimeError(f"pushpin exited with {self.process.returncode}:\n{self.log_tail()}")
             if _answers("127.0.0.1", self.publish_port):

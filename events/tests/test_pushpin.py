@@ -63,6 +63,23 @@ def behind_pushpin(daphne, pushpin):
     return start
 
 
+def test_pushpin_takes_another_public_port_when_its_own_was_taken_before_it_bound(pushpin):
+    """The port Pushpin picked when it was made can be bound by another
+    process before Pushpin starts (a test's workers pick theirs in between):
+    it then starts on another one instead of failing."""
+    import socket
+
+    taken = pushpin.http_port
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", taken))
+        squatter.listen()
+        pushpin.targets = [f"127.0.0.1:{free_port()}"]
+        pushpin.start()
+        assert pushpin.http_port != taken
+        assert pushpin.running()
+        assert pushpin._holds_a_stream()  # it answers on the port it took
+
+
 def listen(url: str, user, channel: str, last_event_id: str | None = None) -> SSEStream:
     headers = bearer(user)
     if last_event_id is not None:
