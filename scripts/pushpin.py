@@ -88,6 +88,47 @@ def _children(pid: int) -> set[int]:
     return found
 
 
+class _ProbeTarget:
+    """A loopback HTTP server answering every GET with BODY, in a thread, for
+    as long as Pushpin starts (its readiness check, Pushpin._forwards)."""
+
+    BODY = b"pushpin forwards\n"
+
+    def __init__(self, avoid: set[int]):
+        # Ports picked for Pushpin but not bound yet: port 0 may be given
+        # one of them.
+        self.avoid = avoid
+
+    def __enter__(self) -> _ProbeTarget:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from threading import Thread
+
+        body = self.BODY
+
+        class Answer(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        while True:
+            self.server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+            self.port = self.server.server_address[1]
+            if self.port not in self.avoid:
+                break
+            self.server.server_close()
+        Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 class _PortTaken(Exception):
     """Another process bound one of Pushpin's ports between picking and binding."""
 
@@ -128,6 +169,7 @@ class Pushpin:
         self.process: subprocess.Popen | None = None
         self.child_pids: set[int] = set()
         self.probe_path = f"/.pushpin-ready-{secrets.token_hex(8)}/"
+        self.probe_target_port = 0
 
     # --- addresses ------------------------------------------------------------------
 
@@ -161,7 +203,10 @@ class Pushpin:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         (self.directory / "routes").write_text(
             f"* {' '.join(self.targets)}\n"
-            f"# Pushpin's own test target, for the readiness check of scripts/pushpin.py\n"
+            f"# For the readiness check of scripts/pushpin.py: Pushpin's own test target,\n"
+            f"# and a target reached through zurl, Pushpin's HTTP client, that answers\n"
+            f"# only while Pushpin starts\n"
+            f"*,path_beg={self.probe_path}zurl/ 127.0.0.1:{self.probe_target_port}\n"
             f"*,path_beg={self.probe_path} test\n"
         )
         self.config_path.write_text(
@@ -264,6 +309,12 @@ stats_format=tnetstring
 
     def _start(self, timeout: float) -> Pushpin:
         self._pick_internal_ports()
+        ports = {self.http_port, self.publish_port, self.push_in_port, self.push_in_sub_port, self.command_port}
+        with _ProbeTarget(avoid=ports) as target:
+            self.probe_target_port = target.port
+            return self._run(timeout)
+
+    def _run(self, timeout: float) -> Pushpin:
         self.write_config()
         with open(self.log_dir / "runner.log", "ab") as log:
             self.process = subprocess.Popen(
@@ -287,7 +338,7 @@ stats_format=tnetstring
                 raise RuntimeError(f"pushpin exited with {self.process.returncode}:\n{self.log_tail()}")
             if _answers("127.0.0.1", self.publish_port):
                 self.child_pids |= _children(self.process.pid)
-                if len(self.child_pids) >= len(SERVICES) and self._holds_a_stream():
+                if len(self.child_pids) >= len(SERVICES) and self._holds_a_stream() and self._forwards():
                     return self
             time.sleep(0.1)
         self.stop()
@@ -301,6 +352,18 @@ stats_format=tnetstring
         try:
             with _DIRECT.open(f"{self.url}{self.probe_path}stream", timeout=2) as response:
                 return response.read(len(_PROBE_OPENED)) == _PROBE_OPENED
+        except (urllib.error.URLError, OSError, http.client.HTTPException):
+            return False
+
+    def _forwards(self) -> bool:
+        """And a request forwarded to a target comes back: the proxy's link
+        to zurl takes a moment after start, and a request sent before it is
+        up is answered by the target but its response never reaches the
+        client (seen: a POST answered 201 by the worker in 41 ms, then an
+        error after 30 s). The target is a _ProbeTarget."""
+        try:
+            with _DIRECT.open(f"{self.url}{self.probe_path}zurl/", timeout=2) as response:
+                return response.status == 200 and response.read() == _ProbeTarget.BODY
         except (urllib.error.URLError, OSError, http.client.HTTPException):
             return False
 
