@@ -55,6 +55,17 @@ def ended_in(tail: bytes, data: bytes) -> bool:
     return LAST_CHUNK in tail + data
 
 
+def watch_body(protocol, opening, data: bytes) -> None:
+    """A stream's body after its opening (an Opening's or a Reconnection's):
+    an event is heard for `opening`; the end of the response closes the
+    connection, as a browser does."""
+    if b"event: " in data:
+        opening.hear()
+    if ended_in(protocol.tail, data):
+        protocol.transport.close()
+    protocol.tail = data[-TAIL:]
+
+
 class Opening(asyncio.Protocol):
     """One client's stream: its outcome and its first message's arrival."""
 
@@ -116,11 +127,7 @@ class Opening(asyncio.Protocol):
             # After the opening: note the first event (a keep-alive is a
             # comment, the opening an id-only message; chunk framing aside,
             # an event is the only thing with an `event:` line).
-            if b"event: " in data:
-                self.hear()
-            if ended_in(self.tail, data):
-                self.transport.close()  # as a browser does when the response ends
-            self.tail = data[-TAIL:]
+            watch_body(self, self, data)
             return
         self.head += data
         if not self.status:
@@ -162,11 +169,7 @@ class Reconnection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         if self.status:
-            if b"event: " in data:
-                self.opening.hear()
-            if ended_in(self.tail, data):
-                self.transport.close()
-            self.tail = data[-TAIL:]
+            watch_body(self, self.opening, data)
             return
         self.head += data
         end = self.head.find(b"\r\n\r\n")
@@ -177,10 +180,7 @@ class Reconnection(asyncio.Protocol):
             self.opening.share.lost += 1
             self.transport.close()
             return
-        if b"event: " in self.head[end:]:
-            self.opening.hear()
-        if ended_in(b"", bytes(self.head[end:])):
-            self.transport.close()
+        watch_body(self, self.opening, bytes(self.head[end + 4 :]))
 
     def connection_lost(self, exc) -> None:
         if self.status == 200:
@@ -194,7 +194,6 @@ class Share:
         self.all_done = asyncio.Event()
         self.openings: list[Opening] = []
         self.scheduled: list[float] = []
-        self.indices: list[int] = []  # each opening's client number in the whole storm
         self.refusals: dict[str, str] = {}  # a refusal's status -> the start of one body
         self.events_heard = 0
         self.listening = 0  # streams open when the event was announced
@@ -253,7 +252,6 @@ async def storm(args, tokens: list[str], last_ids: dict[int, str], deadline: flo
             share, request_for(args.path, args.port, tokens[client % len(tokens)], last_ids.get(client)), client
         )
         share.openings.append(opening)
-        share.indices.append(client)
         try:
             # A connection the server's backlog dropped is retried by the
             # kernel (1, 3, 7 … s): bounded by the storm's deadline.
@@ -308,7 +306,7 @@ def result(share: Share, deadline: float) -> dict:
         "outcomes": outcomes,
         # Per client that got its stream: scheduled moment, first message.
         "opened": [[at, o.first] for at, o in zip(share.scheduled, share.openings, strict=True) if o.first],
-        "last_ids": {str(n): o.last_id for n, o in zip(share.indices, share.openings, strict=True) if o.last_id},
+        "last_ids": {str(o.client): o.last_id for o in share.openings if o.last_id},
         "refusals": share.refusals,
         "cpu": sum(os.times()[:2]),
         "deadline_passed": monotonic() > deadline,
