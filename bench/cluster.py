@@ -22,6 +22,11 @@ Daphne workers, PostgreSQL, a private Redis), measured in one bounded run.
    the default, at which the streams of the first steps make their recovery
    requests while the last ones open and saturated Pushpins close some of
    them (docs/performance.md, "20,000 streams over two Pushpin instances").
+   A step opens its streams with at most 24 in flight on each Pushpin
+   (`--openings-in-flight`), below its proxy's limit of 32: openings that
+   queue in front of a full proxy starve the older streams' recovery
+   requests, and Pushpin ends those streams (a reconnect storm, measured by
+   bench/storm.py).
 3. Fan-out to the 10,000 Pushpin-held streams: a confirmation through the
    API, from the POST being sent to the last receipt.
 
@@ -63,6 +68,7 @@ from bench.report import paired_ratio, table  # noqa: E402
 from bench.stats import fmt, fmt_summary, percentile, summary  # noqa: E402
 from bench.throughput import run_window  # noqa: E402
 from scripts.haproxy import HAProxy  # noqa: E402
+from scripts.pushpin import MAX_OPEN_REQUESTS  # noqa: E402
 from testsupport import RedisServer, redis_server_installed  # noqa: E402
 
 # Every process of every Pushpin instance (five each).
@@ -98,6 +104,14 @@ class ClusterProfile:
     fanout_at: int = 10000
     fanout_trials: int = 7
     per_holder: int = 5000
+    # Openings in flight on each Pushpin instance while a step grows, below
+    # its proxy's max_open_requests. The proxy serves the clients' requests
+    # before its handler's recovery requests and refuses these when it is
+    # full, and Pushpin ends a stream whose recovery was refused five times
+    # (over about 31 s): openings queued in front of a full proxy end older
+    # streams. That is a reconnect storm, bench/storm.py's subject; a step
+    # measures streams held, opened as fast as the cluster answers them.
+    openings_in_flight: int = MAX_OPEN_REQUESTS * 3 // 4
     budget: float = 1000.0
     throughput: bool = True
     # Each step is watched this long, so that it includes Pushpin's
@@ -307,8 +321,10 @@ class Cluster:
 class Holders:
     """Load-generator processes holding the streams (bench/holder.py)."""
 
-    def __init__(self, world: World, ports: list[int], path: str, headers: dict[str, str], count: int):
-        """`count` processes, spread over `ports` (one per Pushpin instance)."""
+    def __init__(self, world: World, ports: list[int], path: str, headers: dict[str, str], count: int, in_flight: int):
+        """`count` processes, spread over `ports` (one per Pushpin instance),
+        together at most `in_flight` openings at a time on each instance."""
+        self.concurrency = max(1, in_flight // math.ceil(count / len(ports)))
         args = [procs.PYTHON, "bench/holder.py", "--path", path]
         for name, value in headers.items():
             args += ["--header", f"{name}: {value}"]
@@ -333,7 +349,8 @@ class Holders:
     async def grow(self, total: int, timeout: float) -> list[dict]:
         share, extra = divmod(total, len(self.processes))
         commands = [
-            {"op": "grow", "total": share + (n < extra), "timeout": timeout} for n in range(len(self.processes))
+            {"op": "grow", "total": share + (n < extra), "concurrency": self.concurrency, "timeout": timeout}
+            for n in range(len(self.processes))
         ]
         return await self.all(commands, timeout + 10)
 
@@ -438,9 +455,10 @@ async def measure_held(
     window = max(profile.window_intervals * interval, profile.hold_seconds)
     count = math.ceil(max(profile.held_steps) / profile.per_holder)
     count += -count % len(cluster.ports)  # as many on each Pushpin instance
-    holders = Holders(world, cluster.ports, "/events/printer", api.auth, count)
+    holders = Holders(world, cluster.ports, "/events/printer", api.auth, count, profile.openings_in_flight)
     processes = Processes(cluster.state, world.pg_name, redis_pid, holders.pids)
     out: dict = {"interval": interval, "limit": limit, "holders": count, "steps": [], "fanout": []}
+    out["openings_in_flight"] = holders.concurrency * math.ceil(count / len(cluster.ports))
     try:
         before_rss = processes.rss_mb()
         out["rss_at_0"] = before_rss
@@ -643,7 +661,8 @@ def render(results: dict) -> str:
                     "Pushpin RSS (MB)",
                     "worker RSS (MB)",
                     "CPU in use while idle (cores)",
-                    "streams opened for the step",
+                    f"streams opened for the step (at most {held.get('openings_in_flight', '?')} at a time "
+                    "on each Pushpin)",
                 ),
                 rows,
             )
@@ -736,6 +755,11 @@ def main() -> int:
     parser.add_argument(
         "--recover-seconds", type=int, help="the workers' GRIP_RECOVER_SECONDS (default 300; 60 in --quick)"
     )
+    parser.add_argument(
+        "--openings-in-flight",
+        type=int,
+        help=f"openings at a time on each Pushpin while a step grows (default {ClusterProfile.openings_in_flight})",
+    )
     args = parser.parse_args()
     profile = QUICK if args.quick else ClusterProfile()
     if args.steps:
@@ -752,6 +776,8 @@ def main() -> int:
     profile.pushpins = max(0, args.pushpins)
     if args.recover_seconds:
         profile.recover_seconds = args.recover_seconds
+    if args.openings_in_flight:
+        profile.openings_in_flight = args.openings_in_flight
     return run_on_postgres("cluster", args.keep, lambda world, results: main_async(world, profile, results), render)
 
 

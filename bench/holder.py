@@ -4,7 +4,8 @@ object a line on stdin, one JSON answer a line on stdout.
 
     python bench/holder.py --port 8000 --path /events/printer --header "Authorization: Bearer …"
 
-Commands: {"op": "grow", "total": n, "timeout": s} · {"op": "reset_gaps"} ·
+Commands: {"op": "grow", "total": n, "concurrency": c, "timeout": s} (at
+most c openings in flight) · {"op": "reset_gaps"} ·
 {"op": "gaps"} (each open stream's longest silence since the reset) ·
 {"op": "arm"} (the next confirmed-order is a trial for every open stream) ·
 {"op": "wait", "timeout": s} (the trial's first and last receipt, in
@@ -55,7 +56,11 @@ async def serve(fleet: Fleet) -> None:
                 deadline = time.monotonic() + command.get("timeout", 120.0)
                 for _ in range(3):
                     try:
-                        await fleet.grow(command["total"], timeout=max(1.0, deadline - time.monotonic()))
+                        await fleet.grow(
+                            command["total"],
+                            concurrency=command.get("concurrency", 64),
+                            timeout=max(1.0, deadline - time.monotonic()),
+                        )
                     except RuntimeError:
                         fleet.refused = 0
                     before = len(fleet.subscribers)

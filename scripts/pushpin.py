@@ -30,6 +30,8 @@ from pathlib import Path
 SERVICES = ("condure", "zurl", "pushpin-proxy", "pushpin-handler")
 MESSAGE_RATE = 20000  # deliveries per second, all streams together (handler's message_rate)
 MESSAGE_HWM = 200000  # deliveries waiting for their turn (message_hwm)
+# Requests the proxy forwards at once (max_open_requests; the config explains).
+MAX_OPEN_REQUESTS = 32
 BINARIES = ("pushpin", "condure", "zurl", "pushpin-proxy", "pushpin-handler")
 
 
@@ -147,7 +149,7 @@ class Pushpin:
         http_port: int | None = None,
         publish_port: int | None = None,
         max_connections: int = 20000,
-        max_open_requests: int = 32,
+        max_open_requests: int = MAX_OPEN_REQUESTS,
         debug: bool = False,
     ):
         self.directory = Path(directory)
