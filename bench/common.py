@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import sqlite3
 import tempfile
 import time
@@ -22,6 +21,7 @@ from pathlib import Path
 
 from bench import procs
 from bench.client import HttpConn
+from scripts.pushpin import free_port  # noqa: F401  (for the benches: a port not handed out before)
 
 PASSWORD = "bench-operator-password"
 OPERATOR = "bench-operator"
@@ -64,12 +64,6 @@ QUICK = Profile(
 
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # --- the world: temp dir, databases, environment -----------------------------------------

@@ -22,6 +22,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -35,10 +36,26 @@ MAX_OPEN_REQUESTS = 32
 BINARIES = ("pushpin", "condure", "zurl", "pushpin-proxy", "pushpin-handler")
 
 
+_HANDED_OUT: set[int] = set()
+_HANDED_OUT_LOCK = threading.Lock()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
+    """A port nothing is bound to now and that this process has not handed
+    out before. A port is picked for another program to bind later (a worker,
+    Pushpin, HAProxy), and until that program binds it the system may give it
+    out again: a later pick returned the same port, its program bound it
+    first, and the other found it taken (Pushpin's public port and a test's
+    worker, in a CI run)."""
+    with _HANDED_OUT_LOCK:
+        for _ in range(1000):
+            with socket.socket() as sock:
+                sock.bind((host, 0))
+                port = sock.getsockname()[1]
+            if port not in _HANDED_OUT:
+                _HANDED_OUT.add(port)
+                return port
+    raise RuntimeError("no port left that this process has not handed out")
 
 
 def missing_binaries() -> list[str]:

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+
+# The cluster script shares these (scripts/ is standard library only).
+from scripts.pushpin import Pushpin, free_port, missing_binaries
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -44,12 +46,6 @@ def redis_reachable(url: str = "redis://127.0.0.1:6379/0") -> tuple[bool, str]:
         return True, ""
     except Exception as exc:
         return False, f"no Redis at {url} ({exc})"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def database_url(settings_dict: dict) -> str:
@@ -190,8 +186,6 @@ def redis_server_installed() -> tuple[bool, str]:
 
 
 # --- a private Pushpin ----------------------------------------------------------------------
-
-from scripts.pushpin import Pushpin, missing_binaries  # noqa: E402  (the cluster script shares it; stdlib only)
 
 
 def pushpin_installed() -> tuple[bool, str]:
