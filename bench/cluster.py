@@ -324,7 +324,9 @@ class Holders:
     def __init__(self, world: World, ports: list[int], path: str, headers: dict[str, str], count: int, in_flight: int):
         """`count` processes, spread over `ports` (one per Pushpin instance),
         together at most `in_flight` openings at a time on each instance."""
-        self.concurrency = max(1, in_flight // math.ceil(count / len(ports)))
+        per_instance = math.ceil(count / len(ports))
+        self.concurrency = max(1, in_flight // per_instance)
+        self.in_flight = self.concurrency * per_instance  # what it comes to on each instance
         args = [procs.PYTHON, "bench/holder.py", "--path", path]
         for name, value in headers.items():
             args += ["--header", f"{name}: {value}"]
@@ -458,7 +460,7 @@ async def measure_held(
     holders = Holders(world, cluster.ports, "/events/printer", api.auth, count, profile.openings_in_flight)
     processes = Processes(cluster.state, world.pg_name, redis_pid, holders.pids)
     out: dict = {"interval": interval, "limit": limit, "holders": count, "steps": [], "fanout": []}
-    out["openings_in_flight"] = holders.concurrency * math.ceil(count / len(cluster.ports))
+    out["openings_in_flight"] = holders.in_flight
     try:
         before_rss = processes.rss_mb()
         out["rss_at_0"] = before_rss

@@ -49,19 +49,23 @@ LAST_CHUNK = b"\r\n0\r\n\r\n"
 TAIL = len(LAST_CHUNK) - 1
 
 
-def ended_in(tail: bytes, data: bytes) -> bool:
-    """Whether the last chunk is in `data`, with the previous read's `tail`
-    in front of it (it may straddle two reads)."""
-    return LAST_CHUNK in tail + data
+def response_head(head: bytearray) -> tuple[int, int] | None:
+    """The status of a response whose head is complete in `head`, and where
+    its body starts; None while the head is still coming."""
+    end = head.find(b"\r\n\r\n")
+    if end < 0:
+        return None
+    return int(bytes(head[: head.find(b"\r\n")]).split(None, 2)[1]), end + 4
 
 
 def watch_body(protocol, opening, data: bytes) -> None:
     """A stream's body after its opening (an Opening's or a Reconnection's):
     an event is heard for `opening`; the end of the response closes the
-    connection, as a browser does."""
+    connection, as a browser does. The last chunk may straddle two reads,
+    so the previous read's tail is kept."""
     if b"event: " in data:
         opening.hear()
-    if ended_in(protocol.tail, data):
+    if LAST_CHUNK in protocol.tail + data:
         protocol.transport.close()
     protocol.tail = data[-TAIL:]
 
@@ -89,7 +93,7 @@ class Opening(asyncio.Protocol):
         self.share = share
         self.request = request
         self.client = client  # its number in the whole storm
-        self.tail = b""  # the end of what came last (ended_in)
+        self.tail = b""  # the end of what came last (watch_body)
         self.transport = None
         self.head = bytearray()
         self.status = 0
@@ -131,16 +135,15 @@ class Opening(asyncio.Protocol):
             return
         self.head += data
         if not self.status:
-            end = self.head.find(b"\r\n\r\n")
-            if end < 0:
+            if (parsed := response_head(self.head)) is None:
                 return
-            self.status = int(bytes(self.head[: self.head.find(b"\r\n")]).split(None, 2)[1])
+            self.status, body = parsed
             if self.status != 200:
-                self.share.note_refusal(self.status, bytes(self.head[end + 4 : end + 124]))
+                self.share.note_refusal(self.status, bytes(self.head[body : body + 120]))
                 self.finish(str(self.status))
                 self.transport.close()
                 return
-            del self.head[: end + 4]
+            del self.head[:body]
         # The first SSE message (chunked or not: a blank line ends it).
         if b"\n\n" in self.head:
             self.first = monotonic()
@@ -172,15 +175,14 @@ class Reconnection(asyncio.Protocol):
             watch_body(self, self.opening, data)
             return
         self.head += data
-        end = self.head.find(b"\r\n\r\n")
-        if end < 0:
+        if (parsed := response_head(self.head)) is None:
             return
-        self.status = int(bytes(self.head[: self.head.find(b"\r\n")]).split(None, 2)[1])
+        self.status, body = parsed
         if self.status != 200:
             self.opening.share.lost += 1
             self.transport.close()
             return
-        watch_body(self, self.opening, bytes(self.head[end + 4 :]))
+        watch_body(self, self.opening, bytes(self.head[body:]))
 
     def connection_lost(self, exc) -> None:
         if self.status == 200:
@@ -199,18 +201,15 @@ class Share:
         self.listening = 0  # streams open when the event was announced
         self.all_heard = asyncio.Event()
         # While waiting for the event, a stream that ends is reconnected as
-        # EventSource does (`reconnect`): how many streams ended, how many
-        # reconnections were answered other than 200 (EventSource gives up),
-        # and the connections to close.
+        # EventSource does (`reconnect`): how many reconnections were answered
+        # other than 200 (EventSource gives up), and the connections to close.
         self.waiting = False
-        self.ended = 0
         self.lost = 0
         self.reconnections: list[asyncio.Transport] = []
         self.reconnect: Callable[[Opening], None] | None = None
 
     def stream_ended(self, opening: Opening) -> None:
         if self.waiting and not opening.event_at and self.reconnect is not None:
-            self.ended += opening.reconnects == 0
             opening.reconnects += 1
             asyncio.get_running_loop().call_later(RECONNECT_SECONDS, self.reconnect, opening)
 
@@ -352,7 +351,7 @@ async def serve(args) -> None:
                 {
                     "heard": [o.event_at for o in share.openings if o.event_at],
                     "heard_after_reconnecting": sum(1 for o in share.openings if o.event_at and o.reconnects),
-                    "ended": share.ended,
+                    "ended": sum(1 for o in share.openings if o.reconnects),
                     "reconnections": sum(o.reconnects for o in share.openings),
                     "lost": share.lost,
                     "listening": share.listening,

@@ -318,11 +318,11 @@ stats_format=tnetstring
         raise AssertionError("unreachable")
 
     def _pick_internal_ports(self) -> None:
+        # free_port never repeats itself; a port the caller gave may still be among its picks.
         taken = {self.http_port, self.publish_port}
         picked: list[int] = []
         while len(picked) < 3:
-            port = free_port()
-            if port not in taken and port not in picked:
+            if (port := free_port()) not in taken:
                 picked.append(port)
         self.push_in_port, self.push_in_sub_port, self.command_port = picked
 
