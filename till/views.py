@@ -147,6 +147,7 @@ def waiter_labels() -> dict[str, str]:
         **shared_labels(),
         "sent": _("Sent as {code}"),
         "noMine": _("You have sent no orders today."),
+        "items": _("Items: {count}"),
         "needTable": _("Enter the table."),
     }
 

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import bearer
 from events.tests.pages_helpers import WAIT_MS, save_screenshot
-from orders.models import Category, Food, Ingredient, Order, OrderStatus, PaymentMethod
+from orders.models import Category, Closure, DrawerOpening, Food, Ingredient, Order, OrderStatus, PaymentMethod, Reprint
 
 pytestmark = pytest.mark.browser
 
@@ -266,3 +266,60 @@ def test_both_pages_fit_a_desk_a_wide_screen_and_a_phone_without_sideways_scroll
             pad.screenshot(path=str(shot))
             save_screenshot(shot, "waiter.png")
         pad.close()
+
+
+def test_the_days_orders_are_found_reprinted_and_cancelled_and_an_admin_opens_the_drawer_and_closes_the_day(
+    till_server, signed_in, menu, admin_user
+):
+    from playwright.sync_api import expect
+
+    with httpx.Client(base_url=till_server.url, headers=bearer(admin_user), timeout=30) as api:
+
+        def sold(food_id: str, table: str, customer: str) -> dict:
+            body = {
+                "table": table,
+                "customer": customer,
+                "orderItems": [{"foodId": food_id, "quantity": 1}],
+                "confirm": {"paymentMethod": "CASH", "cashRegisterId": menu["till"].id},
+            }
+            response = api.post("/v1/orders", json=body)
+            assert response.status_code == 201, response.text
+            return response.json()
+
+        zoe = sold(menu["margherita"].id, "Terrace 5", "Zoe")
+        max_ = sold(menu["lemonade"].id, "Bar", "Max")
+    page = open_page(signed_in(admin_user), till_server.url + "/till/")
+
+    page.locator("#orders-button").click()
+    rows = page.locator(".order-row")
+    expect(rows).to_have_count(2)
+    page.locator("#orders-search").fill("zoe")
+    expect(rows).to_have_count(1)
+    rows.click()
+    expect(page.locator("#order-detail")).to_contain_text("Terrace 5 · Zoe")
+    expect(page.locator("#order-detail")).to_contain_text("1 × Margherita")
+    page.locator("#reprint").click()
+    expect(page.locator("#notice-text")).to_have_text("Sent to the printers again.")
+    assert Reprint.objects.get().order_id == zoe["id"]
+    page.locator("#cancel-order").click()
+    expect(page.locator("#cancel-order")).to_contain_text("Tap again")
+    assert Order.objects.get(pk=zoe["id"]).status == OrderStatus.CONFIRMED  # one tap cancels nothing
+    page.locator("#cancel-order").click()
+    expect(page.locator("#notice-text")).to_have_text(f"Order {zoe['displayCode']} cancelled.")
+    expect(rows.locator(".status")).to_have_text("Cancelled")
+    assert Order.objects.get(pk=zoe["id"]).status == OrderStatus.CANCELLED
+    page.locator("#orders-search").fill(max_["displayCode"])
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text("Bar · Max")
+    page.keyboard.press("Escape")
+    expect(page.locator("#orders-panel")).to_be_hidden()
+
+    page.locator("#drawer-button").click()
+    expect(page.locator("#notice-text")).to_have_text("Drawer opening.")
+    assert DrawerOpening.objects.get().cash_register_id == menu["till"].id
+    page.locator("#closure-button").click()
+    expect(page.locator("#notice-text")).to_contain_text("Tap again")
+    assert not Closure.objects.exists()
+    page.locator("#closure-button").click()
+    expect(page.locator("#notice-text")).to_have_text("Day closed: 1 orders, 3.50 (cash 3.50, card 0.00).")
+    assert Closure.objects.get().cash_register_id == menu["till"].id

@@ -688,7 +688,7 @@
     }
     button.dataset.armed = "false";
     try {
-      const result = await K.api("POST", "/v1/reports/general-closure", { cashRegister: register }, K.newKey());
+      const result = await K.api("POST", "/v1/reports/general-closure", { cashRegister: register });
       if (!result.ok) return K.notice(K.format(L.refused, { message: K.problemText(result) }));
       const report = Array.isArray(result.body) ? result.body[0] : result.body;
       const figures = report || { totalOrders: 0, totalRevenue: "0", totalCashRevenue: "0", totalCardRevenue: "0" };

@@ -103,6 +103,8 @@
     const why = state.cart.lines.length ? problem() : "";
     $("cart-problem").hidden = !why;
     $("cart-problem").textContent = why;
+    const count = state.cart.lines.reduce((n, line) => n + line.quantity, 0);
+    $("cart-count").textContent = K.format(L.items, { count: count });
     $("send").disabled = state.sending || (!state.outgoing && Boolean(problem()));
   }
 
