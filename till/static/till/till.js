@@ -735,7 +735,12 @@
       return;
     }
     if (event.key === "Enter") {
-      if (open === "orders-panel" || (typing && target.id === "orders-search")) return;
+      if (open === "orders-panel") return;
+      // A button reached with Tab keeps its own Enter, except a food button
+      // just tapped (Enter then pays, as on a desk till) and inside the
+      // payment and confirmation panels (Enter confirms, Enter goes on).
+      const button = target instanceof HTMLButtonElement;
+      if (button && (open === "line-panel" || (!open && !target.classList.contains("food")))) return;
       event.preventDefault();
       if (open === "done-panel") closeDone();
       else if (open === "pay-panel") confirmPayment();
