@@ -137,6 +137,8 @@
   function renderCart() {
     const cart = state.cart;
     $("table").value = cart.table;
+    // A waiter's order keeps its table: confirming can change the customer, not the table.
+    $("table").disabled = Boolean(cart.orderId);
     $("customer").value = cart.customer;
     if (document.activeElement !== $("discount")) $("discount").value = cart.discount;
     $("cart-origin").textContent = cart.code ? "· " + cart.code : "";
