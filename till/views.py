@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -84,6 +85,9 @@ def shared_labels() -> dict[str, str]:
         "soldOut": _("Sold out"),
         "networkDown": _(
             "Not sent: the connection dropped. The cart is kept. Send again: it cannot make a second order."
+        ),
+        "expired": _(
+            "This cart was sent more than {hours} hours ago and may have been taken: check the orders, then clear it."
         ),
         "inDoubt": _("This cart was being sent when the page closed. Send it again: it cannot make a second order."),
         "sendAgain": _("Send again"),
@@ -160,6 +164,7 @@ def till_page(request: HttpRequest) -> HttpResponse:
         "isAdmin": user.has_role(Role.ADMIN),
         "eventsUrl": f"/events/{CASHIER}?events={','.join(TILL_EVENTS)}",
         "dayStart": format_timestamp(selectors.service_day_start()),
+        "keyHours": settings.IDEMPOTENCY_KEY_HOURS,
         "labels": till_labels(),
     }
     return render(request, "till/till.html", {"config": config})
@@ -171,6 +176,7 @@ def waiter_page(request: HttpRequest) -> HttpResponse:
         "userId": request.user.pk,
         "mineUrl": reverse("till:waiter-orders"),
         "pollSeconds": WAITER_POLL_SECONDS,
+        "keyHours": settings.IDEMPOTENCY_KEY_HOURS,
         "labels": waiter_labels(),
     }
     return render(request, "till/waiter.html", {"config": config})

@@ -226,6 +226,45 @@ def test_a_network_drop_during_confirm_keeps_the_cart_and_sending_again_makes_no
     assert page.evaluate(f"JSON.parse(localStorage.getItem('till.cart.{operator.pk}')).outgoing") is None
     expect(page.locator("#cart-lines li")).to_have_count(0)
 
+    # A cart whose answer was lost longer ago than the server keeps keys is
+    # never sent again (its key could make a second order): the page says why.
+    lemonade = {"foodId": menu["lemonade"].id, "quantity": 1}
+    old_cart = {
+        "cart": {
+            "lines": [
+                {"uid": 1, **lemonade, "name": "Lemonade", "priceCents": 350, "notes": "", "surcharge": "", "mods": {}}
+            ],
+            "table": "",
+            "customer": "",
+            "discount": "",
+            "orderId": None,
+            "code": None,
+            "dirty": False,
+        },
+        "outgoing": {
+            "key": "till-yesterday",
+            "madeAt": 1000,  # 1970
+            "method": "POST",
+            "url": "/v1/orders",
+            "body": {
+                "table": "Counter",
+                "customer": "Guest",
+                "orderItems": [lemonade],
+                "confirm": {"paymentMethod": "CARD"},
+            },
+            "tendered": 0,
+        },
+    }
+    page.evaluate(
+        "([key, value]) => localStorage.setItem(key, JSON.stringify(value))", [f"till.cart.{operator.pk}", old_cart]
+    )
+    page.reload()
+    expect(page.locator("#notice-text")).to_contain_text("more than 24 hours ago")
+    expect(page.locator("#send-again")).to_be_hidden()
+    page.keyboard.press("Enter")  # Enter would send an in-doubt cart
+    expect(page.locator("#notice-text")).to_contain_text("more than 24 hours ago")
+    assert Order.objects.count() == 1
+
 
 def test_both_pages_fit_a_desk_a_wide_screen_and_a_phone_without_sideways_scrolling(
     till_server, signed_in, menu, operator, waiter, tmp_path

@@ -9,6 +9,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.conf import settings
 from django.test import Client, override_settings
 from django.utils import timezone
 
@@ -59,6 +60,7 @@ def test_cashiers_and_admins_get_both_pages_which_carry_no_token(role, request):
     assert config["isAdmin"] is (role == "admin_user")
     assert (b'id="closure-button"' in till.content) is (role == "admin_user")
     assert config["labels"]["soldOut"] == "Sold out"
+    assert config["keyHours"] == settings.IDEMPOTENCY_KEY_HOURS  # how long a lost answer may be sent again
     assert client.get("/waiter/").status_code == 200
     for page in (till, client.get("/waiter/")):
         assert b"Bearer" not in page.content

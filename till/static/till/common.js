@@ -15,7 +15,9 @@
    - the server refused it (4xx): it wrote nothing, so the outgoing request
      is dropped and the cart unlocked for a fix;
    - the server took it (2xx): the cart is cleared.
-   A reload finds the cart and any outgoing request in localStorage. */
+   A reload finds the cart and any outgoing request in localStorage. One
+   older than the server keeps keys (IDEMPOTENCY_KEY_HOURS) is never sent
+   again: the same key could then make a second order. */
 (function () {
   "use strict";
 
@@ -230,10 +232,18 @@
 
   // --- the sender ------------------------------------------------------------------------
 
+  /* The server keeps a key for `keyHours` (IDEMPOTENCY_KEY_HOURS); after
+     that the same key would make a new order. Ten minutes' margin for clocks. */
+  function tooOld(outgoing, keyHours) {
+    return Boolean(outgoing.madeAt) && Date.now() - outgoing.madeAt > (keyHours * 3600 - 600) * 1000;
+  }
+
   /* Sends the saved outgoing request; the page decides what a result means.
      Resolves to {kind: "done", result} | {kind: "refused", result} |
-     {kind: "lost"} | {kind: "signed-out"}. */
-  async function sendOutgoing(outgoing) {
+     {kind: "lost"} | {kind: "signed-out"} | {kind: "expired"} (too old to
+     send again safely: the page asks for a look at the orders instead). */
+  async function sendOutgoing(outgoing, keyHours) {
+    if (tooOld(outgoing, keyHours)) return { kind: "expired" };
     let result;
     try {
       result = await api(outgoing.method, outgoing.url, outgoing.body, outgoing.key);
@@ -275,6 +285,7 @@
     forSale: forSale,
     renderMenu: renderMenu,
     sendOutgoing: sendOutgoing,
+    tooOld: tooOld,
     notice: notice,
   };
 })();

@@ -418,7 +418,7 @@
     if (cart.orderId) {
       if (cart.customer.trim()) confirm.customer = cart.customer.trim();
       if (cart.dirty) confirm.orderItems = lines;
-      return { key: K.newKey(), method: "POST", url: "/v1/orders/" + cart.orderId + "/confirm", body: confirm, tendered: tendered };
+      return { key: K.newKey(), madeAt: Date.now(), method: "POST", url: "/v1/orders/" + cart.orderId + "/confirm", body: confirm, tendered: tendered };
     }
     const body = {
       table: cart.table.trim() || L.tableDefault,
@@ -426,7 +426,7 @@
       orderItems: lines,
       confirm: confirm,
     };
-    return { key: K.newKey(), method: "POST", url: "/v1/orders", body: body, tendered: tendered };
+    return { key: K.newKey(), madeAt: Date.now(), method: "POST", url: "/v1/orders", body: body, tendered: tendered };
   }
 
   function confirmPayment() {
@@ -449,7 +449,7 @@
     $("confirm").textContent = L.sending;
     $("send-again").disabled = true;
     const outgoing = state.outgoing;
-    const outcome = await K.sendOutgoing(outgoing);
+    const outcome = await K.sendOutgoing(outgoing, config.keyHours);
     state.sending = false;
     delete document.body.dataset.sending;
     $("confirm").disabled = false;
@@ -475,7 +475,8 @@
       renderAll();
     } else {
       closePay();
-      K.notice(outcome.kind === "signed-out" ? L.signedOut : L.networkDown, send);
+      if (outcome.kind === "expired") K.notice(K.format(L.expired, { hours: config.keyHours }));
+      else K.notice(outcome.kind === "signed-out" ? L.signedOut : L.networkDown, send);
       renderCart();
     }
   }
@@ -831,7 +832,10 @@
   bind();
   setConnection("connecting");
   renderAll();
-  if (state.outgoing) K.notice(L.inDoubt, send);
+  if (state.outgoing) {
+    if (K.tooOld(state.outgoing, config.keyHours)) K.notice(K.format(L.expired, { hours: config.keyHours }));
+    else K.notice(L.inDoubt, send);
+  }
   loadRegisters();
   openStream();
   $("food-search").focus();

@@ -159,6 +159,7 @@
       const lines = state.cart.lines.map((line) => (line.notes.trim() ? { foodId: line.foodId, quantity: line.quantity, notes: line.notes.trim() } : { foodId: line.foodId, quantity: line.quantity }));
       state.outgoing = {
         key: K.newKey(),
+        madeAt: Date.now(),
         method: "POST",
         url: "/v1/orders",
         body: { table: state.cart.table.trim(), customer: state.cart.customer.trim() || L.customerDefault, orderItems: lines },
@@ -168,7 +169,7 @@
     state.sending = true;
     $("send").textContent = L.sending;
     renderCart();
-    const outcome = await K.sendOutgoing(state.outgoing);
+    const outcome = await K.sendOutgoing(state.outgoing, config.keyHours);
     state.sending = false;
     $("send").textContent = $("send").dataset.label;
     if (outcome.kind === "done") {
@@ -188,7 +189,8 @@
       state.polls = 0; // a sold-out food is the likely cause: read the menu next
       poll();
     } else {
-      K.notice(outcome.kind === "signed-out" ? L.signedOut : L.networkDown, send);
+      if (outcome.kind === "expired") K.notice(K.format(L.expired, { hours: config.keyHours }));
+      else K.notice(outcome.kind === "signed-out" ? L.signedOut : L.networkDown, send);
     }
     renderCart();
   }
@@ -213,7 +215,10 @@
   bind();
   renderMenu();
   renderCart();
-  if (state.outgoing) K.notice(L.inDoubt, send);
+  if (state.outgoing) {
+    if (K.tooOld(state.outgoing, config.keyHours)) K.notice(K.format(L.expired, { hours: config.keyHours }));
+    else K.notice(L.inDoubt, send);
+  }
   poll();
   setInterval(poll, config.pollSeconds * 1000);
 })();
