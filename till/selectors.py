@@ -1,8 +1,8 @@
 """Reads for the till and the waiter pad: when the service day began, and a
 waiter's own orders of the day.
 
-May import orders (models, services' service_day, representations); nothing
-imports till."""
+May import orders (models, money, representations, services.service_day);
+only till's views and the URL conf import it."""
 
 from __future__ import annotations
 

@@ -136,10 +136,11 @@
 
   function renderCart() {
     const cart = state.cart;
-    $("table").value = cart.table;
+    // Only when it differs: rewriting a field being typed in would move its caret.
+    if ($("table").value !== cart.table) $("table").value = cart.table;
     // A waiter's order keeps its table: confirming can change the customer, not the table.
     $("table").disabled = Boolean(cart.orderId);
-    $("customer").value = cart.customer;
+    if ($("customer").value !== cart.customer) $("customer").value = cart.customer;
     if (document.activeElement !== $("discount")) $("discount").value = cart.discount;
     $("cart-origin").textContent = cart.code ? "· " + cart.code : "";
     $("cart-lines").replaceChildren(

@@ -78,8 +78,8 @@
   }
 
   function renderCart() {
-    $("table").value = state.cart.table;
-    $("customer").value = state.cart.customer;
+    if ($("table").value !== state.cart.table) $("table").value = state.cart.table;
+    if ($("customer").value !== state.cart.customer) $("customer").value = state.cart.customer;
     $("cart-lines").replaceChildren(
       ...state.cart.lines.map((line) => {
         const notes = h("input", { class: "line-notes-input", "aria-label": L.notes + " " + line.name, placeholder: L.notes, maxlength: "250", value: line.notes });
