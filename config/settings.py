@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "users",
     "orders",
     "events",
+    "till",
 ]
 
 MIDDLEWARE = [

@@ -16,6 +16,7 @@ urlpatterns = [
     path("v1/", include("orders.urls")),
     path("docs/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("", include("till.urls")),
     path("", include("events.page_urls")),
 ]
 
