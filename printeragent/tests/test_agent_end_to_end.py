@@ -308,3 +308,50 @@ def test_a_cancelled_order_prints_one_cancellation_slip_on_each_printer_of_its_l
         assert "Table 7 - Grace" in slip, slip
         assert "Do not prepare this order." in slip, slip
         assert "POSSIBLE DUPLICATE" not in slip, slip
+
+
+def test_a_kitchen_printer_switched_off_holds_up_no_other_printer_and_gets_its_tickets_after_an_agent_kill(
+    daphne, festival_menu, agent_key, operator, printers, tmp_path
+):
+    kitchen, bar = printers["kitchen"], printers["bar"]
+    kitchen_printer = Printer.objects.get(name="Kitchen")
+    kitchen.switch_off()
+    server = daphne()
+    agent = agent_for(server, agent_key, tmp_path)
+    headers = bearer(operator)
+
+    def kitchen_status() -> str:
+        return Printer.objects.get(pk=kitchen_printer.pk).status
+
+    try:
+        agent.start()
+        agent.wait_for_position()
+        numbers = confirm_orders(server.url, headers, festival_menu, 3)
+        wait_for(lambda: len(tickets_by_kind(bar.texts())[0]) == 6, "the bar's tickets and receipts", agent.log)
+        # Every bar ticket arrived while the kitchen printer was still off.
+        assert not kitchen.on and kitchen.tickets == []
+        wait_for(lambda: kitchen_status() == "OFFLINE", "the kitchen printer reported OFFLINE", agent.log)
+
+        # Killed while the kitchen's tickets wait: the journal's position must
+        # not have passed them, though the bar is done with those orders.
+        agent.kill()
+        kitchen.switch_on()
+        agent.start()
+        wait_for(lambda: len(kitchen.tickets) == 3, "the kitchen's tickets after it came back", agent.log)
+        wait_for(lambda: kitchen_status() == "ONLINE", "the kitchen printer reported ONLINE", agent.log)
+        # A later order's tickets are printed after anything the restarted
+        # agent might have printed again, on each printer.
+        [later] = confirm_orders(server.url, headers, festival_menu, 1)
+        wait_for(
+            lambda: ("KITCHEN", later) in tickets_by_kind(kitchen.texts())[0], "the later order's ticket", agent.log
+        )
+        wait_for(lambda: ("RECEIPT", later) in tickets_by_kind(bar.texts())[0], "the later order's receipt", agent.log)
+    finally:
+        agent.stop()
+
+    kitchen_copies, kitchen_marked, kitchen_partial = tickets_by_kind(kitchen.texts())
+    bar_copies, bar_marked, bar_partial = tickets_by_kind(bar.texts())
+    assert kitchen_copies == Counter({("KITCHEN", n): 1 for n in [*numbers, later]})
+    assert bar_copies == Counter({(kind, n): 1 for kind in ("KITCHEN", "RECEIPT") for n in [*numbers, later]})
+    # Refused while off, never cut: nothing is in doubt, nothing is marked.
+    assert (kitchen_partial, bar_partial, sum(kitchen_marked.values()), sum(bar_marked.values())) == ([], [], 0, 0)
