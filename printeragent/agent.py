@@ -74,7 +74,7 @@ class Agent:
             while not should_stop():
                 try:
                     self.refresh_directory()
-                    for message in self.server.events(self.state.last_event_id):
+                    for message in self.server.events(self.state.resume_from()):
                         self.backoff.reset()
                         self.handle(message)
                         if should_stop():
@@ -184,7 +184,7 @@ class Agent:
             return
         try:
             self.server.report_printer_status(printer_id, status)
-        except (ServerError, OSError) as exc:
+        except (ServerError, OSError, http.client.HTTPException, ValueError) as exc:
             logger.warning("could not report printer %s as %s: %s", printer_id, status, exc)
             return
         self.reported[printer_id] = status
@@ -195,7 +195,7 @@ class Agent:
         try:
             printers = self.server.printers()
             registers = self.server.cash_registers()
-        except (ServerError, OSError, ValueError) as exc:
+        except (ServerError, OSError, http.client.HTTPException, ValueError) as exc:
             logger.warning("could not read printers and cash registers: %s", exc)
             if strict:
                 raise ServerError(0, f"printers unknown: {exc}") from exc

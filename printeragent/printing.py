@@ -22,7 +22,7 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from escpos.constants import RT_MASK_ONLINE, RT_STATUS_ONLINE
 from escpos.exceptions import DeviceNotFoundError
@@ -141,6 +141,14 @@ class PrinterQueue:
                 return
             try:
                 self.print(job)
+            except Exception:  # noqa: BLE001 - this thread must outlive any one failure
+                # Raised after the printer's answer (the journal could not be
+                # written): the ticket may be out, so it is tried again marked.
+                logger.exception("printer %s: %s failed; trying it again", self.printer_id, job.reference)
+                with self._changed:
+                    self._jobs.appendleft(replace(job, possible_duplicate=True))
+                    self._busy += 1
+                self.stopping.wait(self.backoff.next())
             finally:
                 with self._changed:
                     self._busy -= 1

@@ -48,6 +48,9 @@ class StateFile:
         self.path = Path(path)
         self.last_event_id: str | None = None
         self.pending: dict[str, Pending] = {}  # in the stream's order
+        # Completed since the reader last (re)connected: a replay may still
+        # bring them, as the position it asked from was read before.
+        self._finished: set[str] = set()
         self._lock = threading.Lock()
         self._load()
 
@@ -118,15 +121,25 @@ class StateFile:
                 return
             self.last_event_id = head.event_id
             del self.pending[head.event_id]
+            self._finished.add(head.event_id)
 
     # --- the reader -----------------------------------------------------------------
 
+    def resume_from(self) -> str | None:
+        """The position to open the stream from. Every event completed so far
+        is at or before it (the position only moves over completed events)
+        and will not come again; those completed from now on may."""
+        with self._lock:
+            self._finished.clear()
+            return self.last_event_id
+
     def in_hand(self, event_id: str) -> bool:
-        """This process already queued the event's tickets (it comes again
-        after a reconnection, since the position waits for slow printers)."""
+        """This process already queued the event's tickets: it comes again
+        after a reconnection, since the position waits for slow printers
+        (or was read just before the event completed)."""
         with self._lock:
             entry = self.pending.get(event_id)
-            return entry is not None and entry.in_hand
+            return (entry is not None and entry.in_hand) or event_id in self._finished
 
     def receive(self, event_id: str, count: int) -> list[tuple[int, bool]]:
         """Journal an event of `count` tickets and return the tickets to print

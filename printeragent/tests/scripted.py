@@ -75,6 +75,7 @@ class ScriptedServer:
         self.printer_list = printers if printers is not None else DIRECTORY["printers"]
         self.asked_from: list[str | None] = []
         self.statuses: list[tuple[str, str]] = []
+        self.finished = False  # every message of every batch was read
 
     def printers(self):
         if self.directory_failures:
@@ -95,6 +96,7 @@ class ScriptedServer:
         self.asked_from.append(last_event_id)
         batch = self.batches.pop(0)
         yield from batch(last_event_id) if callable(batch) else batch
+        self.finished = not self.batches
 
 
 def replay(log: list[Message]):
@@ -111,8 +113,8 @@ def replay(log: list[Message]):
 class Printers:
     """`open_printer` for the agent: a Dummy per connection, by address, that
     answers status queries "online". `failures` are raised on opening;
-    a printer at `hold` does not answer the status query after a ticket
-    until `release` is set, and then gives no answer."""
+    a printer at `hold` answers the status query after a ticket only once
+    `release` is set."""
 
     def __init__(self, failures: dict[str, list[BaseException]] | None = None, hold: str | None = None):
         self.sent: list[tuple[str, bytes]] = []
@@ -134,7 +136,6 @@ class Printers:
                 if host == printers.hold and self.output:
                     printers.holding.set()
                     printers.release.wait()
-                    return b""
                 return ONLINE
 
             def close(self) -> None:

@@ -5,10 +5,12 @@ and real TCP printers is in test_agent_end_to_end.py."""
 
 from __future__ import annotations
 
+import http.client
 import io
 import json
 import shutil
 import threading
+import time
 
 import pytest
 from escpos.printer import Dummy
@@ -35,7 +37,8 @@ def run(server, state_path, printers) -> Agent:
     """The agent until the server's batches are out and every ticket handed
     to a printer is out."""
     agent = Agent(server, state_path, open_printer=printers, backoff_first=0, backoff_most=0)
-    agent.run(should_stop=lambda: not server.batches and agent.idle())
+    deadline = time.monotonic() + 30  # bounds the wait; the tests assert what was printed
+    agent.run(should_stop=lambda: (server.finished and agent.idle()) or time.monotonic() > deadline)
     return agent
 
 
@@ -142,6 +145,31 @@ def test_each_event_is_printed_once_also_when_a_reconnection_replays_events_stil
     assert StateFile(tmp_path / "state.json").last_event_id == "printer:2"
 
 
+def test_an_event_that_completes_while_the_agent_reconnects_is_not_printed_again(tmp_path):
+    log = [Message(event=None, id="printer:0", data=""), event(1, "confirmed-order", order(1))]
+    slow_kitchen = Printers(hold="10.0.0.1")
+
+    def cut_stream():
+        yield from log
+        raise http.client.IncompleteRead(b"eve")
+
+    def replay_once_the_kitchen_answered(last_event_id):
+        # Asked from before order 1 (the kitchen held it); the order
+        # completes before the replay brings it again.
+        slow_kitchen.release.set()
+        deadline = time.monotonic() + 30
+        while agent.state.last_event_id != "printer:1" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return replay(log)(last_event_id)
+
+    server = ScriptedServer([cut_stream(), replay_once_the_kitchen_answered])
+    agent = Agent(server, tmp_path / "state.json", open_printer=slow_kitchen, backoff_first=0, backoff_most=0)
+    agent.run(should_stop=lambda: server.finished and agent.idle())
+
+    assert server.asked_from == [None, "printer:0"]
+    assert sorted(reference(text) for text in slow_kitchen.texts()) == [f"printer:1 {n}/4" for n in range(1, 5)]
+
+
 def test_a_restarted_agent_asks_for_what_follows_its_journal(tmp_path):
     run(ScriptedServer([[event(5, "confirmed-order", order(5))]]), tmp_path / "state.json", Printers())
     server = ScriptedServer([[]])
@@ -202,6 +230,45 @@ def test_an_unreachable_printer_holds_its_own_ticket_and_is_reported_offline_the
     assert not any("POSSIBLE DUPLICATE" in text for text in printers.texts())
 
 
+class FlakyServer(ScriptedServer):
+    """Its first answer to a status report breaks off mid-response."""
+
+    def report_printer_status(self, printer_id: str, status: str) -> None:
+        if not self.statuses:
+            self.statuses.append(("broken", status))
+            raise http.client.IncompleteRead(b"")
+        super().report_printer_status(printer_id, status)
+
+
+def test_a_status_report_cut_off_by_the_server_stops_no_printer(tmp_path):
+    printers = Printers()
+    server = FlakyServer([[event(1, "open-drawer", {"printerId": TILL_PRINTER})]])
+    run(server, tmp_path / "state.json", printers)
+    assert [host for host, _ in printers.sent] == ["10.0.0.3"]
+
+
+def test_a_journal_that_fails_after_the_printer_answered_gets_the_ticket_again_marked(tmp_path):
+    printers = Printers()
+    server = ScriptedServer([[event(1, "confirmed-order", order(1, orderItems=[]))]])
+    agent = Agent(server, tmp_path / "state.json", open_printer=printers, backoff_first=0, backoff_most=0)
+    journal_printed = agent.state.printed
+    failures = [OSError("No space left on device")]
+
+    def printed_or_fail(event_id: str, index: int) -> None:
+        if failures:
+            raise failures.pop()
+        journal_printed(event_id, index)
+
+    agent.state.printed = printed_or_fail
+    agent.run(should_stop=lambda: server.finished and agent.idle())
+
+    assert [("POSSIBLE DUPLICATE" in text, reference(text)) for text in printers.texts()] == [
+        (False, "printer:1 1/1"),
+        (True, "printer:1 1/1"),
+    ]
+    assert StateFile(tmp_path / "state.json").last_event_id == "printer:1"
+
+
 def test_an_event_is_not_dropped_when_the_printers_cannot_be_read(tmp_path):
     printers = Printers()
     # The list fails at start and again when the event needs it.
@@ -212,7 +279,7 @@ def test_an_event_is_not_dropped_when_the_printers_cannot_be_read(tmp_path):
     run(server, tmp_path / "state.json", printers)
 
     assert server.asked_from == [None, None]  # the event came again and was printed then
-    assert [reference(text) for text in printers.texts()] == [f"printer:1 {n}/4" for n in range(1, 5)]
+    assert sorted(reference(text) for text in printers.texts()) == [f"printer:1 {n}/4" for n in range(1, 5)]
 
 
 def test_an_event_that_is_not_json_is_skipped_and_not_asked_for_again(tmp_path):
@@ -223,8 +290,6 @@ def test_an_event_that_is_not_json_is_skipped_and_not_asked_for_again(tmp_path):
 
 
 def test_a_stream_cut_in_the_middle_of_a_chunk_is_a_reconnection(tmp_path):
-    import http.client
-
     log = [Message(event=None, id="printer:0", data="")]
     log += [event(n, "open-drawer", {"printerId": TILL_PRINTER}) for n in (1, 2)]
 
