@@ -1,8 +1,10 @@
 """The reference printer agent: listens to /events/printer with a device's
 API key and prints on network ESC/POS printers (python-escpos).
 
-Modules: `state` (the journal kept on disk), `sse` and `api` (the server),
-`tickets` (what each event prints, pure), `agent` (the loop that ties them
-together). It imports nothing from Django, so it runs on any machine with
+Modules: `state` (the journal kept on disk), `client` (the server),
+`tickets` (what each event prints, pure), `printing` (one queue and thread
+per printer, each ticket confirmed by the printer's status answer), `agent`
+(the stream reader that ties them together). Imports run one way: agent ->
+printing -> state, tickets. It imports nothing from Django, so it runs on any machine with
 Python and python-escpos; `python manage.py printer_agent` is its front door.
 """

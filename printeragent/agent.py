@@ -1,56 +1,46 @@
-"""The agent's loop: read the printer channel, print each event's tickets,
-journal progress on disk, report each printer's status.
+"""The agent's reader: read the printer channel, turn each event into its
+tickets, journal it, and hand each ticket to its printer's queue
+(`printing`), which prints it and reports the printer's status.
 
-Invariant (with `state`): an event is printed once. The stream resumes after
-the last event whose tickets are all out, so a server restart or a dropped
-connection never prints twice; a crash of the agent leaves at most the one
-ticket it was sending in doubt, and that ticket alone is printed again,
-headed "POSSIBLE DUPLICATE". A printer that cannot be reached holds the
-queue (its ticket is retried, never dropped) and is reported OFFLINE.
+Invariant (with `state` and `printing`): an event is printed once. The
+stream resumes after the last event whose tickets are all out on every
+printer, so a server restart or a dropped connection never prints twice and
+never skips a ticket still waiting on a slow printer; an event that comes
+again while this process holds its tickets is not queued again. A kill -9
+leaves in doubt only the tickets that were being sent (at most one per
+printer), and those alone are printed again, headed "POSSIBLE DUPLICATE".
+A printer that cannot be reached holds up its own tickets only (retried,
+never dropped) and is reported OFFLINE.
 """
 
 from __future__ import annotations
 
 import http.client
 import logging
-import time
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from escpos.exceptions import DeviceNotFoundError
 from escpos.printer import Network
 
 from printeragent.client import Message, Server, ServerError
+from printeragent.printing import Backoff, Job, PrinterQueue
 from printeragent.state import StateFile
-from printeragent.tickets import PRINTED_EVENTS, Directory, Ticket, draw, tickets_for
+from printeragent.tickets import PRINTED_EVENTS, Directory, Ticket, tickets_for
 
 logger = logging.getLogger("printeragent")
 
-ONLINE, OFFLINE, ERROR = "ONLINE", "OFFLINE", "ERROR"
 STREAM_RESET = "stream-reset"
+# How long a stopping agent waits for each printer to finish the ticket in hand.
+STOP_SECONDS = 30.0
 
 
 def network_printer(host: str, port: int):
     """An open python-escpos Network printer (raises OSError subclasses when
-    it cannot be reached)."""
+    it cannot be reached; a status query unanswered for 10 s is a timeout)."""
     printer = Network(host, port, timeout=10)
     printer.open()
     return printer
-
-
-class Backoff:
-    """Waits that double from `first` up to `most`, reset on success."""
-
-    def __init__(self, first: float = 0.5, most: float = 10.0, sleep: Callable[[float], None] = time.sleep):
-        self.first, self.most, self.sleep = first, most, sleep
-        self.current = first
-
-    def wait(self) -> None:
-        self.sleep(self.current)
-        self.current = min(self.current * 2, self.most)
-
-    def reset(self) -> None:
-        self.current = self.first
 
 
 class Agent:
@@ -60,74 +50,109 @@ class Agent:
         state_path: Path,
         *,
         open_printer: Callable[[str, int], object] = network_printer,
-        backoff: Backoff | None = None,
+        backoff_first: float = 0.5,
+        backoff_most: float = 10.0,
     ):
         self.server = server
         self.state = StateFile(state_path)
         self.open_printer = open_printer
-        self.backoff = backoff or Backoff()
+        self.backoff_first, self.backoff_most = backoff_first, backoff_most
+        self.backoff = Backoff(backoff_first, backoff_most)  # the stream's
         self.directory = Directory()
         self.reported: dict[str, str] = {}
-        self.busy = False  # printing an event's tickets
+        self.queues: dict[str, PrinterQueue] = {}
+        self.stopping = threading.Event()
+        self.busy = False  # journaling and queuing an event
 
     # --- the stream -----------------------------------------------------------------
 
     def run(self, *, should_stop: Callable[[], bool] = lambda: False) -> None:
         """Listen until should_stop() is true, reconnecting after any failure
-        with the journal's last event id."""
-        while not should_stop():
-            try:
-                self.refresh_directory()
-                for message in self.server.events(self.state.last_event_id):
-                    self.backoff.reset()
-                    self.handle(message)
-                    if should_stop():
-                        return
-                logger.warning("the server ended the stream; reconnecting")
-            except ServerError as exc:
-                logger.error("the server refused: %s", exc)
-            except (OSError, http.client.HTTPException, UnicodeDecodeError) as exc:
-                # A server killed mid-response ends a chunked stream with
-                # IncompleteRead, which is no OSError.
-                logger.warning("connection to the server failed: %r", exc)
-            self.backoff.wait()
+        with the journal's position; then let each printer finish the ticket
+        in hand and stop (what is still queued stays in the journal)."""
+        try:
+            while not should_stop():
+                try:
+                    self.refresh_directory()
+                    for message in self.server.events(self.state.resume_from()):
+                        self.backoff.reset()
+                        self.handle(message)
+                        if should_stop():
+                            return
+                    logger.warning("the server ended the stream; reconnecting")
+                except ServerError as exc:
+                    logger.error("the server refused: %s", exc)
+                except (OSError, http.client.HTTPException, UnicodeDecodeError) as exc:
+                    # A server killed mid-response ends a chunked stream with
+                    # IncompleteRead, which is no OSError.
+                    logger.warning("connection to the server failed: %r", exc)
+                self.stopping.wait(self.backoff.next())
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for printer in self.queues.values():
+            printer.join(STOP_SECONDS)
+
+    def idle(self) -> bool:
+        """Every ticket handed to a printer is out (or the agent stopped)."""
+        return all(printer.idle() for printer in self.queues.values())
 
     def handle(self, message: Message) -> None:
         if message.event in PRINTED_EVENTS and message.id:
+            if self.state.in_hand(message.id):
+                return  # replayed after a reconnection; its tickets are queued already
             self.busy = True
             try:
-                self.print_event(message)
+                self.queue_event(message)
             finally:
                 self.busy = False
         elif message.event == STREAM_RESET and message.id:
             # The server no longer has what we missed: nothing can be printed
             # for it. Say so loudly and go on from the stream's position.
             logger.error("events after %s are lost to this agent (stream-reset)", self.state.last_event_id)
-            self.state.done(message.id)
-        elif message.id and self.state.last_event_id is None:
+            lost = self.state.reset(message.id)
+            if lost:
+                logger.error("the tickets not yet printed of %s are lost too", ", ".join(lost))
+        elif message.id:
             # The first position we are told: from now on we resume from it.
-            self.state.done(message.id)
+            self.state.position(message.id)
 
     # --- printing -------------------------------------------------------------------
 
-    def print_event(self, message: Message) -> None:
+    def queue_event(self, message: Message) -> None:
         try:
             payload = message.json()
         except ValueError:
             # Never the server's way; skipping beats a crash loop on replay.
             logger.error("%s %s is not JSON; skipped: %r", message.event, message.id, message.data[:200])
-            self.state.done(message.id)
+            self.state.receive(message.id, 0)
             return
         tickets = self.tickets(message.event, message.id, payload)
-        resumed = self.state.resumed_ticket(message.id)
-        # After a crash: the tickets before the one in doubt are out.
-        first = min(resumed, max(len(tickets) - 1, 0)) if resumed is not None else 0
-        for index in range(first, len(tickets)):
-            self.state.begin(message.id, index)
-            reference = f"{message.id} {index + 1}/{len(tickets)}"
-            doubtful = resumed is not None and index == first
-            self.print_ticket(tickets[index], reference=reference, possible_duplicate=doubtful)
-        self.state.done(message.id)
+        for index, possible_duplicate in self.state.receive(message.id, len(tickets)):
+            ticket = tickets[index]
+            self.printer(ticket.printer_id).put(Job(message.id, index, len(tickets), ticket, possible_duplicate))
+
+    def printer(self, printer_id: str) -> PrinterQueue:
+        """The printer's queue, its thread started on first use."""
+        if printer_id not in self.queues:
+            self.queues[printer_id] = PrinterQueue(
+                printer_id,
+                state=self.state,
+                address=self.address,
+                open_printer=self.open_printer,
+                report=self.report,
+                refresh=self.refresh_directory,
+                backoff=Backoff(self.backoff_first, self.backoff_most),
+                stopping=self.stopping,
+            )
+            self.queues[printer_id].start()
+        return self.queues[printer_id]
+
+    def address(self, printer_id: str) -> tuple[str, int] | None:
+        details = self.directory.printers.get(printer_id)
+        return (details["ip"], int(details["port"])) if details else None
 
     def tickets(self, event: str, event_id: str, payload: dict) -> list[Ticket]:
         """The event's tickets on printers the agent can reach. Deciding that
@@ -145,37 +170,12 @@ class Agent:
             logger.warning("%s %s prints nothing here (no printer for it)", event, event_id)
         return [ticket for ticket in tickets if ticket not in unknown]
 
-    def print_ticket(self, ticket: Ticket, *, reference: str, possible_duplicate: bool) -> None:
-        """Send one ticket, retrying until its printer takes it."""
-        printer_id = ticket.printer_id
-        while True:
-            details = self.directory.printers[printer_id]
-            try:
-                printer = self.open_printer(details["ip"], int(details["port"]))
-                try:
-                    draw(printer, ticket, reference=reference, possible_duplicate=possible_duplicate)
-                finally:
-                    printer.close()
-            except (OSError, DeviceNotFoundError) as exc:
-                self.report(printer_id, OFFLINE, exc)
-            except Exception as exc:  # noqa: BLE001 - anything else the library raises
-                self.report(printer_id, ERROR, exc)
-            else:
-                self.report(printer_id, ONLINE)
-                self.backoff.reset()
-                return
-            self.backoff.wait()
-            self.refresh_directory()  # the printer may have moved (a new ip)
-
     def probe_printers(self) -> None:
-        """Tell the server which printers answer, before the first ticket."""
-        for printer_id, details in self.directory.printers.items():
-            try:
-                self.open_printer(details["ip"], int(details["port"])).close()
-            except (OSError, DeviceNotFoundError) as exc:
-                self.report(printer_id, OFFLINE, exc)
-            else:
-                self.report(printer_id, ONLINE)
+        """Start every known printer's queue: each first tells the server
+        whether its printer answers, in parallel, so a printer that is off
+        delays no other."""
+        for printer_id in self.directory.printers:
+            self.printer(printer_id)
 
     def report(self, printer_id: str, status: str, cause: Exception | None = None) -> None:
         if cause is not None:
@@ -184,7 +184,7 @@ class Agent:
             return
         try:
             self.server.report_printer_status(printer_id, status)
-        except (ServerError, OSError) as exc:
+        except (ServerError, OSError, http.client.HTTPException, ValueError) as exc:
             logger.warning("could not report printer %s as %s: %s", printer_id, status, exc)
             return
         self.reported[printer_id] = status
@@ -195,7 +195,7 @@ class Agent:
         try:
             printers = self.server.printers()
             registers = self.server.cash_registers()
-        except (ServerError, OSError, ValueError) as exc:
+        except (ServerError, OSError, http.client.HTTPException, ValueError) as exc:
             logger.warning("could not read printers and cash registers: %s", exc)
             if strict:
                 raise ServerError(0, f"printers unknown: {exc}") from exc

@@ -183,10 +183,14 @@ def tickets_for(event: str, payload: dict[str, Any], directory: Directory) -> li
 def draw(printer, ticket: Ticket, *, reference: str, possible_duplicate: bool) -> None:
     """Draw a ticket on a python-escpos printer (Network in use, Dummy in
     tests). `reference` (event id and ticket index) ends every ticket so a
-    person can match a paper ticket to the event log."""
+    person can match a paper ticket to the event log.
+
+    A possible duplicate never opens the drawer: a receipt that may already
+    have opened it must not open it twice, and a bare pulse that may already
+    have gone out is not sent again (the cashier asks again if it did not)."""
     if ticket.title:
         _print(printer, ticket, reference=reference, possible_duplicate=possible_duplicate)
-    if ticket.drawer:
+    if ticket.drawer and not possible_duplicate:
         printer.cashdraw(2)
 
 

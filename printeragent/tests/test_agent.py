@@ -5,134 +5,40 @@ and real TCP printers is in test_agent_end_to_end.py."""
 
 from __future__ import annotations
 
+import http.client
 import io
 import json
+import shutil
+import threading
+import time
 
 import pytest
 from escpos.printer import Dummy
 
-from printeragent.agent import Agent, Backoff
-from printeragent.client import Message, ServerError, parse_stream
+from printeragent.agent import Agent
+from printeragent.client import Message, parse_stream
 from printeragent.state import StateFile
-from printeragent.tickets import Directory, tickets_for
-
-KITCHEN, BAR, TILL_PRINTER = "kitchen", "bar", "till-printer"
-DIRECTORY = {
-    "printers": [
-        {"id": KITCHEN, "name": "Kitchen", "ip": "10.0.0.1", "port": 9100},
-        {"id": BAR, "name": "Bar", "ip": "10.0.0.2", "port": 9100},
-        {"id": TILL_PRINTER, "name": "Till", "ip": "10.0.0.3", "port": 9100},
-        {"id": "no-ip", "name": "Unplugged", "ip": "", "port": 9100},
-    ],
-    "registers": [{"id": "till", "name": "Till 1", "defaultPrinterId": TILL_PRINTER}],
-}
-
-
-def order(ticket: int = 1, **extra) -> dict:
-    return {
-        "id": ticket,
-        "displayCode": f"A{ticket:02d}",
-        "ticketNumber": ticket,
-        "table": "7",
-        "customer": "Ada",
-        "confirmedAt": "2026-07-04T18:05:00.000Z",
-        "cashRegisterId": "till",
-        "paymentMethod": "CASH",
-        "subTotal": "29.5",
-        "surcharge": "0",
-        "discount": "0",
-        "total": "29.5",
-        "orderItems": [
-            {
-                "id": "i1",
-                "quantity": 2,
-                "total": "25",
-                "notes": "well done",
-                "food": {"name": "Pizza", "printerId": KITCHEN},
-            },
-            {"id": "i2", "quantity": 1, "total": "3.5", "notes": "", "food": {"name": "Beer", "printerId": BAR}},
-            {"id": "i3", "quantity": 1, "total": "1", "notes": "", "food": {"name": "Bread", "printerId": None}},
-        ],
-        **extra,
-    }
-
-
-def directory() -> Directory:
-    return Directory(
-        printers={p["id"]: p for p in DIRECTORY["printers"] if p["ip"]},
-        register_printers={r["id"]: r["defaultPrinterId"] for r in DIRECTORY["registers"]},
-    )
-
-
-class ScriptedServer:
-    """Hands out `batches` of messages, one batch per connection, and records
-    what the agent asked for and reported."""
-
-    def __init__(self, batches: list[list[Message]], directory_failures: int = 0):
-        self.batches = batches
-        self.directory_failures = directory_failures
-        self.asked_from: list[str | None] = []
-        self.statuses: list[tuple[str, str]] = []
-
-    def printers(self):
-        if self.directory_failures:
-            self.directory_failures -= 1
-            raise ConnectionResetError("the server went away")
-        return DIRECTORY["printers"]
-
-    def cash_registers(self):
-        return DIRECTORY["registers"]
-
-    def report_printer_status(self, printer_id: str, status: str) -> None:
-        self.statuses.append((printer_id, status))
-
-    def events(self, last_event_id):
-        self.asked_from.append(last_event_id)
-        if not self.batches:
-            raise ServerError(503, "no more")
-        yield from self.batches.pop(0)
-
-
-class Printers:
-    """`open_printer` for the agent: a Dummy per connection, by address."""
-
-    def __init__(self, failures: dict[str, list[BaseException]] | None = None):
-        self.sent: list[tuple[str, bytes]] = []
-        self.failures = failures or {}
-
-    def __call__(self, host: str, port: int):
-        pending = self.failures.get(host)
-        if pending:
-            raise pending.pop(0)
-        printers = self
-
-        class Recorded(Dummy):
-            closed = False
-
-            def close(self) -> None:
-                # Once: python-escpos closes again when the object is collected.
-                if not self.closed:
-                    self.closed = True
-                    printers.sent.append((host, self.output))
-
-        return Recorded()
-
-    def texts(self, host: str | None = None) -> list[str]:
-        return [data.decode("cp437") for where, data in self.sent if host in (None, where)]
-
-
-def reference(text: str) -> str:
-    """The `ref <event id> <n>/<count>` line that ends every ticket."""
-    return text.split("ref ")[1].split("\n")[0]
-
-
-def event(event_id: int, name: str, payload: dict) -> Message:
-    return Message(event=name, id=f"printer:{event_id}", data=json.dumps(payload))
+from printeragent.tests.scripted import (
+    BAR,
+    KITCHEN,
+    TILL_PRINTER,
+    Printers,
+    ScriptedServer,
+    directory,
+    event,
+    order,
+    reference,
+    replay,
+)
+from printeragent.tickets import tickets_for
 
 
 def run(server, state_path, printers) -> Agent:
-    agent = Agent(server, state_path, open_printer=printers, backoff=Backoff(first=0, most=0, sleep=lambda _: None))
-    agent.run(should_stop=lambda: not server.batches)
+    """The agent until the server's batches are out and every ticket handed
+    to a printer is out."""
+    agent = Agent(server, state_path, open_printer=printers, backoff_first=0, backoff_most=0)
+    deadline = time.monotonic() + 30  # bounds the wait; the tests assert what was printed
+    agent.run(should_stop=lambda: (server.finished and agent.idle()) or time.monotonic() > deadline)
     return agent
 
 
@@ -220,22 +126,48 @@ def test_the_drawer_is_opened_with_the_escpos_pulse(tmp_path):
 # --- exactly once ---------------------------------------------------------------------
 
 
-def test_each_event_is_printed_once_and_a_reconnection_resumes_after_the_last_one(tmp_path):
+def test_each_event_is_printed_once_also_when_a_reconnection_replays_events_still_printing(tmp_path):
     printers = Printers()
-    server = ScriptedServer(
-        [
-            [Message(event=None, id="printer:0", data=""), event(1, "confirmed-order", order(1))],
-            [event(2, "confirmed-order", order(2))],
-        ]
-    )
+    log = [Message(event=None, id="printer:0", data=""), event(1, "confirmed-order", order(1))]
+    log.append(event(2, "confirmed-order", order(2)))
+    # The stream drops after order 1: the reconnection gets what follows the
+    # agent's position, which may still be before order 1 if its tickets
+    # are not all out yet (they are then in hand and not queued again).
+    server = ScriptedServer([log[:2], replay(log)])
 
     run(server, tmp_path / "state.json", printers)
 
-    assert server.asked_from == [None, "printer:1"]
-    assert len(printers.sent) == 8  # 4 tickets per order
-    assert sum("ref printer:1 " in text for text in printers.texts()) == 4
+    assert server.asked_from[0] is None and server.asked_from[1] in ("printer:0", "printer:1")
+    assert sorted(reference(text) for text in printers.texts()) == [
+        f"printer:{event_id} {n}/4" for event_id in (1, 2) for n in range(1, 5)
+    ]
     assert not any("POSSIBLE DUPLICATE" in text for text in printers.texts())
     assert StateFile(tmp_path / "state.json").last_event_id == "printer:2"
+
+
+def test_an_event_that_completes_while_the_agent_reconnects_is_not_printed_again(tmp_path):
+    log = [Message(event=None, id="printer:0", data=""), event(1, "confirmed-order", order(1))]
+    slow_kitchen = Printers(hold="10.0.0.1")
+
+    def cut_stream():
+        yield from log
+        raise http.client.IncompleteRead(b"eve")
+
+    def replay_once_the_kitchen_answered(last_event_id):
+        # Asked from before order 1 (the kitchen held it); the order
+        # completes before the replay brings it again.
+        slow_kitchen.release.set()
+        deadline = time.monotonic() + 30
+        while agent.state.last_event_id != "printer:1" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return replay(log)(last_event_id)
+
+    server = ScriptedServer([cut_stream(), replay_once_the_kitchen_answered])
+    agent = Agent(server, tmp_path / "state.json", open_printer=slow_kitchen, backoff_first=0, backoff_most=0)
+    agent.run(should_stop=lambda: server.finished and agent.idle())
+
+    assert server.asked_from == [None, "printer:0"]
+    assert sorted(reference(text) for text in slow_kitchen.texts()) == [f"printer:1 {n}/4" for n in range(1, 5)]
 
 
 def test_a_restarted_agent_asks_for_what_follows_its_journal(tmp_path):
@@ -245,40 +177,96 @@ def test_a_restarted_agent_asks_for_what_follows_its_journal(tmp_path):
     assert server.asked_from == ["printer:5"]
 
 
-class Crash(BaseException):
-    """The agent dying mid-ticket (kill -9): nothing after it runs."""
-
-
-def test_a_crash_mid_event_reprints_only_the_ticket_in_doubt_marked_as_such(tmp_path):
-    state = tmp_path / "state.json"
-    crashing = Printers(failures={"10.0.0.2": [Crash()]})  # the bar: second ticket of the order
-    with pytest.raises(Crash):
-        run(ScriptedServer([[event(1, "confirmed-order", order(1))]]), state, crashing)
-    assert [host for host, _ in crashing.sent] == ["10.0.0.1"]
+def test_a_kill_while_a_slow_printer_holds_a_ticket_reprints_only_that_ticket_marked(tmp_path):
+    """What a kill -9 leaves is the journal on disk: it is copied at the
+    moment the bar has order 1's ticket but has not answered after it, while
+    the other printers went on to order 2. A second agent starts from the copy."""
+    state, killed = tmp_path / "state.json", tmp_path / "killed.json"
+    log = [Message(event=None, id="printer:0", data=""), event(1, "confirmed-order", order(1))]
+    log.append(event(2, "confirmed-order", order(2)))
+    slow_bar = Printers(hold="10.0.0.2")
+    first = Agent(ScriptedServer([log]), state, open_printer=slow_bar, backoff_first=0, backoff_most=0)
+    stop = threading.Event()
+    reader = threading.Thread(target=first.run, kwargs={"should_stop": stop.is_set})
+    reader.start()
+    try:
+        assert slow_bar.holding.wait(30)
+        for printer in (KITCHEN, TILL_PRINTER):
+            while not (printer in first.queues and first.queues[printer].idle()):
+                assert reader.is_alive()
+                stop.wait(0.01)
+        shutil.copy(state, killed)
+    finally:
+        stop.set()
+        slow_bar.release.set()
+        reader.join(30)
+    assert sorted(reference(text) for text in slow_bar.texts("10.0.0.1")) == ["printer:1 1/4", "printer:2 1/4"]
 
     printers = Printers()
-    server = ScriptedServer([[event(1, "confirmed-order", order(1)), event(2, "confirmed-order", order(2))]])
-    run(server, state, printers)
+    server = ScriptedServer([replay(log)])
+    run(server, killed, printers)
 
-    assert server.asked_from == [None]  # nothing was complete: the server replays event 1
-    first_order = [text for text in printers.texts() if "ref printer:1 " in text]
-    assert [("POSSIBLE DUPLICATE" in text, reference(text)) for text in first_order] == [
+    # The position never passed order 1, whose bar ticket was not out.
+    assert server.asked_from == ["printer:0"]
+    assert [("POSSIBLE DUPLICATE" in text, reference(text)) for text in printers.texts()] == [
         (True, "printer:1 2/4"),
-        (False, "printer:1 3/4"),
-        (False, "printer:1 4/4"),
+        (False, "printer:2 2/4"),  # never started: not in doubt
     ]
-    assert not any("POSSIBLE DUPLICATE" in text for text in printers.texts() if "ref printer:2 " in text)
+    assert [host for host, _ in printers.sent] == ["10.0.0.2", "10.0.0.2"]
+    assert StateFile(killed).last_event_id == "printer:2"
 
 
-def test_an_unreachable_printer_holds_its_ticket_and_is_reported_offline_then_online(tmp_path):
+def test_an_unreachable_printer_holds_its_own_ticket_and_is_reported_offline_then_online(tmp_path):
+    # Refused at the start-up probe, then once more when its ticket comes.
     printers = Printers(failures={"10.0.0.1": [ConnectionRefusedError(), TimeoutError()]})
     server = ScriptedServer([[event(1, "confirmed-order", order(1))]])
 
     run(server, tmp_path / "state.json", printers)
 
-    assert [host for host, _ in printers.sent] == ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.3"]
-    assert server.statuses[:2] == [(KITCHEN, "OFFLINE"), (KITCHEN, "ONLINE")]
+    assert sorted(host for host, _ in printers.sent) == ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.3"]
+    assert [status for printer, status in server.statuses if printer == KITCHEN] == ["OFFLINE", "ONLINE"]
     assert (BAR, "ONLINE") in server.statuses
+    # Refused before a byte of it went out: the kitchen's ticket is no duplicate.
+    assert not any("POSSIBLE DUPLICATE" in text for text in printers.texts())
+
+
+class FlakyServer(ScriptedServer):
+    """Its first answer to a status report breaks off mid-response."""
+
+    def report_printer_status(self, printer_id: str, status: str) -> None:
+        if not self.statuses:
+            self.statuses.append(("broken", status))
+            raise http.client.IncompleteRead(b"")
+        super().report_printer_status(printer_id, status)
+
+
+def test_a_status_report_cut_off_by_the_server_stops_no_printer(tmp_path):
+    printers = Printers()
+    server = FlakyServer([[event(1, "open-drawer", {"printerId": TILL_PRINTER})]])
+    run(server, tmp_path / "state.json", printers)
+    assert [host for host, _ in printers.sent] == ["10.0.0.3"]
+
+
+def test_a_journal_that_fails_after_the_printer_answered_gets_the_ticket_again_marked(tmp_path):
+    printers = Printers()
+    server = ScriptedServer([[event(1, "confirmed-order", order(1, orderItems=[]))]])
+    agent = Agent(server, tmp_path / "state.json", open_printer=printers, backoff_first=0, backoff_most=0)
+    journal_printed = agent.state.printed
+    failures = [OSError("No space left on device")]
+
+    def printed_or_fail(event_id: str, index: int) -> None:
+        if failures:
+            raise failures.pop()
+        journal_printed(event_id, index)
+
+    agent.state.printed = printed_or_fail
+    agent.run(should_stop=lambda: server.finished and agent.idle())
+
+    assert [("POSSIBLE DUPLICATE" in text, reference(text)) for text in printers.texts()] == [
+        (False, "printer:1 1/1"),
+        (True, "printer:1 1/1"),
+    ]
+    assert StateFile(tmp_path / "state.json").last_event_id == "printer:1"
 
 
 def test_an_event_is_not_dropped_when_the_printers_cannot_be_read(tmp_path):
@@ -291,7 +279,7 @@ def test_an_event_is_not_dropped_when_the_printers_cannot_be_read(tmp_path):
     run(server, tmp_path / "state.json", printers)
 
     assert server.asked_from == [None, None]  # the event came again and was printed then
-    assert [reference(text) for text in printers.texts()] == [f"printer:1 {n}/4" for n in range(1, 5)]
+    assert sorted(reference(text) for text in printers.texts()) == [f"printer:1 {n}/4" for n in range(1, 5)]
 
 
 def test_an_event_that_is_not_json_is_skipped_and_not_asked_for_again(tmp_path):
@@ -302,16 +290,17 @@ def test_an_event_that_is_not_json_is_skipped_and_not_asked_for_again(tmp_path):
 
 
 def test_a_stream_cut_in_the_middle_of_a_chunk_is_a_reconnection(tmp_path):
-    import http.client
+    log = [Message(event=None, id="printer:0", data="")]
+    log += [event(n, "open-drawer", {"printerId": TILL_PRINTER}) for n in (1, 2)]
 
     def cut_stream():
-        yield event(1, "open-drawer", {"printerId": TILL_PRINTER})
+        yield from log[:2]
         raise http.client.IncompleteRead(b"eve")
 
-    server = ScriptedServer([cut_stream(), [event(2, "open-drawer", {"printerId": TILL_PRINTER})]])
+    server = ScriptedServer([cut_stream(), replay(log)])
     printers = Printers()
     run(server, tmp_path / "state.json", printers)
-    assert (server.asked_from, len(printers.sent)) == ([None, "printer:1"], 2)
+    assert (len(server.asked_from), len(printers.sent)) == (2, 2)
 
 
 def test_a_stream_reset_moves_on_from_the_new_position(tmp_path):
@@ -327,10 +316,49 @@ def test_a_stream_reset_moves_on_from_the_new_position(tmp_path):
 
 def test_the_journal_is_replaced_whole_and_leaves_no_temporary_file(tmp_path):
     journal = StateFile(tmp_path / "state.json")
+    assert journal.receive("printer:3", 2) == [(0, False), (1, False)]
+    journal.begin("printer:3", 0)
+    journal.printed("printer:3", 0)
     journal.begin("printer:3", 1)
-    journal.done("printer:3")
-    assert json.loads((tmp_path / "state.json").read_text()) == {"lastEventId": "printer:3", "inFlight": None}
+    assert json.loads((tmp_path / "state.json").read_text()) == {
+        "lastEventId": None,
+        "pending": [{"eventId": "printer:3", "tickets": 2, "printed": [0], "begun": [1]}],
+    }
+    journal.printed("printer:3", 1)
+    assert json.loads((tmp_path / "state.json").read_text()) == {"lastEventId": "printer:3", "pending": []}
     assert [path.name for path in tmp_path.iterdir()] == ["state.json"]
+
+
+def test_the_position_waits_for_the_slowest_printer(tmp_path):
+    journal = StateFile(tmp_path / "state.json")
+    journal.position("printer:0")
+    journal.receive("printer:1", 2)  # kitchen and bar
+    journal.receive("printer:2", 1)  # bar only
+    journal.printed("printer:1", 1)
+    journal.printed("printer:2", 0)  # the bar is two events ahead of the kitchen
+    assert StateFile(tmp_path / "state.json").last_event_id == "printer:0"
+    journal.printed("printer:1", 0)
+    assert StateFile(tmp_path / "state.json").last_event_id == "printer:2"
+
+
+def test_after_a_restart_an_event_prints_only_its_tickets_not_out_and_marks_those_begun(tmp_path):
+    journal = StateFile(tmp_path / "state.json")
+    journal.receive("printer:1", 3)
+    journal.printed("printer:1", 0)
+    journal.begin("printer:1", 1)
+    restarted = StateFile(tmp_path / "state.json")
+    assert not restarted.in_hand("printer:1")
+    assert restarted.receive("printer:1", 3) == [(1, True), (2, False)]
+    assert restarted.in_hand("printer:1") and restarted.receive("printer:1", 3) == []
+
+
+def test_a_journal_of_the_agent_before_per_printer_queues_is_read(tmp_path):
+    (tmp_path / "state.json").write_text(
+        json.dumps({"lastEventId": "printer:4", "inFlight": {"eventId": "printer:5", "ticket": 1}})
+    )
+    journal = StateFile(tmp_path / "state.json")
+    assert journal.last_event_id == "printer:4"
+    assert journal.receive("printer:5", 3) == [(1, True), (2, False)]
 
 
 def test_an_unreadable_journal_stops_the_agent_instead_of_starting_over(tmp_path):

@@ -4,8 +4,9 @@ of confirmations during which the server is restarted and the agent is
 killed with SIGKILL and started again.
 
 What must hold (the agent's invariant): every ticket arrives; a ticket
-arrives twice only for an agent crash, at most one per crash, and the copy
-printed after the restart is headed POSSIBLE DUPLICATE. Where exactly the
+arrives twice only for an agent crash, at most one per printer per crash
+(each printer has its own queue), and the copy printed after the restart is
+headed POSSIBLE DUPLICATE. Where exactly the
 kill lands is left to chance; the deterministic mid-ticket crash is in
 test_agent.py."""
 
@@ -194,12 +195,14 @@ def test_a_burst_with_a_server_restart_and_agent_crashes_prints_every_ticket_onc
     assert set(kitchen_copies) == {("KITCHEN", n) for n in numbers}, log
     assert set(bar_copies) == expected, log
     # A second copy only where a crash left a ticket in doubt: at most one
-    # per kill, marked, and so are the partial tickets a kill cut short.
-    extra = sum(c - 1 for c in kitchen_copies.values()) + sum(c - 1 for c in bar_copies.values())
-    doubtful = extra + len(kitchen_partial) + len(bar_partial)
-    assert doubtful <= kills, (kitchen_copies, bar_copies, kitchen_partial, bar_partial)
-    assert sum(kitchen_marked.values()) + sum(bar_marked.values()) <= kills
-    for where, copies, marked in (("kitchen", kitchen_copies, kitchen_marked), ("bar", bar_copies, bar_marked)):
+    # per printer per kill, marked, and so are the partial tickets a kill cut short.
+    for where, copies, marked, partial in (
+        ("kitchen", kitchen_copies, kitchen_marked, kitchen_partial),
+        ("bar", bar_copies, bar_marked, bar_partial),
+    ):
+        doubtful = sum(count - 1 for count in copies.values()) + len(partial)
+        assert doubtful <= kills, (where, copies, partial)
+        assert sum(marked.values()) <= kills, (where, marked)
         for key, count in copies.items():
             assert marked[key] >= count - 1, f"{where} {key}: {count} copies, {marked[key]} marked"
     assert len(set(numbers)) == 3 * ORDERS_PER_PHASE
@@ -308,3 +311,50 @@ def test_a_cancelled_order_prints_one_cancellation_slip_on_each_printer_of_its_l
         assert "Table 7 - Grace" in slip, slip
         assert "Do not prepare this order." in slip, slip
         assert "POSSIBLE DUPLICATE" not in slip, slip
+
+
+def test_a_kitchen_printer_switched_off_holds_up_no_other_printer_and_gets_its_tickets_after_an_agent_kill(
+    daphne, festival_menu, agent_key, operator, printers, tmp_path
+):
+    kitchen, bar = printers["kitchen"], printers["bar"]
+    kitchen_printer = Printer.objects.get(name="Kitchen")
+    kitchen.switch_off()
+    server = daphne()
+    agent = agent_for(server, agent_key, tmp_path)
+    headers = bearer(operator)
+
+    def kitchen_status() -> str:
+        return Printer.objects.get(pk=kitchen_printer.pk).status
+
+    try:
+        agent.start()
+        agent.wait_for_position()
+        numbers = confirm_orders(server.url, headers, festival_menu, 3)
+        wait_for(lambda: len(tickets_by_kind(bar.texts())[0]) == 6, "the bar's tickets and receipts", agent.log)
+        # Every bar ticket arrived while the kitchen printer was still off.
+        assert not kitchen.on and kitchen.tickets == []
+        wait_for(lambda: kitchen_status() == "OFFLINE", "the kitchen printer reported OFFLINE", agent.log)
+
+        # Killed while the kitchen's tickets wait: the journal's position must
+        # not have passed them, though the bar is done with those orders.
+        agent.kill()
+        kitchen.switch_on()
+        agent.start()
+        wait_for(lambda: len(kitchen.tickets) == 3, "the kitchen's tickets after it came back", agent.log)
+        wait_for(lambda: kitchen_status() == "ONLINE", "the kitchen printer reported ONLINE", agent.log)
+        # A later order's tickets are printed after anything the restarted
+        # agent might have printed again, on each printer.
+        [later] = confirm_orders(server.url, headers, festival_menu, 1)
+        wait_for(
+            lambda: ("KITCHEN", later) in tickets_by_kind(kitchen.texts())[0], "the later order's ticket", agent.log
+        )
+        wait_for(lambda: ("RECEIPT", later) in tickets_by_kind(bar.texts())[0], "the later order's receipt", agent.log)
+    finally:
+        agent.stop()
+
+    kitchen_copies, kitchen_marked, kitchen_partial = tickets_by_kind(kitchen.texts())
+    bar_copies, bar_marked, bar_partial = tickets_by_kind(bar.texts())
+    assert kitchen_copies == Counter({("KITCHEN", n): 1 for n in [*numbers, later]})
+    assert bar_copies == Counter({(kind, n): 1 for kind in ("KITCHEN", "RECEIPT") for n in [*numbers, later]})
+    # Refused while off, never cut: nothing is in doubt, nothing is marked.
+    assert (kitchen_partial, bar_partial, sum(kitchen_marked.values()), sum(bar_marked.values())) == ([], [], 0, 0)

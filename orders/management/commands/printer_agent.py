@@ -41,8 +41,9 @@ class Command(BaseCommand):
         stopping = []
 
         def stop(signum, frame) -> None:
-            # Between events, stop at once; while printing, finish the event
-            # in hand first, so that no ticket is left in doubt.
+            # Between events, stop at once; while an event is being queued,
+            # finish queuing it. Either way each printer then finishes the
+            # ticket in hand (Agent.run), so that no ticket is left in doubt.
             stopping.append(signum)
             if not agent.busy:
                 raise SystemExit(0)
