@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from events.views import StreamTokenView
+from ops import exposition, health
 from users.views import LoginView, LogoutView, MeView, TokenRefresh, TokenView
 
 urlpatterns = [
@@ -16,6 +17,9 @@ urlpatterns = [
     path("v1/", include("orders.urls")),
     path("docs/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", exposition.metrics, name="metrics"),
     path("", include("events.page_urls")),
 ]
 

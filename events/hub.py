@@ -405,3 +405,12 @@ async def stop_hub() -> None:
     task, _hub_task = _hub_task, None
     if task is not None and not _failed(task):
         await (await task).stop()
+
+
+def running_hub() -> Hub | None:
+    """This process's hub if it has started, else None; never starts one
+    (ops/metrics reads its delivery position when scraped)."""
+    task = _hub_task
+    if task is None or not task.done() or _failed(task):
+        return None
+    return task.result()

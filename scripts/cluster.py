@@ -93,6 +93,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--balancer-port", type=int, default=env_int("BALANCER_PORT", 0), help="HAProxy's port (default: a free one)"
     )
+    parser.add_argument(
+        "--forwarded-for",
+        default=os.environ.get("PUSHPIN_FORWARDED_FOR", "truncate:0,append"),
+        help="Pushpin's x_forwarded_for: truncate:0,append when clients reach it directly (the default), "
+        "append behind a balancer of yours",
+    )
     parser.add_argument("--dir", type=Path, default=None, help="generated files and logs (default var/cluster)")
     parser.add_argument("--no-prepare", action="store_true", help="skip migrate and collectstatic")
     args = parser.parse_args()
@@ -137,7 +143,7 @@ class Worker(Child):
 
     def ready(self) -> bool:
         try:
-            with _DIRECT.open(f"http://127.0.0.1:{self.port}/v1/categories", timeout=1) as response:
+            with _DIRECT.open(f"http://127.0.0.1:{self.port}/readyz", timeout=2) as response:
                 return response.status == 200
         except (urllib.error.URLError, OSError):
             return False
@@ -183,23 +189,29 @@ class Cluster:
                 host=self.args.host,
                 http_port=self.args.port + n,
                 publish_port=self.args.publish_port + n if self.args.publish_port else None,
+                forwarded_for=self.args.forwarded_for,
             )
             for n in range(self.args.pushpins)
         ]
         grip_url = ",".join(pushpin.grip_url for pushpin in self.pushpins)
         env = {**os.environ, "GRIP_URL": grip_url, "GRIP_SIG_KEY": sig_key}
+        # Pushpin and HAProxy connect from loopback: the workers take the
+        # client's address from their X-Forwarded-For (ops/proxies.py).
+        env.setdefault("TRUSTED_PROXIES", "127.0.0.1/32,::1/128")
         env.setdefault("PYTHONUNBUFFERED", "1")
         if not self.args.no_prepare:
             self.prepare(env)
         self.workers = [Worker(port, env, self.directory / f"worker-{port}.log") for port in ports]
         for worker in self.workers:
             worker.start()
-        self.wait_for_workers()
-        if self.stopping:
-            return
+        # A worker is ready (/readyz) once its Pushpins answer too: start
+        # them first; HAProxy sends no traffic to a worker until it is.
         self.balancer.start()
         for pushpin in self.pushpins:
             pushpin.start()
+        self.wait_for_workers()
+        if self.stopping:
+            return
         self.write_state()
         urls = ", ".join(f"{pushpin.url}/" for pushpin in self.pushpins)
         log(

@@ -168,6 +168,7 @@ class Pushpin:
         max_connections: int = 20000,
         max_open_requests: int = MAX_OPEN_REQUESTS,
         debug: bool = False,
+        forwarded_for: str = "",
     ):
         self.directory = Path(directory)
         self.targets = list(targets)
@@ -185,6 +186,10 @@ class Pushpin:
         self.max_connections = max_connections
         self.max_open_requests = max_open_requests
         self.debug = debug
+        # Pushpin's x_forwarded_for: "truncate:0,append" for a Pushpin that
+        # clients reach directly (what they send is dropped, their address
+        # appended); "append" behind a balancer whose header is believed.
+        self.forwarded_for = forwarded_for
         self.process: subprocess.Popen | None = None
         self.child_pids: set[int] = set()
         self.probe_path = f"/.pushpin-ready-{secrets.token_hex(8)}/"
@@ -261,8 +266,8 @@ debug={"true" if self.debug else "false"}
 auto_cross_origin=false
 accept_x_forwarded_protocol=false
 set_x_forwarded_protocol=proto-only
-x_forwarded_for=
-x_forwarded_for_trusted=
+x_forwarded_for={self.forwarded_for}
+x_forwarded_for_trusted={self.forwarded_for}
 orig_headers_need_mark=
 accept_pushpin_route=false
 log_from=false
