@@ -210,6 +210,7 @@ class Cluster:
         for pushpin in self.pushpins:
             pushpin.start()
         self.wait_for_workers()
+        self.wait_for_balancer()
         if self.stopping:
             return
         self.write_state()
@@ -233,6 +234,17 @@ class Cluster:
                 raise RuntimeError(f"workers not ready within {timeout}s: {[w.port for w in waiting]}")
             if waiting:
                 time.sleep(0.2)
+
+    def wait_for_balancer(self, timeout: float = 30.0) -> None:
+        """Until HAProxy's checks have put every ready worker in."""
+        deadline = time.monotonic() + timeout
+        while not self.stopping:
+            stats = self.balancer.stats() or {}
+            if stats and all(row["status"] == "UP" for row in stats.values()):
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the balancer did not put the workers in within {timeout}s: {stats}")
+            time.sleep(0.2)
 
     def write_state(self) -> None:
         pushpins = [

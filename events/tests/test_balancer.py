@@ -91,6 +91,23 @@ def test_run_cluster_spreads_requests_over_every_worker_and_takes_a_killed_one_o
         stats = balancer.stats()
         assert [stats[worker]["status"] for worker in workers] == ["UP", "UP"]
 
+        # The workers see the client's own address through Pushpin and
+        # HAProxy (TRUSTED_PROXIES set by the script), not one it claims.
+        elsewhere = httpx.HTTPTransport(local_address="127.0.0.2")
+        with httpx.Client(base_url=url, timeout=10, transport=elsewhere) as client:
+            assert client.get("/v1/categories", headers={"X-Forwarded-For": "6.6.6.6"}).status_code == 200
+
+        def lines() -> list[str]:
+            return [line for path in logs for line in path.read_text().splitlines()]
+
+        # (The access line is written once the response has ended.)
+        wait_for(
+            lambda: any('"GET /v1/categories" 200 ' in line and " 127.0.0.2 " in line for line in lines()),
+            10,
+            "the access line with the client's own address",
+        )
+        assert not any("6.6.6.6" in line for line in lines())
+
         # A stream held by Pushpin while its worker dies, and requests going
         # on all along: only a request the worker was serving may fail.
         statuses: list[int] = []
