@@ -39,12 +39,13 @@ class RequestIdFilter(logging.Filter):
 
 
 class QuietRefusals(logging.Filter):
-    """django.request's lines for 4xx answers: a 403 comes with a whole
-    traceback, and every refusal is already one access line."""
+    """Django's lines for 4xx answers (django.request, django.security.csrf):
+    a 403 comes with a whole traceback, and every refusal is already one
+    access line."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         status = getattr(record, "status_code", None)
-        return not (isinstance(status, int) and 400 <= status < 500)
+        return not (record.name.startswith("django.") and isinstance(status, int) and 400 <= status < 500)
 
 
 def text_formatter() -> logging.Formatter:
@@ -75,14 +76,13 @@ def logging_config(*, log_format: str, level: str, events_level: str) -> dict:
             "console": {
                 "class": "logging.StreamHandler",
                 "formatter": "line",
-                "filters": ["request_id"],
+                "filters": ["request_id", "quiet_refusals"],
             }
         },
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
             "events": {"level": events_level},
             "access": {"level": "INFO"},
-            "django.request": {"filters": ["quiet_refusals"]},
             # Django's own handlers for these would print a second, unformatted line.
             "django": {"handlers": ["console"], "level": level, "propagate": False},
         },
