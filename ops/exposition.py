@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import time
 
 from django.conf import settings
 from django.db.models import Count
@@ -25,6 +26,7 @@ from prometheus_client.core import GaugeMetricFamily
 
 from events import log
 from events.channels import CHANNELS
+from events.grip import longest_recover_seconds
 from events.hub import running_hub
 from ops.proxies import is_trusted, parse_address
 from orders.models import Printer
@@ -35,6 +37,15 @@ LOOPBACK = [ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128")
 def _printers() -> GaugeMetricFamily:
     return GaugeMetricFamily(
         "ordering_printers", "Printers by the status their agent last reported.", labels=["status"]
+    )
+
+
+def _streams() -> GaugeMetricFamily:
+    return GaugeMetricFamily(
+        "ordering_open_streams",
+        "Event streams open on this process by channel and kind: person, device, "
+        "grip (held by Pushpin, answered lately by this process).",
+        labels=["channel", "kind"],
     )
 
 
@@ -49,7 +60,7 @@ def _backlog() -> GaugeMetricFamily:
 class ReadWhenScraped:
     def describe(self):
         # What register() asks for: the names, without a query.
-        return [_printers(), _backlog()]
+        return [_printers(), _streams(), _backlog()]
 
     def collect(self):
         printers = _printers()
@@ -57,13 +68,34 @@ class ReadWhenScraped:
         for status in Printer._meta.get_field("status").choices:
             printers.add_metric([status[0]], counted.get(status[0], 0))
         yield printers
-        backlog = _backlog()
+        streams, backlog = _streams(), _backlog()
         hub = running_hub()
+        if hub is not None:
+            for channel, count in open_streams(hub).items():
+                for kind, n in count.items():
+                    streams.add_metric([channel, kind], n)
+        yield streams
         if hub is not None:
             heads = log.head_ids(CHANNELS)
             for channel in CHANNELS:
                 backlog.add_metric([channel], max(0, heads[channel] - hub.last_ids.get(channel, heads[channel])))
         yield backlog
+
+
+def open_streams(hub) -> dict[str, dict[str, int]]:
+    """Per channel: the streams this process serves, by person and device,
+    and those Pushpin holds that it answered lately."""
+    counts = {channel: {"person": 0, "device": 0, "grip": 0} for channel in CHANNELS}
+    for channel, members in list(hub.subscribers.items()):
+        for subscriber in list(members):  # the event loop changes the set meanwhile
+            if subscriber.closed or subscriber.identity is None:
+                continue
+            counts[channel]["person" if subscriber.identity.user_id is not None else "device"] += 1
+    horizon = time.time() - 2 * longest_recover_seconds()
+    for key, held in list(hub.held_streams.items()):
+        if held.seen >= horizon and key[0] in counts:
+            counts[key[0]]["grip"] += 1
+    return counts
 
 
 REGISTRY.register(ReadWhenScraped())  # once: urls.py imports this module once a process

@@ -3,13 +3,13 @@
 Each process (a Daphne worker) counts its own requests, streams and
 deliveries: with several workers, scrape each worker on its own port (the
 balancer would hand each scrape to another worker). The figures that are the
-same for every process (orders, printers, the outbox backlog of this
-process's hub) are read when scraped.
+same for every process (printers) and those a process's hub knows (its open
+streams, its outbox backlog) are read when scraped (ops/exposition.py).
 
-Invariants: the stream hot path pays a counter increment or a gauge step per
-stream opened or closed and one histogram observation per event handed to a
-process's streams (not per stream); no label ever names a stream, a user or
-an order. Imports nothing of the project: the apps import this module to
+Invariants: the stream hot path pays nothing per stream; per event, one
+counter increment and one histogram observation in a process (at commit and
+when its hub hands the event over), never one per stream; no label ever names
+a stream, a user or an order. Imports nothing of the project: the apps import this module to
 count what they do.
 """
 
@@ -18,18 +18,13 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Histogram
 
 REQUESTS = Histogram(
     "ordering_http_request_duration_seconds",
     "Requests answered, by view and status, with their duration (an event stream: how long it was open).",
     ["view", "status"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60, 600),
-)
-OPEN_STREAMS = Gauge(
-    "ordering_open_streams",
-    "Event streams open on this process, by channel and kind (person, device, grip: held by Pushpin).",
-    ["channel", "kind"],
 )
 EVENTS_RECORDED = Counter(
     "ordering_events_recorded_total",
@@ -47,14 +42,6 @@ ORDERS_CONFIRMED = Counter("ordering_orders_confirmed_total", "Orders confirmed 
 
 def observe_request(view: str, status: int, seconds: float) -> None:
     REQUESTS.labels(view, str(status)).observe(seconds)
-
-
-def stream_opened(channel: str, kind: str) -> None:
-    OPEN_STREAMS.labels(channel, kind).inc()
-
-
-def stream_closed(channel: str, kind: str) -> None:
-    OPEN_STREAMS.labels(channel, kind).dec()
 
 
 def event_recorded(channel: str, event_type: str) -> None:
