@@ -17,6 +17,7 @@ DATABASE_COMMANDS = {
     "dumpdata",
     "flush",
     "backup",
+    "restore",
 }
 
 
