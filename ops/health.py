@@ -5,9 +5,13 @@
   outage elsewhere.
 - GET /readyz: 200 when everything this process needs answers — the
   database, the event log (django-eventstream's tables in it), Redis when
-  REDIS_URL is set, every Pushpin of GRIP_URL when set; else 503 with JSON
+  REDIS_URL is set, the Pushpin of GRIP_URL when set; else 503 with JSON
   naming each one that is down and why. The balancer sends traffic only to
-  a worker whose /readyz answers 200.
+  a worker whose /readyz answers 200. With several Pushpins (one per
+  machine, or several on one) a worker is ready while at least one answers:
+  the others are named under "degraded" (a machine that is down must not
+  take the other machine's workers out; the streams its Pushpin held
+  reconnect to a Pushpin that is up and resume from the log).
 
 Both are unauthenticated and cheap (a query or two, a Redis PING, one small
 HTTP request per Pushpin, each with a timeout of READY_TIMEOUT_SECONDS), and
@@ -91,16 +95,26 @@ def _reason(exc: Exception) -> str:
 
 @require_safe
 def readyz(request):
-    results, down = {}, {}
+    results, failed = {}, {}
     for name, check in checks().items():
         try:
             check()
         except Exception as exc:  # each dependency's own failure, whatever its kind
-            down[name] = _reason(exc)
+            failed[name] = _reason(exc)
             results[name] = "down"
         else:
             results[name] = "ok"
-    if down:
-        body = {"status": "unavailable", "message": "Not ready: " + ", ".join(down) + " down", "down": down}
-        return _no_store(JsonResponse(body | {"checks": results}, status=503))
-    return _no_store(JsonResponse({"status": "ready", "checks": results}))
+    pushpins = [name for name in results if name.startswith("pushpin")]
+    degraded = {}
+    if any(results[name] == "ok" for name in pushpins):
+        degraded = {name: failed.pop(name) for name in pushpins if name in failed}
+    if failed:
+        body = {
+            "status": "unavailable",
+            "message": "Not ready: " + ", ".join(failed) + " down",
+            "down": failed,
+            "checks": results,
+        }
+        return _no_store(JsonResponse(body | ({"degraded": degraded} if degraded else {}), status=503))
+    body = {"status": "ready", "checks": results} | ({"degraded": degraded} if degraded else {})
+    return _no_store(JsonResponse(body))

@@ -101,6 +101,24 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--dir", type=Path, default=None, help="generated files and logs (default var/cluster)")
     parser.add_argument("--no-prepare", action="store_true", help="skip migrate and collectstatic")
+    parser.add_argument(
+        "--no-migrate",
+        action="store_true",
+        default=os.environ.get("MIGRATE", "1") == "0",
+        help="collectstatic only (MIGRATE=0): another machine migrates",
+    )
+    parser.add_argument(
+        "--publish-host",
+        default=os.environ.get("PUSHPIN_PUBLISH_HOST", "127.0.0.1"),
+        help="where Pushpin's publish endpoint listens (a private address when other machines publish to it)",
+    )
+    parser.add_argument(
+        "--peer-grip-url",
+        action="append",
+        default=[url for url in os.environ.get("PEER_GRIP_URLS", "").replace(",", " ").split() if url],
+        help="another machine's Pushpin publish endpoint, which these workers publish to as well (repeatable; "
+        "PEER_GRIP_URLS, comma-separated)",
+    )
     args = parser.parse_args()
     if args.workers < 1:
         parser.error("--workers must be at least 1")
@@ -169,7 +187,10 @@ class Cluster:
             sys.exit(2)
 
     def prepare(self, env: dict[str, str]) -> None:
-        for command in (["migrate", "--noinput"], ["collectstatic", "--noinput", "--verbosity", "0"]):
+        commands = [["collectstatic", "--noinput", "--verbosity", "0"]]
+        if not self.args.no_migrate:
+            commands.insert(0, ["migrate", "--noinput"])
+        for command in commands:
             log("manage.py " + " ".join(command))
             subprocess.run([sys.executable, "manage.py", *command], cwd=BASE_DIR, env=env, check=True)
 
@@ -190,10 +211,12 @@ class Cluster:
                 http_port=self.args.port + n,
                 publish_port=self.args.publish_port + n if self.args.publish_port else None,
                 forwarded_for=self.args.forwarded_for,
+                publish_host=self.args.publish_host,
             )
             for n in range(self.args.pushpins)
         ]
-        grip_url = ",".join(pushpin.grip_url for pushpin in self.pushpins)
+        # Every Pushpin of every machine: a stream held by any gets every event.
+        grip_url = ",".join([*(pushpin.grip_url for pushpin in self.pushpins), *self.args.peer_grip_url])
         env = {**os.environ, "GRIP_URL": grip_url, "GRIP_SIG_KEY": sig_key}
         # Pushpin and HAProxy connect from loopback: the workers take the
         # client's address from their X-Forwarded-For (ops/proxies.py).

@@ -3,6 +3,8 @@ answers 200 only when the database, the event log, Redis and every Pushpin
 configured answer, else a 503 naming what is down."""
 
 import shutil
+import socket
+import threading
 
 import httpx
 import pytest
@@ -44,6 +46,33 @@ def test_readyz_names_each_pushpin_that_does_not_answer(db, settings):
     response = Client().get("/readyz")
     assert response.status_code == 503
     assert sorted(response.json()["down"]) == ["pushpin-1", "pushpin-2"]
+
+
+def test_with_one_pushpin_of_two_answering_the_worker_is_ready_and_names_the_other(db, settings):
+    """Another machine's Pushpin down must not take this machine's workers out."""
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        answering = threading.Thread(target=_answer_once, args=(listening,), daemon=True)
+        answering.start()
+        settings.REDIS_URL = ""
+        settings.GRIP_PROXIES = [
+            {"control_uri": f"http://127.0.0.1:{listening.getsockname()[1]}"},
+            {"control_uri": f"http://127.0.0.1:{free_port()}"},
+        ]
+        settings.READY_TIMEOUT_SECONDS = 1
+        response = Client().get("/readyz")
+        answering.join(5)
+    assert response.status_code == 200, response.content
+    assert response.json()["checks"]["pushpin-1"] == "ok"
+    assert list(response.json()["degraded"]) == ["pushpin-2"]
+
+
+def _answer_once(listening: socket.socket) -> None:
+    connection, _ = listening.accept()
+    with connection:
+        connection.recv(65536)
+        connection.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/readyz"])
