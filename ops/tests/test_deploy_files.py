@@ -27,7 +27,9 @@ def test_each_unit_runs_a_program_of_the_repository_from_its_working_directory(u
     assert python == f"{workdir}/.venv/bin/python"
     assert (BASE_DIR / script).is_file(), script
     if script == "manage.py":
-        result = subprocess.run([sys.executable, script, args[0], "--help"], cwd=BASE_DIR, capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, script, args[0], "--help"], cwd=BASE_DIR, capture_output=True, text=True
+        )
     else:
         result = subprocess.run([sys.executable, script, *args, "--help"], cwd=BASE_DIR, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
