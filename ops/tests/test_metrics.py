@@ -9,6 +9,8 @@ from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import bearer
+from events.tests.test_balancer import wait_for
+from events.tests.test_pushpin import behind_pushpin, pushpin  # noqa: F401  (fixtures)
 from orders.models import Printer
 from testsupport.sse import SSEStream
 from users.apikeys import create_key
@@ -88,3 +90,22 @@ def test_the_figures_follow_streams_events_orders_and_printers(daphne, operator,
     assert value(found, "ordering_printers", status="OFFLINE") == 1
     assert value(found, "ordering_http_request_duration_seconds_count", view="orders", status="201") == 1
     assert value(found, "ordering_http_request_duration_seconds_count", view="order-confirm", status="200") == 1
+
+    # Closed, each stream is one access line naming who held it.
+    lines = server.log_path.read_text
+    wait_for(lambda: lines().count('"GET /events/') >= 2, 30, "the streams' access lines")
+    assert " olga" in next(line for line in lines().splitlines() if '"GET /events/cashier" 200' in line)
+    assert " key:Board" in next(line for line in lines().splitlines() if '"GET /events/display" 200' in line)
+
+
+def test_streams_held_by_pushpin_are_counted_by_the_worker_that_answered(
+    behind_pushpin,  # noqa: F811  (the fixture imported above)
+    pushpin,  # noqa: F811
+    operator,
+):
+    (worker,) = behind_pushpin()
+    with SSEStream(f"{pushpin.url}/events/printer", headers=bearer(operator)) as held:
+        assert held.next().is_position
+        found = samples(httpx.get(f"{worker.url}/metrics", timeout=10).text)
+    assert value(found, "ordering_open_streams", channel="printer", kind="grip") == 1
+    assert value(found, "ordering_open_streams", channel="printer", kind="person") == 0
