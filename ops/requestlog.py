@@ -5,8 +5,9 @@ balancer's X-Request-ID when it is sane (1-128 characters of
 [A-Za-z0-9._:@+=/-]) or makes one, sets it in `logformat.request_id` for
 everything that serves the request, returns it in the response, and when
 the response has ended logs one line on the `access` logger: method, path
-(never the query string: tokens travel there), status, duration, client
-address and who asked (a username, or "key:" and an API key's name; "-" when
+with the names of its query parameters but never their values (tokens and
+Pushpin's signed recovery links travel there: `?token=*`), status, duration,
+client address and who asked (a username, or "key:" and an API key's name; "-" when
 nobody signed in). It also counts the request for /metrics by view and status.
 
 Health checks (/healthz, /readyz) and scrapes (/metrics) come every second
@@ -36,6 +37,21 @@ from ops.logformat import request_id
 access_logger = logging.getLogger("access")
 
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:@+=/-]{1,128}")
+SANE_PARAMETER = re.compile(r"[A-Za-z0-9._\[\]-]{1,40}")
+MAX_PARAMETERS = 10
+
+
+def masked_query(raw: bytes) -> str:
+    """ "?token=*&events=*" for "token=abc&events=x": the names only."""
+    if not raw:
+        return ""
+    names = []
+    for part in raw.decode("latin-1").split("&")[:MAX_PARAMETERS]:
+        name = part.split("=", 1)[0]
+        names.append(name if SANE_PARAMETER.fullmatch(name) else "?")
+    return "?" + "&".join(f"{name}=*" for name in names)
+
+
 QUIET_PATHS = ("/healthz", "/readyz", "/metrics")
 
 
@@ -76,6 +92,7 @@ class RequestLog:
         finally:
             duration = time.monotonic() - started
             path = scope.get("path", "")
+            shown = path + masked_query(scope.get("query_string", b""))
             view = facts["view"] or ("events" if path.startswith("/events/") else "-")
             metrics.observe_request(view, status, duration)
             client = (scope.get("client") or ("-",))[0] or "-"
@@ -85,14 +102,14 @@ class RequestLog:
                 level,
                 '"%s %s" %d %.1fms %s %s',
                 scope.get("method", "-"),
-                path,
+                shown,
                 status,
                 duration * 1000,
                 client,
                 who,
                 extra={
                     "method": scope.get("method"),
-                    "path": path,
+                    "path": shown,
                     "status": status,
                     "duration_ms": round(duration * 1000, 1),
                     "client": client,

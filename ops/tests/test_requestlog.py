@@ -15,7 +15,7 @@ from asgiref.sync import sync_to_async
 
 from conftest import bearer
 from ops.logformat import RequestIdFilter, text_formatter
-from ops.requestlog import RequestLog, incoming_request_id
+from ops.requestlog import RequestLog, incoming_request_id, masked_query
 
 
 def log_lines(server, expected: int, timeout: float = 10.0) -> list[dict]:
@@ -57,7 +57,7 @@ def test_with_log_format_json_every_line_is_an_object_and_each_request_one_acces
         access = mine[0]
         assert access["status"] == answer.status_code
         assert access["method"] == answer.request.method
-        assert access["path"] == answer.request.url.path
+        assert access["path"] == answer.request.url.path + ("?token=*" if answer.request.url.query else "")
         assert access["client"] == "127.0.0.1"
         assert access["duration_ms"] >= 0
     assert next(line for line in lines if line["request_id"] == answers[2].headers["X-Request-ID"])["user"] == "walt"
@@ -121,3 +121,16 @@ def test_the_request_id_follows_the_request_into_its_threads_and_tasks(caplog):
     access = next(record for record in caplog.records if record.name == "access")
     assert access.request_id == "rid-7" and access.status == 200 and access.view == "events"
     assert "rid-7" in text_formatter().format(access)
+
+
+@pytest.mark.parametrize(
+    ("query", "shown"),
+    [
+        (b"", ""),
+        (b"token=abc.def", "?token=*"),
+        (b"recover=signed&events=new-order", "?recover=*&events=*"),
+        (b"%3Cscript%3E=1", "??=*"),
+    ],
+)
+def test_the_access_line_names_query_parameters_never_their_values(query, shown):
+    assert masked_query(query) == shown
