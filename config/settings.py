@@ -110,10 +110,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_eventstream",
+    "ops",
     "users",
     "orders",
     "events",
-    "ops",
 ]
 
 MIDDLEWARE = [

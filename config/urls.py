@@ -8,6 +8,9 @@ from users.views import LoginView, LogoutView, MeView, TokenRefresh, TokenView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", exposition.metrics, name="metrics"),
     path("auth/token", TokenView.as_view(), name="token"),
     path("auth/token/refresh", TokenRefresh.as_view(), name="token-refresh"),
     path("auth/login", LoginView.as_view(), name="login"),
@@ -17,9 +20,6 @@ urlpatterns = [
     path("v1/", include("orders.urls")),
     path("docs/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    path("healthz", health.healthz, name="healthz"),
-    path("readyz", health.readyz, name="readyz"),
-    path("metrics", exposition.metrics, name="metrics"),
     path("", include("events.page_urls")),
 ]
 
