@@ -302,7 +302,7 @@ class Cluster:
 
     def recoveries(self) -> int:
         """Pushpin's recovery requests the workers have served so far (their
-        Daphne access logs: `GET /events/<channel>?recover=…`)."""
+        access logs: `GET /events/<channel>?recover=*…`)."""
         total = 0
         for worker in self.state["workers"]:
             text = _read(str(self.directory / f"worker-{worker['port']}.log"))

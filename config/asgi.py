@@ -1,6 +1,8 @@
 """ASGI entry point for Daphne, routed by Channels: /events/ goes to the SSE
 endpoint (events/stream.py, which reads the session user through Channels'
-session and auth middleware), everything else to Django.
+session and auth middleware), everything else to Django; in front of both,
+the client's real address (ops/proxies.py) and the access log
+(ops/requestlog.py).
 
 Serve it with `python -m config.serve ... config.asgi:application` (as `make
 run` does) for the request-header deadline; plain `daphne` works too."""
@@ -18,11 +20,14 @@ from config import protocol_errors  # noqa: E402
 protocol_errors.install()  # JSON also for what Daphne's parser refuses itself
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402  (needs the apps loaded)
+from django.conf import settings  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
 from events.stream import events_app  # noqa: E402
+from ops.proxies import ForwardedClient  # noqa: E402
+from ops.requestlog import RequestLog  # noqa: E402
 
-application = ProtocolTypeRouter(
+routed = ProtocolTypeRouter(
     {
         "http": URLRouter(
             [
@@ -32,3 +37,8 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# Outermost: the client's address and scheme from the proxies we trust
+# (ops/proxies.py), then the request id and the access line
+# (ops/requestlog.py), for Django and the streams alike.
+application = ForwardedClient(RequestLog(routed), settings.TRUSTED_PROXIES)

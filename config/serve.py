@@ -23,6 +23,12 @@ It also listens (-b/-p) with a backlog of HTTP_LISTEN_BACKLOG connections
 Twisted's 50: when every screen reconnects at once, connections the process
 has not accepted yet wait in that queue, where with 50 the kernel drops
 their SYN and the client retries only after 1, 3, 7, 15 … seconds.
+
+Before it listens, it checks that the database answers: if not, one line
+names the database (password masked) and why, and the exit status is 1
+(ops/startup.py; STARTUP_TRACEBACK=1 shows the traceback too). Daphne's
+own access log is off: ops/requestlog.py writes one line per request with
+the client's real address and the request id.
 """
 
 from __future__ import annotations
@@ -104,18 +110,39 @@ def _with_backlog(build):
     return endpoints
 
 
+def _no_access_log(stream):
+    return None
+
+
+def refuse_without_database() -> None:
+    from ops.startup import database_problem, traceback_wanted
+
+    if traceback_wanted():
+        from django.db import connection
+
+        connection.ensure_connection()  # raises, with its traceback
+        return
+    problem = database_problem()
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        sys.exit(1)
+
+
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
     django.setup()
     header_timeout()  # a bad value stops the server before it listens
+    refuse_without_database()
     from daphne import cli, server
 
     # daphne.server.Server.run builds its factory from this name.
     server.HTTPFactory = HeaderDeadlineFactory
     # The CLI turns -b/-p into Twisted endpoint strings through this name.
     cli.build_endpoint_description_strings = _with_backlog(cli.build_endpoint_description_strings)
+    # The access log is ops/requestlog.py's (real client address, request id).
+    cli.AccessLogGenerator = _no_access_log
     cli.CommandLineInterface().run(sys.argv[1:] if argv is None else argv)
 
 

@@ -18,6 +18,9 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from gripcontrol import parse_grip_uri
 
+from ops.logformat import logging_config
+from ops.proxies import parse_networks
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 
@@ -107,6 +110,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_eventstream",
+    "ops",
     "users",
     "orders",
     "events",
@@ -127,6 +131,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into a 429.
     "axes.middleware.AxesMiddleware",
+    # The view's name and who asked, for the access line (ops/requestlog.py).
+    "ops.requestlog.Who",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -276,6 +282,9 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "users.throttling.lockout_response"
 AXES_VERBOSE = False
+# The client's address as ops/proxies.py made it (TRUSTED_PROXIES), never a
+# guess from headers anyone can send.
+AXES_CLIENT_IP_CALLABLE = "ops.proxies.axes_client_ip"
 
 # --- CORS (django-cors-headers) -------------------------------------------
 # Origins of cross-origin SPAs, e.g. "https://till.example.org"; empty: no
@@ -380,12 +389,40 @@ KITCHEN_VERY_LATE_MINUTES = env_int("KITCHEN_VERY_LATE_MINUTES", 25, minimum=KIT
 # Ready codes leave the board after this long, or when picked up.
 BOARD_READY_MINUTES = env_int("BOARD_READY_MINUTES", 10, minimum=1)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
-    "loggers": {
-        "events": {"level": env_str("EVENTS_LOG_LEVEL", "INFO")},
-    },
-}
+# --- Operations (ops/) -------------------------------------------------------
+
+
+def env_networks(name: str, default: list[str]) -> list:
+    """Addresses or networks, comma-separated: "127.0.0.1,10.0.0.0/24"."""
+    try:
+        return parse_networks(env_list(name, default))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}: {exc}") from None
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env_str(name, default).strip().lower() or default
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+# Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (the
+# balancer, Pushpin): a connection from one of them is taken to come from the
+# address it names (ops/proxies.py). Empty: every peer is the client.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", [])
+# GET /metrics (ops/metrics.py) answers loopback and these networks, or a
+# request with "Authorization: Bearer METRICS_TOKEN"; anyone else gets a 404.
+METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_NETWORKS", [])
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+# Each dependency /readyz checks gets this long to answer.
+READY_TIMEOUT_SECONDS = env_float("READY_TIMEOUT_SECONDS", 2.0)
+
+# text: "timestamp level logger [request id] message" for a person; json:
+# one JSON object a line for a log collector (ops/logformat.py).
+LOG_FORMAT = env_choice("LOG_FORMAT", "text", ("text", "json"))
+LOGGING = logging_config(
+    log_format=LOG_FORMAT,
+    level=env_str("LOG_LEVEL", "WARNING"),
+    events_level=env_str("EVENTS_LOG_LEVEL", "INFO"),
+)

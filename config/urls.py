@@ -3,10 +3,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from events.views import StreamTokenView
+from ops import exposition, health
 from users.views import LoginView, LogoutView, MeView, TokenRefresh, TokenView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", exposition.metrics, name="metrics"),
     path("auth/token", TokenView.as_view(), name="token"),
     path("auth/token/refresh", TokenRefresh.as_view(), name="token-refresh"),
     path("auth/login", LoginView.as_view(), name="login"),

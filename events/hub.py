@@ -28,6 +28,7 @@ from django.conf import settings
 from events import log, presence, revocation
 from events.channels import CHANNELS
 from events.credentials import CredentialCache
+from ops import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -333,6 +334,7 @@ class Hub:
 
     def _deliver(self, event: log.LogEvent) -> None:
         self.last_ids[event.channel] = event.id
+        metrics.event_handed_over(event.channel, event.id)  # once per event, not per stream
         data = frame(event.type, wire_id(event.channel, event.id), event.data)
         for subscriber in self.subscribers[event.channel]:
             subscriber.push(event.id, data, event.type)
@@ -405,3 +407,12 @@ async def stop_hub() -> None:
     task, _hub_task = _hub_task, None
     if task is not None and not _failed(task):
         await (await task).stop()
+
+
+def running_hub() -> Hub | None:
+    """This process's hub if it has started, else None; never starts one
+    (ops/metrics reads its delivery position when scraped)."""
+    task = _hub_task
+    if task is None or not task.done() or _failed(task):
+        return None
+    return task.result()

@@ -38,6 +38,7 @@ from django_eventstream.event import Event
 
 from events.channels import CATALOGUE
 from events.storage import EventLogStorage
+from ops import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,8 @@ def record(channel: str, event_type: str, payload: dict[str, Any]) -> int:
     event = _storage.append_in_transaction(channel, event_type, data)
 
     def notify_after_commit() -> None:
+        metrics.event_recorded(channel, event_type)
+        metrics.event_committed(channel, event.id)
         notify(event)
 
     # Django names a failed callback in its log by its qualified name.

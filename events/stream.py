@@ -200,6 +200,14 @@ class _Accepted:
     head_only: bool  # a HEAD request
 
 
+def _note_who(scope, principal) -> None:
+    """Who opened the stream, for its access line (ops/requestlog.py)."""
+    facts = scope.get("ops")
+    if facts is not None:
+        subject = principal.subject
+        facts["who"] = f"key:{subject.name}" if principal.identity.key_id is not None else subject.get_username()
+
+
 def _too_many(channel_count: int) -> dict:
     return {"message": f"Too many open event streams (at most {channel_count} per user or device)"}
 
@@ -240,6 +248,7 @@ async def _check(scope, send) -> _Accepted | None:
             send, 401, {"message": "Authentication required"}, [(b"www-authenticate", b'Bearer realm="api"')]
         )
         return None
+    _note_who(scope, principal)
     if not principal.may_listen(channel):
         await _send_json(send, 403, {"message": "Insufficient permissions"})
         return None

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from ops import metrics
 from orders.exceptions import BadRequest, Conflict, InvalidInput, NotFound
 from orders.models import (
     CashRegister,
@@ -245,6 +246,9 @@ def order_create(
     # The save that announces the order: its post_save receiver records the
     # order's event, in this transaction, with the lines in place.
     order.save()
+    transaction.on_commit(metrics.ORDERS_CREATED.inc)
+    if confirmation is not None:
+        transaction.on_commit(metrics.ORDERS_CONFIRMED.inc)
     return order
 
 
@@ -274,6 +278,7 @@ def order_confirm(*, order_id: int, by, confirmation: ConfirmInput) -> Order:
     _mark_confirmed(order, by=by, confirmation=confirmation, register=register, now=timezone.now())
     _apply_totals(order, items)
     order.save()
+    transaction.on_commit(metrics.ORDERS_CONFIRMED.inc)
     return order
 
 

@@ -59,6 +59,7 @@ class Agent:
         self.backoff_first, self.backoff_most = backoff_first, backoff_most
         self.backoff = Backoff(backoff_first, backoff_most)  # the stream's
         self.directory = Directory()
+        self.printer_names: dict[str, str | None] = {}
         self.reported: dict[str, str] = {}
         self.queues: dict[str, PrinterQueue] = {}
         self.stopping = threading.Event()
@@ -146,6 +147,7 @@ class Agent:
                 refresh=self.refresh_directory,
                 backoff=Backoff(self.backoff_first, self.backoff_most),
                 stopping=self.stopping,
+                named=self.named,
             )
             self.queues[printer_id].start()
         return self.queues[printer_id]
@@ -165,7 +167,9 @@ class Agent:
             tickets = tickets_for(event, payload, self.directory)
         unknown = [ticket for ticket in tickets if ticket.printer_id not in self.directory.printers]
         for ticket in unknown:
-            logger.error("%s %s: printer %s is unknown or has no ip; not printed", event, event_id, ticket.printer_id)
+            logger.error(
+                "%s %s: printer %s is unknown or has no ip; not printed", event, event_id, self.named(ticket.printer_id)
+            )
         if not tickets:
             logger.warning("%s %s prints nothing here (no printer for it)", event, event_id)
         return [ticket for ticket in tickets if ticket not in unknown]
@@ -179,15 +183,22 @@ class Agent:
 
     def report(self, printer_id: str, status: str, cause: Exception | None = None) -> None:
         if cause is not None:
-            logger.warning("printer %s: %s (%s)", printer_id, status, cause)
+            logger.warning("printer %s: %s (%s)", self.named(printer_id), status, cause)
         if self.reported.get(printer_id) == status:
             return
         try:
             self.server.report_printer_status(printer_id, status)
         except (ServerError, OSError, http.client.HTTPException, ValueError) as exc:
-            logger.warning("could not report printer %s as %s: %s", printer_id, status, exc)
+            logger.warning("could not report printer %s as %s: %s", self.named(printer_id), status, exc)
             return
         self.reported[printer_id] = status
+
+    def named(self, printer_id: str) -> str:
+        """How a log line names a printer: "Kitchen" (its name, as staff
+        know it) with its id, or the bare id of a printer not (or no longer)
+        in the list."""
+        name = self.printer_names.get(printer_id)
+        return f'"{name}" ({printer_id})' if name else str(printer_id)
 
     def refresh_directory(self, *, strict: bool = False) -> None:
         """Read the printers and cash registers again; on failure keep the
@@ -200,6 +211,8 @@ class Agent:
             if strict:
                 raise ServerError(0, f"printers unknown: {exc}") from exc
             return
+        # Every printer's name, those without an ip too (for the log lines).
+        self.printer_names = {p["id"]: p.get("name") for p in printers if p.get("id") is not None}
         self.directory = Directory(
             printers={p["id"]: p for p in printers if p.get("ip")},
             register_printers={r["id"]: r.get("defaultPrinterId") for r in registers},

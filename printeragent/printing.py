@@ -98,8 +98,10 @@ class PrinterQueue:
         refresh: Callable[[], None],
         backoff: Backoff,
         stopping: threading.Event,
+        named: Callable[[str], str] = str,
     ):
         self.printer_id = printer_id
+        self.named = named  # how a log line names the printer: by its name, as staff know it
         self.state, self.address, self.open_printer = state, address, open_printer
         self.report, self.refresh, self.backoff, self.stopping = report, refresh, backoff, stopping
         self._jobs: deque[Job] = deque()
@@ -144,7 +146,7 @@ class PrinterQueue:
             except Exception:  # noqa: BLE001 - this thread must outlive any one failure
                 # Raised after the printer's answer (the journal could not be
                 # written): the ticket may be out, so it is tried again marked.
-                logger.exception("printer %s: %s failed; trying it again", self.printer_id, job.reference)
+                logger.exception("printer %s: %s failed; trying it again", self.named(self.printer_id), job.reference)
                 with self._changed:
                     self._jobs.appendleft(replace(job, possible_duplicate=True))
                     self._busy += 1
@@ -199,6 +201,8 @@ class PrinterQueue:
                 self.backoff.reset()
                 return
             if self.stopping.wait(self.backoff.next()):
-                logger.warning("stopping with %s %s not printed on %s", job.event_id, job.reference, self.printer_id)
+                logger.warning(
+                    "stopping with %s %s not printed on %s", job.event_id, job.reference, self.named(self.printer_id)
+                )
                 return
             self.refresh()  # the printer may have moved (a new ip)

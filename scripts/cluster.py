@@ -93,8 +93,32 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--balancer-port", type=int, default=env_int("BALANCER_PORT", 0), help="HAProxy's port (default: a free one)"
     )
+    parser.add_argument(
+        "--forwarded-for",
+        default=os.environ.get("PUSHPIN_FORWARDED_FOR", "truncate:0,append"),
+        help="Pushpin's x_forwarded_for: truncate:0,append when clients reach it directly (the default), "
+        "append behind a balancer of yours",
+    )
     parser.add_argument("--dir", type=Path, default=None, help="generated files and logs (default var/cluster)")
     parser.add_argument("--no-prepare", action="store_true", help="skip migrate and collectstatic")
+    parser.add_argument(
+        "--no-migrate",
+        action="store_true",
+        default=os.environ.get("MIGRATE", "1") == "0",
+        help="collectstatic only (MIGRATE=0): another machine migrates",
+    )
+    parser.add_argument(
+        "--publish-host",
+        default=os.environ.get("PUSHPIN_PUBLISH_HOST", "127.0.0.1"),
+        help="where Pushpin's publish endpoint listens (a private address when other machines publish to it)",
+    )
+    parser.add_argument(
+        "--peer-grip-url",
+        action="append",
+        default=[url for url in os.environ.get("PEER_GRIP_URLS", "").replace(",", " ").split() if url],
+        help="another machine's Pushpin publish endpoint, which these workers publish to as well (repeatable; "
+        "PEER_GRIP_URLS, comma-separated)",
+    )
     args = parser.parse_args()
     if args.workers < 1:
         parser.error("--workers must be at least 1")
@@ -137,7 +161,7 @@ class Worker(Child):
 
     def ready(self) -> bool:
         try:
-            with _DIRECT.open(f"http://127.0.0.1:{self.port}/v1/categories", timeout=1) as response:
+            with _DIRECT.open(f"http://127.0.0.1:{self.port}/readyz", timeout=2) as response:
                 return response.status == 200
         except (urllib.error.URLError, OSError):
             return False
@@ -163,7 +187,10 @@ class Cluster:
             sys.exit(2)
 
     def prepare(self, env: dict[str, str]) -> None:
-        for command in (["migrate", "--noinput"], ["collectstatic", "--noinput", "--verbosity", "0"]):
+        commands = [["collectstatic", "--noinput", "--verbosity", "0"]]
+        if not self.args.no_migrate:
+            commands.insert(0, ["migrate", "--noinput"])
+        for command in commands:
             log("manage.py " + " ".join(command))
             subprocess.run([sys.executable, "manage.py", *command], cwd=BASE_DIR, env=env, check=True)
 
@@ -183,23 +210,32 @@ class Cluster:
                 host=self.args.host,
                 http_port=self.args.port + n,
                 publish_port=self.args.publish_port + n if self.args.publish_port else None,
+                forwarded_for=self.args.forwarded_for,
+                publish_host=self.args.publish_host,
             )
             for n in range(self.args.pushpins)
         ]
-        grip_url = ",".join(pushpin.grip_url for pushpin in self.pushpins)
+        # Every Pushpin of every machine: a stream held by any gets every event.
+        grip_url = ",".join([*(pushpin.grip_url for pushpin in self.pushpins), *self.args.peer_grip_url])
         env = {**os.environ, "GRIP_URL": grip_url, "GRIP_SIG_KEY": sig_key}
+        # Pushpin and HAProxy connect from loopback: the workers take the
+        # client's address from their X-Forwarded-For (ops/proxies.py).
+        env.setdefault("TRUSTED_PROXIES", "127.0.0.1/32,::1/128")
         env.setdefault("PYTHONUNBUFFERED", "1")
         if not self.args.no_prepare:
             self.prepare(env)
         self.workers = [Worker(port, env, self.directory / f"worker-{port}.log") for port in ports]
         for worker in self.workers:
             worker.start()
-        self.wait_for_workers()
-        if self.stopping:
-            return
+        # A worker is ready (/readyz) once its Pushpins answer too: start
+        # them first; HAProxy sends no traffic to a worker until it is.
         self.balancer.start()
         for pushpin in self.pushpins:
             pushpin.start()
+        self.wait_for_workers()
+        self.wait_for_balancer()
+        if self.stopping:
+            return
         self.write_state()
         urls = ", ".join(f"{pushpin.url}/" for pushpin in self.pushpins)
         log(
@@ -221,6 +257,17 @@ class Cluster:
                 raise RuntimeError(f"workers not ready within {timeout}s: {[w.port for w in waiting]}")
             if waiting:
                 time.sleep(0.2)
+
+    def wait_for_balancer(self, timeout: float = 30.0) -> None:
+        """Until HAProxy's checks have put every ready worker in."""
+        deadline = time.monotonic() + timeout
+        while not self.stopping:
+            stats = self.balancer.stats() or {}
+            if stats and all(row["status"] == "UP" for row in stats.values()):
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the balancer did not put the workers in within {timeout}s: {stats}")
+            time.sleep(0.2)
 
     def write_state(self) -> None:
         pushpins = [

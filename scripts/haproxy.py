@@ -21,10 +21,14 @@ Invariants:
   HAProxy's queue (up to 30 s), where `leastconn` hands them to whichever
   worker frees up first, and the health checks, which bypass the queue, still
   get through to a loaded worker.
-- The health check is `GET /v1/categories` with a Host the workers accept;
-  200 and the app's own JSON 503 (database unreachable) both count as alive,
-  so an outage of the database does not empty the pool and the clients keep
-  getting the app's JSON answer, not HAProxy's.
+- The health check is `GET /readyz` (ops/health.py) with a Host the workers
+  accept: only a 200 counts, so a worker whose database, event log, Redis or
+  Pushpin does not answer gets no traffic; with none ready, HAProxy answers
+  its own JSON 503 below.
+- HAProxy appends the address it was connected from to X-Forwarded-For
+  (`option forwardfor`; the workers believe it only from TRUSTED_PROXIES,
+  ops/proxies.py), and gives a request without an X-Request-ID one, which
+  the workers log and return.
 - What HAProxy answers itself (no worker up, a worker that died mid-request,
   a worker too slow) is JSON like the app's own errors, with Retry-After.
 - `set_state(worker, "maint" | "drain" | "ready")` takes a worker out by
@@ -54,7 +58,7 @@ from scripts.child import Child
 from scripts.pushpin import free_port
 
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never via a proxy
-HEALTH_PATH = "/v1/categories"
+HEALTH_PATH = "/readyz"
 ERRORS = {
     502: ("Bad Gateway", "The server failed while answering, retry shortly"),
     503: ("Service Unavailable", "Service unavailable, retry shortly"),
@@ -172,13 +176,15 @@ defaults
 
 frontend api
     bind 127.0.0.1:{self.port}
+    option forwardfor
+    http-request set-header X-Request-ID %[uuid()] unless {{ req.hdr(x-request-id) -m found }}
     default_backend workers
 
 backend workers
     balance leastconn
     option httpchk
     http-check send meth GET uri {HEALTH_PATH} ver HTTP/1.1 hdr Host {self.host_header}
-    http-check expect rstatus ^(200|503)$
+    http-check expect status 200
     default-server inter {self.check_interval_ms}ms fastinter {max(100, self.check_interval_ms // 2)}ms fall 3 rise 2 maxconn {self.per_worker}
 {servers}
 

@@ -168,6 +168,8 @@ class Pushpin:
         max_connections: int = 20000,
         max_open_requests: int = MAX_OPEN_REQUESTS,
         debug: bool = False,
+        forwarded_for: str = "",
+        publish_host: str = "127.0.0.1",
     ):
         self.directory = Path(directory)
         self.targets = list(targets)
@@ -185,6 +187,13 @@ class Pushpin:
         self.max_connections = max_connections
         self.max_open_requests = max_open_requests
         self.debug = debug
+        # Pushpin's x_forwarded_for: "truncate:0,append" for a Pushpin that
+        # clients reach directly (what they send is dropped, their address
+        # appended); "append" behind a balancer whose header is believed.
+        self.forwarded_for = forwarded_for
+        # Where the publish endpoint listens: a private address when workers
+        # on other machines publish to this Pushpin too.
+        self.publish_host = publish_host
         self.process: subprocess.Popen | None = None
         self.child_pids: set[int] = set()
         self.probe_path = f"/.pushpin-ready-{secrets.token_hex(8)}/"
@@ -203,7 +212,8 @@ class Pushpin:
     @property
     def grip_url(self) -> str:
         """What the workers need as GRIP_URL: Pushpin's HTTP publish endpoint."""
-        return f"http://127.0.0.1:{self.publish_port}"
+        host = "127.0.0.1" if self.publish_host in ("0.0.0.0", "") else self.publish_host
+        return f"http://{host}:{self.publish_port}"
 
     @property
     def config_path(self) -> Path:
@@ -261,8 +271,8 @@ debug={"true" if self.debug else "false"}
 auto_cross_origin=false
 accept_x_forwarded_protocol=false
 set_x_forwarded_protocol=proto-only
-x_forwarded_for=
-x_forwarded_for_trusted=
+x_forwarded_for={self.forwarded_for}
+x_forwarded_for_trusted={self.forwarded_for}
 orig_headers_need_mark=
 accept_pushpin_route=false
 log_from=false
@@ -282,7 +292,7 @@ zurl_in_specs=ipc://{{rundir}}/{{ipc_prefix}}zurl-out
 push_in_spec=tcp://127.0.0.1:{self.push_in_port}
 push_in_sub_specs=tcp://127.0.0.1:{self.push_in_sub_port}
 push_in_sub_connect=false
-push_in_http_addr=127.0.0.1
+push_in_http_addr={self.publish_host}
 push_in_http_port={self.publish_port}
 push_in_http_max_headers_size=10000
 push_in_http_max_body_size=1000000

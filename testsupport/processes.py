@@ -77,8 +77,13 @@ class DaphneServer:
     """Daphne serving config.asgi:application on a free loopback port, through
     `python -m config.serve` (as `make run` does: with the header deadline)."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, port: int | None = None):
+    def __init__(
+        self, env: dict[str, str], log_path: Path, port: int | None = None, ready_path: str = "/v1/categories"
+    ):
         self.env = env
+        # Answers 200 once the server is up (/healthz for one whose
+        # database is meant to be missing).
+        self.ready_path = ready_path
         self.log_path = log_path
         self.port = port or free_port()
         self.process: subprocess.Popen | None = None
@@ -99,7 +104,7 @@ class DaphneServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"daphne exited with {self.process.returncode}:\n{self.log_tail()}")
             try:
-                if httpx.get(self.url + "/v1/categories", timeout=1).status_code == 200:
+                if httpx.get(self.url + self.ready_path, timeout=1).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass

@@ -91,6 +91,23 @@ def test_run_cluster_spreads_requests_over_every_worker_and_takes_a_killed_one_o
         stats = balancer.stats()
         assert [stats[worker]["status"] for worker in workers] == ["UP", "UP"]
 
+        # The workers see the client's own address through Pushpin and
+        # HAProxy (TRUSTED_PROXIES set by the script), not one it claims.
+        elsewhere = httpx.HTTPTransport(local_address="127.0.0.2")
+        with httpx.Client(base_url=url, timeout=10, transport=elsewhere) as client:
+            assert client.get("/v1/categories", headers={"X-Forwarded-For": "6.6.6.6"}).status_code == 200
+
+        def lines() -> list[str]:
+            return [line for path in logs for line in path.read_text().splitlines()]
+
+        # (The access line is written once the response has ended.)
+        wait_for(
+            lambda: any('"GET /v1/categories" 200 ' in line and " 127.0.0.2 " in line for line in lines()),
+            10,
+            "the access line with the client's own address",
+        )
+        assert not any("6.6.6.6" in line for line in lines())
+
         # A stream held by Pushpin while its worker dies, and requests going
         # on all along: only a request the worker was serving may fail.
         statuses: list[int] = []
@@ -181,3 +198,26 @@ def test_with_no_worker_up_the_balancer_answers_json_503_with_retry_after(tmp_pa
 )
 def test_the_health_check_asks_with_a_host_the_workers_accept(allowed_hosts, expected):
     assert check_host(allowed_hosts) == expected
+
+
+def test_the_balancer_sends_nothing_to_a_worker_that_is_not_ready(daphne, tmp_path, menu):
+    """The health check is /readyz: a worker whose Redis does not answer is
+    taken out, the other serves every request."""
+    require_haproxy()
+    ready = daphne()
+    unready = daphne(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0", READY_TIMEOUT_SECONDS="0.5")
+    workers = [f"127.0.0.1:{ready.port}", f"127.0.0.1:{unready.port}"]
+    balancer = HAProxy(tmp_path / "haproxy", workers, check_interval_ms=200).start()
+    try:
+        wait_for(
+            lambda: [balancer.stats()[worker]["status"] for worker in workers] == ["UP", "DOWN"],
+            20,
+            "the worker without Redis marked down and the other up",
+        )
+        before = served_by(unready.log_path.read_text(), "/v1/categories")
+        with httpx.Client(base_url=f"http://127.0.0.1:{balancer.port}", timeout=10) as client:
+            assert [client.get("/v1/categories").status_code for _ in range(10)] == [200] * 10
+        assert served_by(ready.log_path.read_text(), "/v1/categories") >= 10
+        assert served_by(unready.log_path.read_text(), "/v1/categories") == before
+    finally:
+        balancer.stop()

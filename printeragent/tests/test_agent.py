@@ -393,3 +393,15 @@ def test_the_command_refuses_a_url_that_is_not_http(tmp_path):
 
     with pytest.raises(CommandError, match="not an http"):
         call_command("printer_agent", "--url", "ftp://printer", "--key", "k", "--state", str(tmp_path / "s.json"))
+
+
+def test_log_lines_name_a_printer_as_staff_know_it(tmp_path, caplog):
+    printers = Printers(failures={"10.0.0.1": [ConnectionRefusedError("refused")]})
+    unplugged = order(2, orderItems=[{**order()["orderItems"][0], "food": {"name": "Soup", "printerId": "no-ip"}}])
+    server = ScriptedServer([[event(1, "confirmed-order", order(1))], [event(2, "confirmed-order", unplugged)]])
+
+    with caplog.at_level("WARNING", logger="printeragent"):
+        run(server, tmp_path / "state.json", printers)
+
+    assert 'printer "Kitchen" (kitchen): OFFLINE (refused)' in caplog.text
+    assert 'printer "Unplugged" (no-ip) is unknown or has no ip' in caplog.text
