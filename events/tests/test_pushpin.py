@@ -234,13 +234,13 @@ def test_two_pushpin_instances_each_hold_streams_that_get_the_same_event_and_clo
 
 def test_keep_alive_comments_come_while_a_stream_held_by_pushpin_is_idle(behind_pushpin, pushpin, operator):
     # Pushpin sends its keep-alive after each interval of silence, up to one
-    # second early (jitter): with a 2 s interval, at most one a second. How
-    # regular they are is measured in bench/, not asserted here.
+    # second early (jitter). Only keep-alives while idle, and at least one
+    # (assert_quiet); how often they come is a rate, measured by
+    # bench/cluster.py (each held stream's longest silence), not asserted here.
     behind_pushpin(EVENTS_KEEPALIVE_SECONDS="2")
     with listen(pushpin.url, operator, "display") as stream:
         assert stream.next().is_position
-        keepalives = stream.assert_quiet(10)
-    assert 2 <= keepalives <= 10, keepalives
+        stream.assert_quiet(10)
 
 
 def test_a_client_reconnecting_through_pushpin_with_last_event_id_gets_what_it_missed_then_live_once(
