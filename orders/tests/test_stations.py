@@ -67,8 +67,8 @@ def test_the_bar_finishing_first_leaves_the_order_preparing_and_tells_the_screen
     assert kind == "station-progress"
     assert payload == {
         "id": order.id,
-        "displayCode": order.display_code,
-        "ticketNumber": order.ticket_number,
+        "displayCode": "A01",
+        "ticketNumber": 1,
         "status": "CONFIRMED",
         "stations": [
             {"printerId": menu["kitchen"].id, "name": "Kitchen", "done": False, "doneAt": None},
