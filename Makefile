@@ -85,7 +85,7 @@ bench-storm: install-test system-deps
 
 ## Mutation testing (cosmic-ray.toml, docs/mutation.md) of the payload builders, pricing and the
 ## ticket counter: it mutates those files in place, one mutant at a time, so run it on a clean
-## tree (`git diff` shows a mutant left behind by an interrupted run). About 30 minutes here.
+## tree (`git diff` shows a mutant left behind by an interrupted run). About 50 minutes here.
 mutation: install-test
 	mkdir -p var
 	rm -f var/mutation.sqlite
