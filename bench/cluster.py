@@ -61,7 +61,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-from bench import procs  # noqa: E402
+from bench import procs, pushpin_logs  # noqa: E402
 from bench.client import Fleet  # noqa: E402
 from bench.common import Api, World, free_port, log, run_on_postgres  # noqa: E402
 from bench.report import paired_ratio, table  # noqa: E402
@@ -543,6 +543,10 @@ async def measure_held(
     finally:
         await asyncio.gather(*(procs.ask(p, {"op": "close"}, 20) for p in holders.processes), return_exceptions=True)
         holders.stop()
+    # Whether Pushpin refused recovery requests during the ramp (a stream is
+    # ended after five refusals): read from its handlers' logs.
+    out["pushpin_recoveries"] = pushpin_logs.count_all(cluster.directory)
+    log(pushpin_logs.summary_line(out["pushpin_recoveries"]))
     return out
 
 
@@ -669,6 +673,8 @@ def render(results: dict) -> str:
                 rows,
             )
         )
+        if "pushpin_recoveries" in held:
+            parts.append(pushpin_logs.summary_line(held["pushpin_recoveries"]) + ", over the whole ramp.")
         fan = [f for f in held["fanout"] if "error" not in f]
         if fan:
             failed = len(held["fanout"]) - len(fan)

@@ -216,17 +216,28 @@ def test_two_pushpin_instances_each_hold_streams_that_get_the_same_event_and_clo
         for instance in (pushpin, second):
             instance.targets = [worker.url.removeprefix("http://")]
             instance.start()
-        cashier = api(second.url, make_user("carla", Role.OPERATOR))
-        order = cashier.order(menu["margherita"].id)
-        with listen(pushpin.url, operator, "printer") as first, listen(second.url, operator, "printer") as other:
-            assert first.next().id == other.next().id == "printer:0"
+        colleague = make_user("carla", Role.OPERATOR)
+        cashier = api(second.url, colleague)
+        order, later = cashier.order(menu["margherita"].id), cashier.order(menu["margherita"].id)
+        with (
+            listen(pushpin.url, operator, "printer") as first,
+            listen(second.url, operator, "printer") as other,
+            listen(pushpin.url, colleague, "printer") as bystander,
+        ):
+            assert first.next().id == other.next().id == bystander.next().id == "printer:0"
             cashier.confirm(order["id"])
             one, two = first.next(), other.next()
             assert (one.event, one.id, one.data) == (two.event, two.id, two.data)
             assert (one.id, one.json()["id"]) == ("printer:1", order["id"])
+            assert bystander.next().json()["id"] == order["id"]
             operator.is_active = False
             operator.save(update_fields=["is_active"])
-            assert first.closed.wait(10) and other.closed.wait(10), "a Pushpin kept a stream whose right had ended"
+            time.sleep(1.0)
+            cashier.confirm(later["id"])
+            # The colleague's stream, on the same Pushpin, stays open and hears it.
+            assert bystander.next().json()["id"] == later["id"]
+            assert_closed_without(first, later["id"])
+            assert_closed_without(other, later["id"])
     finally:
         second.stop()
         assert second.leftovers() == [], f"pushpin children outlived the test: {second.leftovers()}"
@@ -234,13 +245,13 @@ def test_two_pushpin_instances_each_hold_streams_that_get_the_same_event_and_clo
 
 def test_keep_alive_comments_come_while_a_stream_held_by_pushpin_is_idle(behind_pushpin, pushpin, operator):
     # Pushpin sends its keep-alive after each interval of silence, up to one
-    # second early (jitter): with a 2 s interval, at most one a second. How
-    # regular they are is measured in bench/, not asserted here.
+    # second early (jitter). Only keep-alives while idle, and at least one
+    # (assert_quiet); how often they come is a rate, measured by
+    # bench/cluster.py (each held stream's longest silence), not asserted here.
     behind_pushpin(EVENTS_KEEPALIVE_SECONDS="2")
     with listen(pushpin.url, operator, "display") as stream:
         assert stream.next().is_position
-        keepalives = stream.assert_quiet(10)
-    assert 2 <= keepalives <= 10, keepalives
+        stream.assert_quiet(10)
 
 
 def test_a_client_reconnecting_through_pushpin_with_last_event_id_gets_what_it_missed_then_live_once(
@@ -513,13 +524,21 @@ def test_a_session_logout_closes_the_stream_pushpin_holds_for_that_session(
     client = Client()
     client.force_login(operator)
     cookie = {"Cookie": f"sessionid={client.cookies['sessionid'].value}"}
+    lasting = Client()  # the same operator signed in on another device
+    lasting.force_login(operator)
+    other_cookie = {"Cookie": f"sessionid={lasting.cookies['sessionid'].value}"}
     cashier = api(pushpin.url, operator)
-    with SSEStream(f"{pushpin.url}/events/cashier", headers=cookie) as stream:
-        assert stream.next().id == "cashier:0"
+    with (
+        SSEStream(f"{pushpin.url}/events/cashier", headers=cookie) as stream,
+        SSEStream(f"{pushpin.url}/events/cashier", headers=other_cookie) as other,
+    ):
+        assert stream.next().id == other.next().id == "cashier:0"
         client.logout()
         time.sleep(1.0)
         late = cashier.order(menu["margherita"].id)["id"]  # the operator's token still works
+        assert other.next().json()["id"] == late
         assert_closed_without(stream, late)
+        assert not other.closed.is_set()
 
 
 # --- several workers ------------------------------------------------------------------------

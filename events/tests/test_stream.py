@@ -156,11 +156,10 @@ def test_keep_alive_is_a_comment_sent_while_a_stream_is_idle(daphne, operator):
     server = daphne(EVENTS_KEEPALIVE_SECONDS="1")
     with SSEStream(server.url + "/events/printer", headers=bearer(operator)) as stream:
         assert stream.next().is_position
-        # Only keep-alives while idle; the server waits for (almost) an
-        # interval of silence each time, so at most about one a second. Their
-        # regularity is measured in bench/, not asserted here.
-        keepalives = stream.assert_quiet(6)
-    assert 2 <= keepalives <= 9, keepalives
+        # Only keep-alives while idle, and at least one (assert_quiet). How
+        # often they come is a rate, measured by bench/ (make bench, phase 3:
+        # each stream's longest silence), not asserted here.
+        stream.assert_quiet(6)
 
 
 def test_a_stream_asked_for_while_the_database_is_unreachable_gets_a_json_503(transactional_db, operator):

@@ -6,14 +6,16 @@ back. Every step is one `station-progress` event on display."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 from django_eventstream.models import Event as StoredEvent
 
 from orders import services
 from orders.exceptions import Conflict, NotFound
-from orders.models import Order, OrderStatus, StationMark
+from orders.models import Food, Order, OrderStatus, StationMark
 from orders.services import ConfirmInput, LineInput
+from testsupport.contract import utc_millis
 
 
 def display_events(after: int = 0) -> list[tuple[str, dict]]:
@@ -67,8 +69,8 @@ def test_the_bar_finishing_first_leaves_the_order_preparing_and_tells_the_screen
     assert kind == "station-progress"
     assert payload == {
         "id": order.id,
-        "displayCode": order.display_code,
-        "ticketNumber": order.ticket_number,
+        "displayCode": "A01",
+        "ticketNumber": 1,
         "status": "CONFIRMED",
         "stations": [
             {"printerId": menu["kitchen"].id, "name": "Kitchen", "done": False, "doneAt": None},
@@ -80,6 +82,48 @@ def test_the_bar_finishing_first_leaves_the_order_preparing_and_tells_the_screen
             },
         ],
     }
+
+
+def test_the_stations_are_those_of_the_lines_each_once_and_a_line_without_a_printer_has_none(
+    menu, operator, django_capture_on_commit_callbacks
+):
+    water = Food.objects.create(name="Water", price=Decimal("1"), category=menu["drinks"])  # no printer at all
+    order = services.order_create(
+        table="2",
+        customer="Noor",
+        lines=[
+            LineInput(food_id=water.id, quantity=1),
+            LineInput(food_id=menu["margherita"].id, quantity=1),
+            LineInput(food_id=menu["lemonade"].id, quantity=1),
+            LineInput(food_id=menu["margherita"].id, quantity=2),  # the kitchen again
+        ],
+        confirmation=ConfirmInput(payment_method="CASH"),
+        created_by=operator,
+    )
+    before = last_eid()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.order_station_done(order_id=order.id, printer_id=menu["kitchen"].id, by=operator)
+    mark = StationMark.objects.get(order=order, printer=menu["kitchen"])
+    assert display_events(before) == [
+        (
+            "station-progress",
+            {
+                "id": order.id,
+                "displayCode": "A01",
+                "ticketNumber": 1,
+                "status": "CONFIRMED",
+                "stations": [
+                    {
+                        "printerId": menu["kitchen"].id,
+                        "name": "Kitchen",
+                        "done": True,
+                        "doneAt": utc_millis(mark.done_at),
+                    },
+                    {"printerId": menu["bar"].id, "name": "Bar", "done": False, "doneAt": None},
+                ],
+            },
+        )
+    ]
 
 
 def test_the_last_station_done_completes_the_order_and_the_board_hears_it_after_the_progress(
