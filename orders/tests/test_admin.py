@@ -182,16 +182,20 @@ def test_the_cancel_action_cancels_a_pending_order(admin_site, orders):
     assert Order.objects.get(pk=orders["pending"].pk).status == OrderStatus.CANCELLED
 
 
-def test_the_cancel_action_on_a_picked_up_order_reports_an_error_and_changes_nothing(
+def test_the_cancel_action_on_a_cancelled_order_reports_an_error_and_changes_nothing(
     admin_site, orders, django_capture_on_commit_callbacks
 ):
+    # A picked-up order may be cancelled (a refund, clients-heads.md O8);
+    # a cancelled one is final.
+    run_action(admin_site, "mark_cancelled", orders["picked_up"])
+    assert Order.objects.get(pk=orders["picked_up"].pk).status == OrderStatus.CANCELLED
     before = snapshot()
     with django_capture_on_commit_callbacks(execute=True):
         messages = run_action(admin_site, "mark_cancelled", orders["picked_up"])
 
-    assert messages == [("error", "A03: An order cannot go from PICKED_UP to CANCELLED.")]
+    assert messages == [("error", "A03: An order cannot go from CANCELLED to CANCELLED.")]
     assert snapshot() == before
-    assert Order.objects.get(pk=orders["picked_up"].pk).status == OrderStatus.PICKED_UP
+    assert Order.objects.get(pk=orders["picked_up"].pk).status == OrderStatus.CANCELLED
 
 
 def test_the_reprint_action_reprints_every_line_and_the_receipt(admin_site, manager, orders):
@@ -332,13 +336,13 @@ def test_the_order_page_is_read_only_with_food_names_money_and_reprints_in_words
     assert order.table != "Hacked"
 
 
-def test_the_staff_landing_page_links_the_admin_kitchen_board_and_docs(client, admin_site, menu):
+def test_the_staff_landing_page_links_the_admin_kitchen_board_and_docs(client, admin_site, menu, stations):
     from django.test import Client
 
     html = Client().get("/").content.decode()
     for link in ('href="/admin/"', 'href="/kitchen/"', 'href="/display/"', 'href="/docs/"'):
         assert link in html
     # Logged in, it also links each station's own view.
-    assert f'href="/kitchen/?printer={menu["bar"].pk}"' in admin_site.get("/").content.decode()
+    assert f'href="/kitchen/?station={stations["bar"].pk}"' in admin_site.get("/").content.decode()
     # The admin's "View site" goes there.
     assert 'href="/"' in admin_site.get("/admin/").content.decode()
