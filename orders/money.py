@@ -31,8 +31,10 @@ def parse_money(raw, *, round_float_noise: bool = False) -> Decimal:
     0.8999999999999999 for 0.90); strings stay exact."""
     if isinstance(raw, bool) or raw is None:
         raise ValueError("Must be a decimal number.")
-    from_float = isinstance(raw, float)
-    if from_float:
+    # A JSON number reaches here as a Decimal (config/api.py parses them so,
+    # never as float) or, from Python callers, as a float.
+    from_number = isinstance(raw, Decimal | float)
+    if isinstance(raw, float):
         raw = repr(raw)
     try:
         value = Decimal(str(raw).strip())
@@ -47,6 +49,6 @@ def parse_money(raw, *, round_float_noise: bool = False) -> Decimal:
     if value > MAX_MONEY:
         raise ValueError(f"Must not exceed {format_money(MAX_MONEY)}.")
     cents = value.quantize(CENT, rounding=ROUND_HALF_UP)
-    if value != cents and not (round_float_noise and from_float and abs(value - cents) <= FLOAT_NOISE):
+    if value != cents and not (round_float_noise and from_number and abs(value - cents) <= FLOAT_NOISE):
         raise ValueError("Must have at most 2 decimal places.")
     return round_money(value)

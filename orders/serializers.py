@@ -423,10 +423,11 @@ class FoodSerializer(_ReprSerializer):
         source="ingredients", queryset=Ingredient.objects.all(), many=True, required=False, write_only=True
     )
     ingredients = IngredientSerializer(many=True, read_only=True)
+    category = CategorySerializer(read_only=True, help_text="The food's category, as GET /v1/categories shows it.")
 
     class Meta:
         model = Food
         fields = [
             *("id", "name", "price", "categoryId", "printerId", "description", "available"),
-            *("ingredientIds", "ingredients"),
+            *("ingredientIds", "ingredients", "category"),
         ]

@@ -6,7 +6,8 @@ import math
 
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -419,6 +420,20 @@ class PrinterViewSet(_DeviceViewSet):
         )
 
 
+ENABLED_PARAMETER = OpenApiParameter(
+    "enabled",
+    OpenApiTypes.STR,
+    enum=["true", "false"],
+    description="Only the enabled (true) or disabled (false) tills.",
+)
+INCLUDE_PRINTER_PARAMETER = OpenApiParameter(
+    "include",
+    OpenApiTypes.STR,
+    enum=["printer"],
+    description="`printer` embeds the default printer as `defaultPrinter` (null when there is none).",
+)
+
+
 class CashRegisterViewSet(_DeviceViewSet):
     queryset = CashRegister.objects.select_related("default_printer")
     serializer_class = CashRegisterSerializer
@@ -441,10 +456,12 @@ class CashRegisterViewSet(_DeviceViewSet):
             raise ValidationError({"include": ["The only include is printer."]})
         return include == "printer"
 
+    @extend_schema(parameters=[ENABLED_PARAMETER, INCLUDE_PRINTER_PARAMETER])
     def list(self, request: Request, *args, **kwargs) -> Response:
         include = self._include_printer()
         return Response([cash_register_repr(r, include_printer=include) for r in self.get_queryset()])
 
+    @extend_schema(parameters=[INCLUDE_PRINTER_PARAMETER])
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         include = self._include_printer()
         return Response(cash_register_repr(self.get_object(), include_printer=include))
