@@ -48,6 +48,8 @@ ORDER_SORTS: dict[str, tuple] = {
     "-createdAt": (F("created_at").desc(), F("id").desc()),
     "confirmedAt": (F("confirmed_at").asc(nulls_last=True), F("id").asc()),
     "-confirmedAt": (F("confirmed_at").desc(nulls_last=True), F("id").desc()),
+    # MySagra's third sort, newest completion first (never completed: last).
+    "completedAt": (F("completed_at").desc(nulls_last=True), F("id").desc()),
     "ticketNumber": (F("ticket_day").asc(nulls_last=True), F("ticket_number").asc(nulls_last=True), F("id").asc()),
 }
 

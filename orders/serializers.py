@@ -249,7 +249,7 @@ class OrderListQuerySerializer(serializers.Serializer):
         choices=list(ORDER_SORTS),
         required=False,
         default="-createdAt",
-        help_text="`createdAt` and `-createdAt`: newest first (as MySagra); `confirmedAt`: oldest first.",
+        help_text="`createdAt`, `-createdAt` and `completedAt`: newest first (as MySagra); `confirmedAt`: oldest first.",
     )
     include = serializers.ChoiceField(
         choices=["ordersStationsStates"],

@@ -7,7 +7,7 @@ from django.contrib.messages import get_messages
 
 from orders import services
 from orders.models import Order, OrderStatus, Reprint
-from orders.services import LineInput
+from orders.services import ConfirmInput, LineInput
 from orders.tests.helpers import CASH, events_since, snapshot
 from users.models import User
 from users.services import user_create
@@ -346,3 +346,25 @@ def test_the_staff_landing_page_links_the_admin_kitchen_board_and_docs(client, a
     assert f'href="/kitchen/?station={stations["bar"].pk}"' in admin_site.get("/").content.decode()
     # The admin's "View site" goes there.
     assert 'href="/"' in admin_site.get("/admin/").content.decode()
+
+
+def test_an_admin_manages_stations_and_cannot_delete_one_live_orders_wait_on(admin_site, menu, stations, operator):
+    from orders.models import Station
+
+    inline = {"categories-TOTAL_FORMS": "0", "categories-INITIAL_FORMS": "0"}
+    response = admin_site.post("/admin/orders/station/add/", {"name": "Grill", "position": "3", **inline})
+    assert response.status_code == 302, response.content
+    grill = Station.objects.get(name="Grill")
+    page = admin_site.get(f"/admin/orders/station/{stations['kitchen'].pk}/change/").content.decode()
+    assert "Pizza" in page  # the categories it makes
+
+    services.order_create(
+        table="1",
+        customer="A",
+        lines=[LineInput(food_id=menu["margherita"].id, quantity=1)],
+        confirmation=ConfirmInput(payment_method="CASH"),
+    )
+    admin_site.post(f"/admin/orders/station/{stations['kitchen'].pk}/delete/", {"post": "yes"})
+    assert Station.objects.filter(pk=stations["kitchen"].pk).exists()
+    admin_site.post(f"/admin/orders/station/{grill.pk}/delete/", {"post": "yes"})
+    assert not Station.objects.filter(pk=grill.pk).exists()

@@ -567,3 +567,11 @@ def test_the_till_cancels_a_picked_up_order_and_everyone_hears_it(operator_clien
         ("display", "order-cancelled"),
         ("printer", "order-cancelled"),
     ]
+
+
+def test_completed_at_sorts_the_latest_completion_first_and_the_unfinished_last(operator_client, menu, operator):
+    first, second, unfinished = (confirmed_order(menu, operator, "margherita") for _ in range(3))
+    for order in (second, first):
+        services.order_set_status(order_id=order.id, by=operator, status=OrderStatus.COMPLETED)
+    listed = operator_client.get("/v1/orders?sortBy=completedAt").json()["data"]
+    assert [order["id"] for order in listed] == [first.id, second.id, unfinished.id]
