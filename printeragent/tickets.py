@@ -139,7 +139,9 @@ def _closure(payload: dict[str, Any], printer: str) -> Ticket:
     # One report object with numbers (today's contract); a list of reports
     # from an older server still prints.
     reports = payload.get("report") or []
-    for report in [reports] if isinstance(reports, dict) else reports:
+    if isinstance(reports, dict):
+        reports = [reports]
+    for report in reports:
         lines += [
             _when(report.get("timestamp")),
             "-" * WIDTH,
@@ -152,11 +154,11 @@ def _closure(payload: dict[str, Any], printer: str) -> Ticket:
         for category in report.get("categoryStats", []):
             lines.append(_row(f"{category['categoryName']} ({category['quantity']})", _amount(category["revenue"])))
             for food in category.get("foodStats", []):
-                lines.append(_row(f"  {food['foodName']} ({food['quantity']})", food["revenue"]))
+                lines.append(_row(f"  {food['foodName']} ({food['quantity']})", _amount(food.get("revenue"))))
         lines.append("-" * WIDTH)
         for till in report.get("cashRegisterStats", []):
-            lines.append(_row(str(till.get("cashRegisterName") or "-"), till.get("totalRevenue", "")))
-    if not payload.get("report"):
+            lines.append(_row(str(till.get("cashRegisterName") or "-"), _amount(till.get("totalRevenue"))))
+    if not any(report.get("totalOrders") for report in reports):
         lines.append("No sales.")
     return Ticket(printer_id=printer, kind="closure", title="GENERAL CLOSURE", lines=tuple(lines))
 
