@@ -47,7 +47,9 @@ def stations_from_printers(apps, schema_editor):
     )
     for order_id, category_id in lines.iterator(chunk_size=CHUNK):
         wanted.setdefault(order_id, {}).setdefault(station_of_category[category_id], None)
-    status_of = dict(Order.objects.filter(pk__in=list(wanted)).values_list("pk", "status"))
+    # Every order's status, read in chunks (an IN list of every order id
+    # would exceed SQLite's limit on query parameters after a few festivals).
+    status_of = {pk: status for pk, status in Order.objects.values_list("pk", "status").iterator(chunk_size=CHUNK)}
     states = []
     for order_id, stations in wanted.items():
         for station_id in stations:
