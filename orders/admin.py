@@ -106,6 +106,18 @@ class StationAdmin(admin.ModelAdmin):
     search_fields = ("name",)
     inlines = [StationCategoryInline]
 
+    def get_deleted_objects(self, objs, request):
+        """Refuse to delete a station live orders still wait on: Django's
+        delete page then lists those orders and deletes nothing."""
+        to_delete, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        live = (OrderStatus.PENDING, OrderStatus.CONFIRMED, OrderStatus.COMPLETED)
+        waiting = [
+            f"Order {state.order.display_code} ({state.order.status}) waits on {state.station.name}"
+            for station in objs
+            for state in station.order_states.filter(order__status__in=live).select_related("order", "station")
+        ]
+        return to_delete, model_count, perms_needed, list(protected) + waiting
+
     def delete_model(self, request, obj: Station) -> None:
         # Through the service: refused while live orders wait on the station.
         try:

@@ -364,6 +364,8 @@ def test_an_admin_manages_stations_and_cannot_delete_one_live_orders_wait_on(adm
         lines=[LineInput(food_id=menu["margherita"].id, quantity=1)],
         confirmation=ConfirmInput(payment_method="CASH"),
     )
+    page = admin_site.get(f"/admin/orders/station/{stations['kitchen'].pk}/delete/").content.decode()
+    assert "Order A01 (CONFIRMED) waits on Kitchen" in page
     admin_site.post(f"/admin/orders/station/{stations['kitchen'].pk}/delete/", {"post": "yes"})
     assert Station.objects.filter(pk=stations["kitchen"].pk).exists()
     admin_site.post(f"/admin/orders/station/{grill.pk}/delete/", {"post": "yes"})
