@@ -9,7 +9,7 @@ import pytest
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from orders.models import CashRegister, Category, Food, Printer
+from orders.models import CashRegister, Category, Food, Printer, Station
 from testsupport import DaphneServer, server_env
 from users.models import Role, User
 
@@ -90,6 +90,17 @@ def menu(db):
         "sold_out": sold_out,
         "till": till,
     }
+
+
+@pytest.fixture
+def stations(menu):
+    """Two kitchen stations on the menu: the kitchen makes the pizzas, the
+    bar the drinks (by their categories)."""
+    kitchen = Station.objects.create(name="Kitchen", position=1)
+    bar = Station.objects.create(name="Bar", position=2)
+    Category.objects.filter(pk=menu["pizza"].pk).update(station=kitchen)
+    Category.objects.filter(pk=menu["drinks"].pk).update(station=bar)
+    return {"kitchen": kitchen, "bar": bar}
 
 
 def _daphne_factory(log_dir, secret_key):

@@ -77,18 +77,23 @@ def flatten_errors(detail: Any, prefix: str = "") -> list[dict[str, str]]:
     return [{"field": prefix, "message": str(detail)}]
 
 
-def validation_error(errors: list[dict[str, str]], message: str = "Validation error") -> Response:
+def validation_error(
+    errors: list[dict[str, str]], message: str = "Validation error", *, code: str | None = None
+) -> Response:
     """A 400 with its `errors`; when there is exactly one, `message` names it
     ("Margherita is not available"), since that is what a cashier's screen
     shows. Several keep the general message."""
     if len(errors) == 1 and message == "Validation error":
         message = errors[0]["message"]
-    return Response({"message": message, "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+    body: dict[str, Any] = {"message": message, "errors": errors}
+    if code is not None:
+        body["error"] = body["type"] = code
+    return Response(body, status=status.HTTP_400_BAD_REQUEST)
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, InvalidInput):
-        return validation_error(exc.errors, exc.message)
+        return validation_error(exc.errors, exc.message, code=exc.code)
     if isinstance(exc, DomainError):
         body: dict[str, Any] = {"message": exc.message}
         if exc.status_code == status.HTTP_400_BAD_REQUEST:

@@ -44,6 +44,13 @@ VALIDATION_ERROR = schemas.obj(
         },
     }
 )
+# Only on a reference to a food or till that is gone (or a disabled till).
+_REFERENCE_CODE = {"type": "string", "enum": ["ForeignKeyConstraintViolation"]}
+VALIDATION_ERROR["properties"]["error"] = {
+    **_REFERENCE_CODE,
+    "description": "Present when the body names a food or cash register that does not exist (or a disabled till).",
+}
+VALIDATION_ERROR["properties"]["type"] = {**_REFERENCE_CODE, "description": "The same as `error`."}
 
 ERROR_DESCRIPTIONS = {
     "400": "Invalid input: a field, a query parameter or malformed JSON. Nothing was written.",
@@ -145,12 +152,16 @@ EVENT_PAYLOADS: dict[tuple[str, str], dict[str, Any]] = {
     ("cashier", "printer-status-changed"): schemas.obj(
         {"id": schemas.ID, "status": {"type": "string", "enum": ["UNKNOWN", "ONLINE", "OFFLINE", "ERROR"]}}
     ),
-    ("display", "confirmed-order"): ref("OrderSummary"),
+    ("display", "confirmed-order"): ref("OrderSummaryWithStations"),
     ("display", "order-status-update"): _STATUS_DISPLAY,
     ("display", "order-cancelled"): _STATUS_DISPLAY,
     ("display", "station-progress"): schemas.obj(
         {**_STATUS_DISPLAY["properties"], "stations": schemas.STATIONS},
-        description="A kitchen station marked its lines done (or undid it).",
+        description="A kitchen station's step, or a move of the whole order that moved its stations.",
+    ),
+    ("display", "order-station-status-update"): schemas.obj(
+        {"orderId": schemas.ORDER_ID, "stationId": schemas.ID, "status": schemas.STATUS},
+        description="A station's new status on an order (a station's move; never an order-status-update).",
     ),
     ("printer", "confirmed-order"): ref("PrinterOrder"),
     ("printer", "reprint-order"): ref("Reprint"),
@@ -159,7 +170,7 @@ EVENT_PAYLOADS: dict[tuple[str, str], dict[str, Any]] = {
     ("printer", "general-closure"): schemas.obj(
         {
             "cashRegister": schemas.ID,
-            "report": {"type": "array", "items": {"type": "object", "description": "The day's report (groupBy=all)."}},
+            "report": ref("ClosureReport"),
         }
     ),
 }

@@ -19,6 +19,7 @@ PRINTER_STATUS_CHANGED = "printer-status-changed"
 OPEN_DRAWER = "open-drawer"
 GENERAL_CLOSURE = "general-closure"
 STATION_PROGRESS = "station-progress"
+ORDER_STATION_STATUS_UPDATE = "order-station-status-update"
 # Sent by the server itself, never recorded in the log.
 STREAM_RESET = "stream-reset"
 
@@ -34,7 +35,9 @@ CATALOGUE: dict[str, tuple[str, ...]] = {
         CATEGORY_AVAILABILITY_CHANGED,
         PRINTER_STATUS_CHANGED,
     ),
-    DISPLAY: (CONFIRMED_ORDER, ORDER_STATUS_UPDATE, ORDER_CANCELLED, STATION_PROGRESS),
+    # Station events never go to the cashier: its SPAs show every event they
+    # do not know as an order.
+    DISPLAY: (CONFIRMED_ORDER, ORDER_STATUS_UPDATE, ORDER_CANCELLED, STATION_PROGRESS, ORDER_STATION_STATUS_UPDATE),
     PRINTER: (CONFIRMED_ORDER, REPRINT_ORDER, ORDER_CANCELLED, OPEN_DRAWER, GENERAL_CLOSURE),
 }
 # Received only by a stream that names them in ?events=: cashier SPAs in use

@@ -17,12 +17,12 @@ urlpatterns = [
     path("kitchen/orders/<int:order_id>/recall", pages.KitchenRecallView.as_view(), name="kitchen-recall"),
     path("kitchen/orders/<int:order_id>/pickup", pages.KitchenPickupView.as_view(), name="kitchen-pickup"),
     path(
-        "kitchen/orders/<int:order_id>/stations/<str:printer_id>/done",
+        "kitchen/orders/<int:order_id>/stations/<str:station_id>/done",
         pages.StationDoneView.as_view(),
         name="station-done",
     ),
     path(
-        "kitchen/orders/<int:order_id>/stations/<str:printer_id>/undo",
+        "kitchen/orders/<int:order_id>/stations/<str:station_id>/undo",
         pages.StationUndoView.as_view(),
         name="station-undo",
     ),

@@ -20,10 +20,12 @@ what, `station-progress` how far each kitchen station is with it; the
 kitchen asks /kitchen/orders/<id> for the lines of an order it has not seen
 yet.
 
-A kitchen station is a printer (the effective printer of a line). Its view
-(?printer=<id>) lists the confirmed orders it has lines in and has not
-marked done; its "done" and "undo" go through orders.services, which
-completes the order when the last station is done.
+A kitchen station is a Station (a line's station is its food's category's).
+Its view (?station=<id>) lists the confirmed orders it has a state in and
+has not finished; its "done" and "undo" go through orders.services, which
+completes the order when the last station is done. Such a station-driven
+change reaches the pages as `station-progress` (it carries the order's
+status): the display never hears it as `order-status-update`.
 """
 
 from __future__ import annotations
@@ -35,7 +37,6 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -51,7 +52,7 @@ from events.hub import wire_id
 from events.payloads import order_status_update_display_payload
 from orders import services
 from orders.exceptions import NotFound
-from orders.models import Order, OrderItem, OrderStatus, Printer, StationMark
+from orders.models import Order, OrderStationState, OrderStatus, Station
 from orders.representations import format_timestamp, order_stations_repr
 from orders.selectors import order_with_items, orders_with_items
 from users.models import Role
@@ -75,42 +76,31 @@ def display_log_position() -> str:
     return wire_id(DISPLAY, head)
 
 
-def _printer_or_none(printer_id: str | None) -> Printer | None:
-    if not printer_id:
+def _station_or_none(station_id: str | None) -> Station | None:
+    if not station_id:
         return None
-    printer = Printer.objects.filter(pk=printer_id).first()
-    if printer is None:
-        raise NotFound("Printer not found")
-    return printer
+    station = Station.objects.filter(pk=station_id).first()
+    if station is None:
+        raise NotFound("Station not found")
+    return station
 
 
-def _for_printer(orders: QuerySet[Order], printer: Printer | None) -> QuerySet[Order]:
-    """Orders with at least one line for the printer. The effective printer is
-    the food's, else its category's: Food.effective_printer_id, in SQL."""
-    if printer is None:
-        return orders
-    lines = OrderItem.objects.filter(
-        Q(food__printer=printer) | Q(food__printer__isnull=True, food__category__printer=printer)
-    )
-    return orders.filter(id__in=lines.values("order_id"))
-
-
-def kitchen_orders(printer: Printer | None) -> tuple[list[Order], list[Order]]:
+def kitchen_orders(station: Station | None) -> tuple[list[Order], list[Order]]:
     """(the orders still to make, oldest first; the last bumped ones, newest
-    first). For a station, "to make" means confirmed and not yet marked done
-    by that station, and "bumped" means the station marked it done."""
+    first). For a station, "to make" means confirmed and not yet finished
+    by that station, and "bumped" means the station finished it."""
     confirmed = orders_with_items().filter(status=OrderStatus.CONFIRMED)
-    if printer is None:
+    if station is None:
         bumped = orders_with_items().filter(status=OrderStatus.COMPLETED)
         return (
             list(confirmed.order_by("confirmed_at", "id")),
             list(bumped.order_by("-status_changed_at", "-id")[:RECALL_LIMIT]),
         )
-    done_here = StationMark.objects.filter(printer=printer, done_at__isnull=False)
-    waiting = _for_printer(confirmed, printer).exclude(id__in=done_here.values("order_id"))
+    states = OrderStationState.objects.filter(station=station)
+    waiting = confirmed.filter(id__in=states.filter(status=OrderStatus.CONFIRMED).values("order_id"))
     marks = (
-        done_here.filter(order__status__in=(OrderStatus.CONFIRMED, OrderStatus.COMPLETED))
-        .order_by("-done_at", "-order_id")
+        states.filter(status=OrderStatus.COMPLETED, order__status__in=(OrderStatus.CONFIRMED, OrderStatus.COMPLETED))
+        .order_by("-updated_at", "-order_id")
         .values_list("order_id", flat=True)[:RECALL_LIMIT]
     )
     recent = list(marks)
@@ -135,12 +125,12 @@ def board_orders() -> tuple[list[Order], list[Order]]:
 # --- representations -------------------------------------------------------------------
 
 
-def kitchen_card(order: Order, printer: Printer | None) -> dict[str, Any]:
+def kitchen_card(order: Order, station: Station | None) -> dict[str, Any]:
     """An order as a kitchen card: on a station's screen, only that station's
     lines, and how many lines went to other stations; everywhere, the
     progress of every station with lines in the order."""
     items = list(order.items.all())
-    mine = [item for item in items if printer is None or item.food.effective_printer_id == printer.pk]
+    mine = [item for item in items if station is None or item.food.category.station_id == station.pk]
     stations = order_stations_repr(order)
     return {
         "id": order.id,
@@ -159,7 +149,7 @@ def kitchen_card(order: Order, printer: Printer | None) -> dict[str, Any]:
                 "quantity": item.quantity,
                 "name": item.food.name,
                 "notes": item.notes,
-                "printerId": item.food.effective_printer_id,
+                "stationId": item.food.category.station_id,
             }
             for item in mine
         ],
@@ -194,29 +184,29 @@ def staff_page(view):
 @staff_page
 def kitchen_page(request: HttpRequest) -> HttpResponse:
     try:
-        printer = _printer_or_none(request.GET.get("printer"))
+        station = _station_or_none(request.GET.get("station"))
     except NotFound:
-        message = {"title": "Unknown station", "message": "No printer has this id."}
+        message = {"title": "Unknown station", "message": "No station has this id."}
         return render(request, "pages/message.html", message, status=404)
-    query = "?" + urlencode({"printer": printer.pk}) if printer else ""
+    query = "?" + urlencode({"station": station.pk}) if station else ""
     config = {
         "eventsUrl": EVENTS_URL,
         "eventTypes": EVENT_TYPES,
         "stateUrl": reverse("pages:kitchen-state") + query,
         # The scripts add "<id>", "<id>/bump", "<id>/recall", "<id>/pickup"
-        # and "<id>/stations/<printer id>/done|undo" (see page_urls).
+        # and "<id>/stations/<station id>/done|undo" (see page_urls).
         "ordersUrl": reverse("pages:kitchen") + "orders/",
-        "printerQuery": query,
-        "stationId": printer.pk if printer else None,
-        "stationName": printer.name if printer else None,
+        "stationQuery": query,
+        "stationId": station.pk if station else None,
+        "stationName": station.name if station else None,
         "recallLimit": RECALL_LIMIT,
         "lateMinutes": settings.KITCHEN_LATE_MINUTES,
         "veryLateMinutes": settings.KITCHEN_VERY_LATE_MINUTES,
     }
     context = {
         "config": config,
-        "printer": printer,
-        "printers": Printer.objects.all(),
+        "station": station,
+        "stations": Station.objects.all(),
         "late_minutes": settings.KITCHEN_LATE_MINUTES,
         "very_late_minutes": settings.KITCHEN_VERY_LATE_MINUTES,
     }
@@ -237,8 +227,8 @@ def display_page(request: HttpRequest) -> HttpResponse:
 def home_page(request: HttpRequest) -> HttpResponse:
     """`/`: where staff find the admin, the kitchen, the board and the API
     docs. Public: it holds links only."""
-    printers = Printer.objects.all() if request.user.is_authenticated else []
-    return render(request, "pages/home.html", {"printers": printers})
+    stations = Station.objects.all() if request.user.is_authenticated else []
+    return render(request, "pages/home.html", {"stations": stations})
 
 
 # --- JSON for the pages' scripts (session + CSRF, or a Bearer token) ---------------------
@@ -250,31 +240,31 @@ def _now() -> str:
 
 
 class KitchenStateView(APIView):
-    """GET /kitchen/state[?printer=<id>]: what the kitchen display shows."""
+    """GET /kitchen/state[?station=<id>]: what the kitchen display shows."""
 
     def get(self, request: Request) -> Response:
-        printer = _printer_or_none(request.query_params.get("printer"))
+        station = _station_or_none(request.query_params.get("station"))
         position = display_log_position()
-        waiting, bumped = kitchen_orders(printer)
+        waiting, bumped = kitchen_orders(station)
         return Response(
             {
                 "lastEventId": position,
                 "serverTime": _now(),
                 "lateMinutes": settings.KITCHEN_LATE_MINUTES,
                 "veryLateMinutes": settings.KITCHEN_VERY_LATE_MINUTES,
-                "orders": [kitchen_card(order, printer) for order in waiting],
-                "recall": [kitchen_card(order, printer) for order in bumped],
+                "orders": [kitchen_card(order, station) for order in waiting],
+                "recall": [kitchen_card(order, station) for order in bumped],
             }
         )
 
 
 class KitchenOrderView(APIView):
-    """GET /kitchen/orders/<id>[?printer=<id>]: one card, for an order the
+    """GET /kitchen/orders/<id>[?station=<id>]: one card, for an order the
     page heard of on the stream."""
 
     def get(self, request: Request, order_id: int) -> Response:
-        printer = _printer_or_none(request.query_params.get("printer"))
-        return Response(kitchen_card(order_with_items(order_id), printer))
+        station = _station_or_none(request.query_params.get("station"))
+        return Response(kitchen_card(order_with_items(order_id), station))
 
 
 class KitchenBumpView(APIView):
@@ -303,23 +293,23 @@ class KitchenPickupView(APIView):
 
 
 class StationDoneView(APIView):
-    """POST /kitchen/orders/<id>/stations/<printer id>/done: the station made
+    """POST /kitchen/orders/<id>/stations/<station id>/done: the station made
     its lines; the last station to do so completes the order. 404 for an
-    unknown order or printer, 409 when the order is not CONFIRMED, has
+    unknown order or station, 409 when the order is not CONFIRMED, has
     nothing for the station, or the station already marked it."""
 
-    def post(self, request: Request, order_id: int, printer_id: str) -> Response:
-        order = services.order_station_done(order_id=order_id, printer_id=printer_id, by=request.user)
+    def post(self, request: Request, order_id: int, station_id: str) -> Response:
+        order = services.order_station_done(order_id=order_id, station_id=station_id, by=request.user)
         return Response(kitchen_card(order_with_items(order.id), None))
 
 
 class StationUndoView(APIView):
-    """POST /kitchen/orders/<id>/stations/<printer id>/undo: take a station's
+    """POST /kitchen/orders/<id>/stations/<station id>/undo: take a station's
     mark back (a COMPLETED order returns to CONFIRMED). 409 when the station
     has no mark or the order is picked up or cancelled."""
 
-    def post(self, request: Request, order_id: int, printer_id: str) -> Response:
-        order = services.order_station_undo(order_id=order_id, printer_id=printer_id, by=request.user)
+    def post(self, request: Request, order_id: int, station_id: str) -> Response:
+        order = services.order_station_undo(order_id=order_id, station_id=station_id, by=request.user)
         return Response(kitchen_card(order_with_items(order.id), None))
 
 

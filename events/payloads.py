@@ -5,14 +5,17 @@ orders.selectors.order_with_items, so no builder queries."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
-from orders.models import Category, Closure, DrawerOpening, Food, Order, Printer
+from orders.models import Category, Closure, DrawerOpening, Food, Order, OrderStationState, Printer
 from orders.representations import (
+    format_timestamp,
     order_for_printer_repr,
     order_repr,
     order_stations_repr,
     order_summary_repr,
+    order_summary_with_stations_repr,
     reprint_repr,
 )
 
@@ -23,8 +26,19 @@ def new_order_payload(order: Order) -> dict[str, Any]:
 
 
 def confirmed_order_summary_payload(order: Order) -> dict[str, Any]:
-    """`confirmed-order` on cashier and display."""
+    """`confirmed-order` on cashier."""
     return order_summary_repr(order)
+
+
+def confirmed_order_display_payload(order: Order) -> dict[str, Any]:
+    """`confirmed-order` on display: the cashier's summary and the ids of
+    the order's stations (`ordersStations`; boards ignore an order without)."""
+    return order_summary_with_stations_repr(order)
+
+
+def order_station_status_update_payload(state: OrderStationState) -> dict[str, Any]:
+    """`order-station-status-update` on display: a station's new status."""
+    return {"orderId": state.order_id, "stationId": state.station_id, "status": state.status}
 
 
 def confirmed_order_printer_payload(order: Order) -> dict[str, Any]:
@@ -98,15 +112,63 @@ def open_drawer_payload(opening: DrawerOpening) -> dict[str, Any]:
     return {"cashRegisterId": opening.cash_register_id, "printerId": opening.printer_id}
 
 
+def _number(money: str) -> float:
+    """A stored money string as a JSON number (2 decimals at most, so the
+    float prints as the same figure)."""
+    return float(Decimal(money))
+
+
 def general_closure_payload(closure: Closure) -> dict[str, Any]:
-    """`general-closure` on printer: the till and the day's report, exactly
-    as stored with the closure."""
-    return {"cashRegister": closure.cash_register_id, "report": closure.report}
+    """`general-closure` on printer: the till and the service day's report
+    as one object with JSON numbers, as today's printer agents print it
+    (clients-heads.md P3): taken at the closure's moment, zeros and empty
+    lists for a day without orders. Built from the report stored with the
+    closure (a list of at most one report with money strings)."""
+    stored = closure.report[0] if closure.report else {}
+    return {
+        "cashRegister": closure.cash_register_id,
+        "report": {
+            "timestamp": format_timestamp(closure.created_at),
+            "totalOrders": stored.get("totalOrders", 0),
+            "totalRevenue": _number(stored.get("totalRevenue", "0")),
+            "totalCashRevenue": _number(stored.get("totalCashRevenue", "0")),
+            "totalCardRevenue": _number(stored.get("totalCardRevenue", "0")),
+            "cashRegisterStats": [
+                {
+                    "cashRegisterId": till["cashRegisterId"],
+                    "cashRegisterName": till["cashRegisterName"],
+                    "totalRevenue": _number(till["totalRevenue"]),
+                    "totalCashRevenue": _number(till["totalCashRevenue"]),
+                    "totalCardRevenue": _number(till["totalCardRevenue"]),
+                }
+                for till in stored.get("cashRegisterStats", [])
+            ],
+            "categoryStats": [
+                {
+                    "categoryId": category["categoryId"],
+                    "categoryName": category["categoryName"],
+                    "revenue": _number(category["revenue"]),
+                    "quantity": category["quantity"],
+                    "foodStats": [
+                        {
+                            "foodId": food["foodId"],
+                            "foodName": food["foodName"],
+                            "revenue": _number(food["revenue"]),
+                            "quantity": food["quantity"],
+                        }
+                        for food in category["foodStats"]
+                    ],
+                }
+                for category in stored.get("categoryStats", [])
+            ],
+        },
+    }
 
 
 def station_progress_payload(order: Order) -> dict[str, Any]:
-    """`station-progress` on display: the board's four keys of the order and
-    its stations, `[{"printerId", "name", "done", "doneAt"}]`."""
+    """`station-progress` on display (for the project's own pages): the
+    board's four keys of the order and its stations,
+    `[{"stationId", "name", "status", "done", "doneAt"}]`."""
     return {
         "id": order.id,
         "displayCode": order.display_code,

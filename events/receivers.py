@@ -10,7 +10,9 @@ committed. No business rule lives here: a receiver only reads what changed.
   again once the lines exist, and that second save announces it (`new-order`,
   or `confirmed-order` for an order confirmed at creation). Later saves that
   change the status send `confirmed-order`, `order-cancelled` or
-  `order-status-update` (Order.status_before_save says what it was).
+  `order-status-update` (Order.status_before_save says what it was); a
+  change a station caused (Order.changed_by_station) goes to the cashier
+  only, the display hearing of the station's move (events/stations.py).
 - Reprint: a created reprint request is a `reprint-order`.
 - Food, Category: a save that changes `available` (API or admin) is a
   `food-availability-changed` / `category-availability-changed`; the stored
@@ -39,6 +41,7 @@ from events.channels import (
     ORDER_STATUS_UPDATE,
     PRINTER,
     REPRINT_ORDER,
+    STATION_PROGRESS,
 )
 from events.publisher import joined_transaction, record
 from orders.models import Category, Closure, Food, Order, OrderStatus, Reprint
@@ -67,6 +70,7 @@ def order_saved(sender, instance: Order, created: bool, raw: bool = False, **kwa
             elif after == OrderStatus.CONFIRMED:
                 record_confirmed_order(instance.pk)
         return
+    by_station = instance.__dict__.pop("changed_by_station", False)
     if before == after:
         return
     with joined_transaction():
@@ -74,6 +78,16 @@ def order_saved(sender, instance: Order, created: bool, raw: bool = False, **kwa
             record_confirmed_order(instance.pk)
         elif after == OrderStatus.CANCELLED:
             record_order_cancelled(instance.pk)
+        elif by_station:
+            # The display hears of it from the station's state
+            # (order-station-status-update, events/stations.py), never as
+            # an order-status-update: a board in station mode would drop
+            # the order from its columns.
+            record(
+                CASHIER,
+                ORDER_STATUS_UPDATE,
+                payloads.order_status_update_cashier_payload(order_with_items(instance.pk)),
+            )
         else:
             record_status_update(instance.pk)
 
@@ -86,7 +100,7 @@ def record_confirmed_order(order_id: int) -> None:
     order = order_with_items(order_id)
     summary = payloads.confirmed_order_summary_payload(order)
     record(CASHIER, CONFIRMED_ORDER, summary)
-    record(DISPLAY, CONFIRMED_ORDER, summary)
+    record(DISPLAY, CONFIRMED_ORDER, payloads.confirmed_order_display_payload(order))
     record(PRINTER, CONFIRMED_ORDER, payloads.confirmed_order_printer_payload(order))
 
 
@@ -94,6 +108,11 @@ def record_status_update(order_id: int) -> None:
     order = order_with_items(order_id)
     record(CASHIER, ORDER_STATUS_UPDATE, payloads.order_status_update_cashier_payload(order))
     record(DISPLAY, ORDER_STATUS_UPDATE, payloads.order_status_update_display_payload(order))
+    # Back to the kitchen (a recall, an undo): every station followed the
+    # whole order (orders.services), so the kitchen pages hear that each has
+    # its lines to make again. Other moves change no station's "done".
+    if order.status == OrderStatus.CONFIRMED and order.station_states.all():
+        record(DISPLAY, STATION_PROGRESS, payloads.station_progress_payload(order))
 
 
 def record_order_cancelled(order_id: int) -> None:

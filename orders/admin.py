@@ -4,6 +4,9 @@ shows the model's validation messages, an order changes only through the
 actions (the services), and deleting a printer that anything still prints
 through is refused with the list of what uses it."""
 
+from decimal import Decimal
+
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.utils.safestring import mark_safe
@@ -22,6 +25,7 @@ from orders.models import (
     PaymentMethod,
     Printer,
     Reprint,
+    Station,
 )
 from orders.money import format_money
 
@@ -78,17 +82,82 @@ class CashRegisterAdmin(admin.ModelAdmin):
     search_fields = ("name",)
 
 
+class StationCategoryInline(admin.TabularInline):
+    """The categories a station makes; assigned from the category's side."""
+
+    model = Category
+    fields = ("name", "position", "available")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Station)
+class StationAdmin(admin.ModelAdmin):
+    """Kitchen stations (grill, bar…): each category names the station that
+    makes it; the kitchen display has a view per station."""
+
+    list_display = ("name", "position")
+    list_editable = ("position",)
+    search_fields = ("name",)
+    inlines = [StationCategoryInline]
+
+    def get_deleted_objects(self, objs, request):
+        """Refuse to delete a station live orders still wait on: Django's
+        delete page then lists those orders and deletes nothing."""
+        to_delete, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        live = (OrderStatus.PENDING, OrderStatus.CONFIRMED, OrderStatus.COMPLETED)
+        waiting = [
+            f"Order {state.order.display_code} ({state.order.status}) waits on {state.station.name}"
+            for station in objs
+            for state in station.order_states.filter(order__status__in=live).select_related("order", "station")
+        ]
+        return to_delete, model_count, perms_needed, list(protected) + waiting
+
+    def delete_model(self, request, obj: Station) -> None:
+        # Through the service: refused while live orders wait on the station.
+        try:
+            services.station_delete(station_id=obj.pk)
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+
+    def delete_queryset(self, request, queryset: QuerySet) -> None:
+        for station in queryset:
+            self.delete_model(request, station)
+
+
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    list_display = ("name", "position", "printer", "available")
-    list_editable = ("position", "available")
-    list_filter = ("available", "printer")
+    list_display = ("name", "position", "printer", "station", "available")
+    list_editable = ("position", "station", "available")
+    list_filter = ("available", "printer", "station")
     search_fields = ("name",)
+
+
+class IngredientForm(forms.ModelForm):
+    """`surcharge` may be left empty: no extra charge (0)."""
+
+    surcharge = forms.DecimalField(
+        required=False, min_value=0, max_digits=10, decimal_places=2, help_text="Per extra unit; empty means 0."
+    )
+
+    class Meta:
+        model = Ingredient
+        fields = ("name", "surcharge")
+
+    def clean_surcharge(self):
+        value = self.cleaned_data.get("surcharge")
+        return Decimal("0") if value is None else value
 
 
 @admin.register(Ingredient)
 class IngredientAdmin(admin.ModelAdmin):
-    list_display = ("name",)
+    form = IngredientForm
+    list_display = ("name", "surcharge")
     search_fields = ("name",)
 
 

@@ -14,9 +14,17 @@ class InvalidInput(DomainError):
     """400 with per-field errors, for rules only the service can check
     (an unknown food, an item that is not in the order)."""
 
-    def __init__(self, errors: list[dict[str, str]], message: str = "Validation error"):
+    def __init__(self, errors: list[dict[str, str]], message: str = "Validation error", *, code: str | None = None):
         super().__init__(message)
         self.errors = errors
+        # A machine-readable name of the error, sent as `error` (and `type`):
+        # today's tills re-read the menu or the tills on a reference error.
+        self.code = code
+
+
+# An order names a food or a till that does not exist (or is disabled): the
+# till re-reads its tills and foods (MySagra's Prisma error name).
+REFERENCE_ERROR = "ForeignKeyConstraintViolation"
 
 
 class BadRequest(DomainError):

@@ -82,8 +82,13 @@ class CashRegister(models.Model):
 
 
 class Ingredient(models.Model):
+    """An ingredient. `surcharge` is what the till charges for one extra
+    unit of it; the till adds it to the line's surcharge, the server never
+    adds it by itself."""
+
     id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
     name = models.CharField(max_length=100)
+    surcharge = models.DecimalField(**MONEY, default=Decimal("0"), blank=True, validators=price_validators)
 
     class Meta:
         ordering = ["name"]
@@ -111,10 +116,30 @@ class DrawerOpening(models.Model):
         return f"Drawer of {self.cash_register_id} opened"
 
 
+class Station(models.Model):
+    """A kitchen station (grill, bar, fryer): where a category's lines are
+    made. Not a printer: a station may print on any printer, or on none.
+    An order's stations are those of its lines' categories; each has an
+    OrderStationState on the order. Listed by `position`, then name, so
+    screens that show a column per station keep them in place."""
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
+    name = models.CharField(max_length=100)
+    position = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name", "id"]
+        constraints = [UniqueNameConstraint(Lower("name"), name="station_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Category(models.Model):
     id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
     name = models.CharField(max_length=100)
     printer = models.ForeignKey(Printer, null=True, blank=True, on_delete=models.SET_NULL, related_name="categories")
+    station = models.ForeignKey(Station, null=True, blank=True, on_delete=models.SET_NULL, related_name="categories")
     available = models.BooleanField(default=True)
     position = models.IntegerField(default=0)
 
@@ -172,7 +197,11 @@ class PaymentMethod(models.TextChoices):
 
 class Order(RemembersStatus):
     """An order. `status_before_save` (RemembersStatus) lets the events app
-    tell a creation, a confirmation and a status change apart."""
+    tell a creation, a confirmation and a status change apart;
+    `changed_by_station`, set by the service for the save it makes, that a
+    station's move (not a move of the whole order) changed the status."""
+
+    changed_by_station = False
 
     id = models.BigAutoField(primary_key=True)
     display_code = models.CharField(max_length=8)
@@ -241,25 +270,25 @@ class OrderItem(models.Model):
         return f"{self.quantity} × {self.food.name}"
 
 
-class StationMark(models.Model):
-    """A kitchen station's progress on one order. A station is a printer: the
-    effective printer of the order's lines. `done_at` is set when the station
-    marks its lines done and cleared by its undo; one row per (order, station)
-    and it is only written by the station services, under the order's row
-    lock, so the order's status and its marks change together."""
+class OrderStationState(models.Model):
+    """How far one station is with one order: one row per (order, station)
+    of the order's lines' categories, created with the order and kept in
+    step with its lines and its status. Written only by orders.services,
+    under the order's row lock, so the order's status and its states change
+    together."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="station_marks")
-    printer = models.ForeignKey(Printer, on_delete=models.CASCADE, related_name="+")
-    done_at = models.DateTimeField(null=True, blank=True)
-    done_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="station_states")
+    station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="order_states")
+    status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["order", "printer"], name="one_mark_per_order_and_station")]
+        ordering = ["station__position", "station__name", "station_id"]
+        constraints = [models.UniqueConstraint(fields=["order", "station"], name="one_state_per_order_and_station")]
 
     def __str__(self) -> str:
-        return f"{self.printer_id} on order #{self.order_id}: {'done' if self.done_at else 'to do'}"
+        return f"{self.station_id} on order #{self.order_id}: {self.status}"
 
 
 class Reprint(models.Model):

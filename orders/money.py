@@ -19,11 +19,21 @@ def format_money(value: Decimal) -> str:
     return "0" if text in ("-0", "0") else text
 
 
-def parse_money(raw) -> Decimal:
+# How far a JSON number may be from a cent and still be read as that cent:
+# binary-float noise (0.1 * 3 = 0.30000000000000004), never a real sub-cent.
+FLOAT_NOISE = Decimal("0.000001")
+
+
+def parse_money(raw, *, round_float_noise: bool = False) -> Decimal:
     """A JSON number or a decimal string. Raises ValueError with a message
-    fit for a client."""
+    fit for a client. `round_float_noise`: a JSON number within FLOAT_NOISE
+    of a cent is that cent (tills that add prices in binary floats send
+    0.8999999999999999 for 0.90); strings stay exact."""
     if isinstance(raw, bool) or raw is None:
         raise ValueError("Must be a decimal number.")
+    # A JSON number reaches here as a Decimal (config/api.py parses them so,
+    # never as float) or, from Python callers, as a float.
+    from_number = isinstance(raw, Decimal | float)
     if isinstance(raw, float):
         raw = repr(raw)
     try:
@@ -38,6 +48,7 @@ def parse_money(raw) -> Decimal:
         raise ValueError("Must not be negative.")
     if value > MAX_MONEY:
         raise ValueError(f"Must not exceed {format_money(MAX_MONEY)}.")
-    if value != value.quantize(CENT, rounding=ROUND_HALF_UP):
+    cents = value.quantize(CENT, rounding=ROUND_HALF_UP)
+    if value != cents and not (round_float_noise and from_number and abs(value - cents) <= FLOAT_NOISE):
         raise ValueError("Must have at most 2 decimal places.")
     return round_money(value)

@@ -4,7 +4,7 @@ the query or body, call the report builder or the closure service, answer."""
 from __future__ import annotations
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from orders import services
 from orders.reports import GROUP_BY_CHOICES, build_reports
+from orders.schemas import ref
 from orders.serializers import StrictCharField
 from users.permissions import IsAdmin, IsAdminOrOperator
 
@@ -58,7 +59,17 @@ class ReportsView(APIView):
 class GeneralClosureView(APIView):
     permission_classes = [IsAdminOrOperator]
 
-    @extend_schema(request=ClosureSerializer)
+    @extend_schema(
+        request=ClosureSerializer,
+        responses={
+            201: OpenApiResponse(
+                {"type": "array", "items": {"type": "object"}, "maxItems": 1},
+                description="The service day's report as `GET /v1/reports?groupBy=all` shows it ([] without"
+                " orders). The printers hear `general-closure` with the same figures as one object with numbers.",
+            ),
+            404: OpenApiResponse(ref("Error"), description="No such cash register."),
+        },
+    )
     def post(self, request: Request) -> Response:
         serializer = ClosureSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

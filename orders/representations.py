@@ -8,7 +8,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from orders.models import CashRegister, Category, Food, Ingredient, Order, OrderItem, OrderStatus, Printer
+from orders.models import (
+    CashRegister,
+    Category,
+    Food,
+    Ingredient,
+    Order,
+    OrderItem,
+    OrderStationState,
+    OrderStatus,
+    Printer,
+    Station,
+)
 from orders.money import format_money
 
 
@@ -34,11 +45,25 @@ def order_item_repr(item: OrderItem) -> dict[str, Any]:
 
 
 def order_item_for_printer_repr(item: OrderItem) -> dict[str, Any]:
-    """A line as a printer needs it: with the food's name and the printer it
-    goes to (the food's own, else its category's)."""
+    """A line as a printer needs it: with the food's name, the printer it
+    goes to (the food's own, else its category's), and its category with
+    the category's station (for per-station tickets)."""
+    food = item.food
+    category = food.category
+    station = category.station
     return {
         **order_item_repr(item),
-        "food": {"id": item.food.id, "name": item.food.name, "printerId": item.food.effective_printer_id},
+        "food": {
+            "id": food.id,
+            "name": food.name,
+            "printerId": food.effective_printer_id,
+            "categoryId": food.category_id,
+            "category": {
+                "id": category.id,
+                "name": category.name,
+                "station": None if station is None else {"id": station.id, "name": station.name},
+            },
+        },
     }
 
 
@@ -100,14 +125,40 @@ def categorized_items_repr(order: Order) -> list[dict[str, Any]]:
     ]
 
 
+def order_station_state_repr(state: OrderStationState) -> dict[str, Any]:
+    """One station's state on an order, as the PATCH of it answers."""
+    return {
+        "id": state.id,
+        "orderId": state.order_id,
+        "stationId": state.station_id,
+        "status": state.status,
+        "updatedAt": format_timestamp(state.updated_at),
+    }
+
+
+def order_station_states_repr(order: Order) -> list[dict[str, Any]]:
+    """`orderStationStates`: each station's state, with the station's name,
+    stations in their list order (`selectors.orders_with_items` loads them)."""
+    return [
+        {**order_station_state_repr(state), "station": {"id": state.station.id, "name": state.station.name}}
+        for state in order.station_states.all()
+    ]
+
+
 def order_rest_repr(order: Order) -> dict[str, Any]:
     """The order as the REST API returns it: the `new-order` shape plus
-    `categorizedItems` and the kitchen stations' progress (`stations`).
+    `categorizedItems`, the stations' states (`orderStationStates`, and
+    the kitchen pages' `stations`), and who confirmed it at which till.
     Events keep `order_repr`."""
+    user, register = order.user, order.cash_register
     return {
         **order_repr(order),
+        "completedAt": format_timestamp(order.completed_at),
         "categorizedItems": categorized_items_repr(order),
+        "orderStationStates": order_station_states_repr(order),
         "stations": order_stations_repr(order),
+        "user": None if user is None else {"id": user.id, "username": user.username, "role": user.effective_role},
+        "cashRegister": None if register is None else cash_register_repr(register),
     }
 
 
@@ -116,36 +167,34 @@ def order_for_printer_repr(order: Order) -> dict[str, Any]:
     return {**_order_fields(order), "orderItems": [order_item_for_printer_repr(item) for item in order.items.all()]}
 
 
-def effective_printer(food: Food) -> Printer | None:
-    """The printer a food's lines go to: its own, else its category's."""
-    return food.printer if food.printer_id else food.category.printer
-
-
 def order_stations_repr(order: Order) -> list[dict[str, Any]]:
-    """The kitchen stations with lines in the order, in the order of its
-    lines, and how far each is: `done` once the station marked its lines
-    done, or once the whole order was completed (then `doneAt` is the
-    station's own mark, null if it never made one). Needs the order from
-    `selectors.order_with_items`."""
-    finished = order.status in (OrderStatus.COMPLETED, OrderStatus.PICKED_UP)
-    marks = {mark.printer_id: mark.done_at for mark in order.station_marks.all()}
-    stations: dict[str, dict[str, Any]] = {}
-    for item in order.items.all():
-        printer = effective_printer(item.food)
-        if printer is None or printer.pk in stations:
-            continue
-        done_at = marks.get(printer.pk)
-        stations[printer.pk] = {
-            "printerId": printer.pk,
-            "name": printer.name,
-            "done": finished or done_at is not None,
-            "doneAt": format_timestamp(done_at),
-        }
-    return list(stations.values())
+    """The kitchen stations of the order, in station order, and how far each
+    is: `done` once the station finished its lines (COMPLETED or later),
+    `doneAt` since when. The kitchen pages and `station-progress` read it.
+    Needs the order from `selectors.order_with_items`."""
+    stations = []
+    for state in order.station_states.all():
+        done = state.status in (OrderStatus.COMPLETED, OrderStatus.PICKED_UP)
+        stations.append(
+            {
+                "stationId": state.station_id,
+                "name": state.station.name,
+                "status": state.status,
+                "done": done,
+                "doneAt": format_timestamp(state.updated_at) if done else None,
+            }
+        )
+    return stations
 
 
 def order_summary_repr(order: Order) -> dict[str, Any]:
     return {"displayCode": order.display_code, "ticketNumber": order.ticket_number, "id": order.id}
+
+
+def order_summary_with_stations_repr(order: Order) -> dict[str, Any]:
+    """`confirmed-order` on display: the summary and the ids of the stations
+    the order waits on (`ordersStations`, possibly empty)."""
+    return {**order_summary_repr(order), "ordersStations": [state.station_id for state in order.station_states.all()]}
 
 
 def reprint_repr(order: Order, *, item_ids: list[str], receipt: bool) -> dict[str, Any]:
@@ -194,23 +243,38 @@ def category_repr(category: Category) -> dict[str, Any]:
         "id": category.id,
         "name": category.name,
         "printerId": category.printer_id,
+        "stationId": category.station_id,
         "available": category.available,
         "position": category.position,
     }
 
 
 def category_with_foods_repr(category: Category) -> dict[str, Any]:
-    """`?include=foods`: the category with all its foods, available or not
-    (callers prefetch `foods__ingredients`)."""
+    """`?include=foods`: the category with its foods (those the caller
+    prefetched as `foods`, with their ingredients)."""
+    # The prefetch sets each food's category to this one: no query per food.
     return {**category_repr(category), "foods": [food_repr(food) for food in category.foods.all()]}
 
 
+def station_repr(station: Station) -> dict[str, Any]:
+    return {"id": station.id, "name": station.name, "position": station.position}
+
+
+def station_with_categories_repr(station: Station, *, with_foods: bool) -> dict[str, Any]:
+    """`?include=categories[.foods]`: the station with its categories (and
+    their foods), prefetched by `selectors.station_list`."""
+    represent = category_with_foods_repr if with_foods else category_repr
+    return {**station_repr(station), "categories": [represent(category) for category in station.categories.all()]}
+
+
 def ingredient_repr(ingredient: Ingredient) -> dict[str, Any]:
-    return {"id": ingredient.id, "name": ingredient.name}
+    return {"id": ingredient.id, "name": ingredient.name, "surcharge": format_money(ingredient.surcharge)}
 
 
-def food_repr(food: Food) -> dict[str, Any]:
-    return {
+def food_repr(food: Food, *, with_category: bool = True) -> dict[str, Any]:
+    """A food; `with_category` adds its category object (load it with
+    select_related), which the till groups its grid by."""
+    body = {
         "id": food.id,
         "name": food.name,
         "price": format_money(food.price),
@@ -220,3 +284,6 @@ def food_repr(food: Food) -> dict[str, Any]:
         "available": food.available,
         "ingredients": [ingredient_repr(ingredient) for ingredient in food.ingredients.all()],
     }
+    if with_category:
+        body["category"] = category_repr(food.category)
+    return body

@@ -46,7 +46,13 @@ TICKET = nullable({"type": "integer", "minimum": 1, "description": "Per service 
 DISPLAY_CODE = {"type": "string", "example": "A01"}
 ORDER_ID = {"type": "integer", "minimum": 1, "example": 1}
 
-INGREDIENT = obj({"id": ID, "name": {"type": "string"}})
+INGREDIENT = obj(
+    {
+        "id": ID,
+        "name": {"type": "string"},
+        "surcharge": {**MONEY, "description": "What the till charges per extra unit (the server adds nothing)."},
+    }
+)
 
 ORDER_ITEM = obj(
     {
@@ -108,20 +114,90 @@ CATEGORIZED_ITEM = obj(
 
 STATIONS = {
     "type": "array",
-    "description": "The kitchen stations (printers) with lines in the order, and whether each is done.",
+    "description": "The kitchen stations of the order (its lines' categories'), and whether each is done.",
     "items": obj(
         {
-            "printerId": ID,
+            "stationId": ID,
             "name": {"type": "string"},
+            "status": STATUS,
             "done": {"type": "boolean"},
             "doneAt": nullable({"type": "string", "format": "date-time"}),
         }
     ),
 }
 
+ORDER_STATION_STATE = obj(
+    {
+        "id": ID,
+        "orderId": ORDER_ID,
+        "stationId": ID,
+        "status": {**STATUS, "description": "The station's own status (CONFIRMED, COMPLETED, PICKED_UP…)."},
+        "updatedAt": TIMESTAMP,
+    },
+    description="One station's state on an order.",
+)
+
+STATION_NAME = obj({"id": ID, "name": {"type": "string"}})
+
+CATEGORY = obj(
+    {
+        "id": ID,
+        "name": {"type": "string"},
+        "printerId": nullable(ID),
+        "stationId": nullable(ID),
+        "available": {"type": "boolean"},
+        "position": {"type": "integer"},
+    }
+)
+
+STATION_WITH_CATEGORIES = {
+    "type": "object",
+    "properties": {
+        "id": ID,
+        "name": {"type": "string"},
+        "position": {"type": "integer"},
+        "categories": {
+            "type": "array",
+            "description": "With ?include=categories (each with `foods` with ?include=categories.foods).",
+            "items": {
+                "allOf": [
+                    CATEGORY,
+                    {"type": "object", "properties": {"foods": {"type": "array", "items": {"type": "object"}}}},
+                ]
+            },
+        },
+    },
+    "required": ["id", "name", "position"],
+}
+
 ORDER_DETAIL = obj(
     {
         **ORDER["properties"],
+        "completedAt": nullable(
+            {**TIMESTAMP, "description": "When the kitchen finished it; null before or after an undo."}
+        ),
+        "orderStationStates": {
+            "type": "array",
+            "description": "Each station's state (`[]` when the order has no station), in station order.",
+            "items": {"allOf": [ref("OrderStationState"), obj({"station": STATION_NAME})]},
+        },
+        "user": nullable(
+            obj(
+                {"id": ID, "username": {"type": "string"}, "role": {"type": "string"}},
+                description="The staff member who confirmed it.",
+            )
+        ),
+        "cashRegister": nullable(
+            obj(
+                {
+                    "id": ID,
+                    "name": {"type": "string"},
+                    "defaultPrinterId": nullable(ID),
+                    "enabled": {"type": "boolean"},
+                },
+                description="The till it was confirmed at.",
+            )
+        ),
         "stations": STATIONS,
         "categorizedItems": {
             "type": "array",
@@ -135,8 +211,9 @@ ORDER_DETAIL = obj(
         },
     },
     description=(
-        "An order as the REST API returns it: the `new-order` shape plus `categorizedItems` and the kitchen"
-        " stations' progress (`stations`)."
+        "An order as the REST API returns it: the `new-order` shape plus `categorizedItems`, the stations'"
+        " states (`orderStationStates`, and the kitchen pages' `stations`), `completedAt`, `user` and"
+        " `cashRegister`."
     ),
 )
 
@@ -157,7 +234,16 @@ PRINTER_ORDER_ITEM = obj(
     {
         **ORDER_ITEM["properties"],
         "food": obj(
-            {"id": ID, "name": {"type": "string"}, "printerId": nullable({**ID, "description": "Effective printer."})}
+            {
+                "id": ID,
+                "name": {"type": "string"},
+                "printerId": nullable({**ID, "description": "Effective printer."}),
+                "categoryId": ID,
+                "category": obj(
+                    {"id": ID, "name": {"type": "string"}, "station": nullable(STATION_NAME)},
+                    description="The food's category and its station (for per-station tickets).",
+                ),
+            }
         ),
     }
 )
@@ -179,6 +265,64 @@ REPRINT = obj(
 
 ORDER_SUMMARY = obj({"displayCode": DISPLAY_CODE, "ticketNumber": TICKET, "id": ORDER_ID})
 
+ORDER_SUMMARY_WITH_STATIONS = obj(
+    {
+        **ORDER_SUMMARY["properties"],
+        "ordersStations": {
+            "type": "array",
+            "items": ID,
+            "description": "Ids of the stations the order waits on (possibly empty).",
+        },
+    }
+)
+
+_MONEY_NUMBER = {"type": "number", "minimum": 0, "description": "Money as a JSON number, at most 2 decimals."}
+
+CLOSURE_REPORT = obj(
+    {
+        "timestamp": TIMESTAMP,
+        "totalOrders": {"type": "integer", "minimum": 0},
+        "totalRevenue": _MONEY_NUMBER,
+        "totalCashRevenue": _MONEY_NUMBER,
+        "totalCardRevenue": _MONEY_NUMBER,
+        "cashRegisterStats": {
+            "type": "array",
+            "items": obj(
+                {
+                    "cashRegisterId": nullable(ID),
+                    "cashRegisterName": nullable({"type": "string"}),
+                    "totalRevenue": _MONEY_NUMBER,
+                    "totalCashRevenue": _MONEY_NUMBER,
+                    "totalCardRevenue": _MONEY_NUMBER,
+                }
+            ),
+        },
+        "categoryStats": {
+            "type": "array",
+            "items": obj(
+                {
+                    "categoryId": ID,
+                    "categoryName": {"type": "string"},
+                    "revenue": _MONEY_NUMBER,
+                    "quantity": {"type": "integer"},
+                    "foodStats": {
+                        "type": "array",
+                        "items": obj(
+                            {
+                                "foodId": ID,
+                                "foodName": {"type": "string"},
+                                "revenue": _MONEY_NUMBER,
+                                "quantity": {"type": "integer"},
+                            }
+                        ),
+                    },
+                }
+            ),
+        },
+    },
+    description="The service day's figures at the closure's moment (zeros and empty lists without orders).",
+)
+
 COMPONENTS: dict[str, Schema] = {
     "Ingredient": INGREDIENT,
     "OrderItem": ORDER_ITEM,
@@ -190,4 +334,8 @@ COMPONENTS: dict[str, Schema] = {
     "PrinterOrder": PRINTER_ORDER,
     "Reprint": REPRINT,
     "OrderSummary": ORDER_SUMMARY,
+    "OrderSummaryWithStations": ORDER_SUMMARY_WITH_STATIONS,
+    "OrderStationState": ORDER_STATION_STATE,
+    "StationWithCategories": STATION_WITH_CATEGORIES,
+    "ClosureReport": CLOSURE_REPORT,
 }

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -7,19 +8,21 @@ from datetime import datetime
 from django.db.models import F, Prefetch, Q, QuerySet
 
 from orders.exceptions import NotFound
-from orders.models import Category, Food, Order, OrderItem
+from orders.models import Category, Food, Order, OrderItem, OrderStationState, Station
 
 
 def orders_with_items() -> QuerySet[Order]:
-    """Orders with their lines, foods, categories, the lines' printers and
-    the kitchen stations' marks in three queries, whatever the number of
-    lines."""
+    """Orders with their lines, foods, categories (with their stations), the
+    lines' printers and the stations' states in three queries, whatever the
+    number of lines."""
     return Order.objects.prefetch_related(
         Prefetch(
             "items",
-            queryset=OrderItem.objects.select_related("food__category__printer", "food__printer").order_by("position"),
+            queryset=OrderItem.objects.select_related(
+                "food__category__printer", "food__category__station", "food__printer"
+            ).order_by("position"),
         ),
-        "station_marks",
+        Prefetch("station_states", queryset=OrderStationState.objects.select_related("station")),
     )
 
 
@@ -31,19 +34,29 @@ def order_with_items(order_id: int, *, queryset: QuerySet[Order] | None = None) 
 
 
 def orders_for_rest() -> QuerySet[Order]:
-    """Orders as the REST API shows them (with `categorizedItems`): the lines'
-    foods with their ingredients too, one query more whatever the size."""
-    return orders_with_items().prefetch_related("items__food__ingredients")
+    """Orders as the REST API shows them (with `categorizedItems`, the user
+    and the till): the lines' foods with their ingredients too, one query
+    more whatever the size."""
+    return orders_with_items().select_related("user", "cash_register").prefetch_related("items__food__ingredients")
 
 
 # `sortBy` values → ordering; the id breaks ties so pages never overlap.
+# `createdAt` is newest first, as MySagra's and as every till that sends it
+# means it (clients-heads.md, decision on O3); `ticketNumber` is oldest first.
 ORDER_SORTS: dict[str, tuple] = {
-    "createdAt": (F("created_at").asc(), F("id").asc()),
+    "createdAt": (F("created_at").desc(), F("id").desc()),
     "-createdAt": (F("created_at").desc(), F("id").desc()),
     "confirmedAt": (F("confirmed_at").asc(nulls_last=True), F("id").asc()),
     "-confirmedAt": (F("confirmed_at").desc(nulls_last=True), F("id").desc()),
+    # MySagra's third sort, newest completion first (never completed: last).
+    "completedAt": (F("completed_at").desc(nulls_last=True), F("id").desc()),
     "ticketNumber": (F("ticket_day").asc(nulls_last=True), F("ticket_number").asc(nulls_last=True), F("id").asc()),
 }
+
+
+# A search that is a number also finds that ticket number (ASCII digits
+# only: int() would read "٣"; at most 9 of them, so it fits the column).
+TICKET_SEARCH = re.compile(r"[0-9]{1,9}", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -68,12 +81,15 @@ def order_list(filters: OrderFilters) -> QuerySet[Order]:
         orders = orders.filter(display_code__iexact=filters.display_code)
     if filters.search:
         term = filters.search
-        orders = orders.filter(Q(display_code__icontains=term) | Q(table__icontains=term) | Q(customer__icontains=term))
+        matches = Q(display_code__icontains=term) | Q(table__icontains=term) | Q(customer__icontains=term)
+        if TICKET_SEARCH.fullmatch(term):
+            matches |= Q(ticket_number=int(term))
+        orders = orders.filter(matches)
     return orders.order_by(*ORDER_SORTS[filters.sort_by])
 
 
 def food_list(*, available: bool | None = None, category_id: str | None = None) -> QuerySet[Food]:
-    foods = Food.objects.prefetch_related("ingredients")
+    foods = Food.objects.select_related("category").prefetch_related("ingredients")
     if available is not None:
         foods = (
             foods.filter(available=available, category__available=available)
@@ -85,14 +101,39 @@ def food_list(*, available: bool | None = None, category_id: str | None = None) 
     return foods
 
 
-def category_list(*, available: bool | None = None, include_foods: bool = False) -> QuerySet[Category]:
-    """Categories in menu order; with `include_foods`, each with all its foods
-    (available or not) and their ingredients, in three queries."""
+def _foods_of_categories(foods_available: bool | None) -> Prefetch:
+    """A category's foods (by name, with ingredients); `foods_available`
+    keeps only the available (True) or unavailable (False) ones, by their
+    own flag, as MySagra's `foodsAvailable`."""
+    foods = Food.objects.order_by("name").prefetch_related("ingredients")
+    if foods_available is not None:
+        foods = foods.filter(available=foods_available)
+    return Prefetch("foods", queryset=foods)
+
+
+def category_list(
+    *, available: bool | None = None, include_foods: bool = False, foods_available: bool | None = None
+) -> QuerySet[Category]:
+    """Categories in menu order; with `include_foods`, each with its foods
+    (all of them, or by `foods_available`) and their ingredients, in three
+    queries."""
     categories = Category.objects.all()
     if available is not None:
         categories = categories.filter(available=available)
     if include_foods:
-        categories = categories.prefetch_related(
-            Prefetch("foods", queryset=Food.objects.order_by("name").prefetch_related("ingredients"))
-        )
+        categories = categories.prefetch_related(_foods_of_categories(foods_available))
     return categories
+
+
+def station_list(*, include: str | None = None) -> QuerySet[Station]:
+    """Stations in list order; `include` is None, "categories" or
+    "categories.foods" (their categories in menu order, and the foods with
+    ingredients), a fixed number of queries whatever their number."""
+    stations = Station.objects.all()
+    if include == "categories":
+        stations = stations.prefetch_related(Prefetch("categories", queryset=Category.objects.all()))
+    elif include == "categories.foods":
+        stations = stations.prefetch_related(
+            Prefetch("categories", queryset=Category.objects.prefetch_related(_foods_of_categories(None)))
+        )
+    return stations

@@ -27,11 +27,19 @@ from orders.models import (
     PaymentMethod,
     Printer,
     PrinterStatus,
+    Station,
 )
 from orders.money import ZERO, format_money, parse_money
-from orders.representations import cash_register_repr, category_repr, food_repr, ingredient_repr, printer_repr
+from orders.representations import (
+    cash_register_repr,
+    category_repr,
+    food_repr,
+    ingredient_repr,
+    printer_repr,
+    station_repr,
+)
 from orders.selectors import ORDER_SORTS
-from orders.services import ConfirmInput, LineInput
+from orders.services import STATION_STATUSES, ConfirmInput, LineInput
 
 MAX_LINES = 100
 MAC_ADDRESS = re.compile(r"[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}", re.ASCII)
@@ -45,13 +53,19 @@ MAC_ADDRESS = re.compile(r"[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){
     }
 )
 class MoneyField(serializers.Field):
-    """A JSON number or decimal string in; the contract's string out."""
+    """A JSON number or decimal string in; the contract's string out.
+    `round_float_noise` (amounts a till computes: line surcharges, the
+    discount) reads a JSON number within a millionth of a cent as that cent."""
 
     default_error_messages = {"invalid": "{message}"}
 
+    def __init__(self, *, round_float_noise: bool = False, **kwargs):
+        self.round_float_noise = round_float_noise
+        super().__init__(**kwargs)
+
     def to_internal_value(self, data):
         try:
-            return parse_money(data)
+            return parse_money(data, round_float_noise=self.round_float_noise)
         except ValueError as exc:
             self.fail("invalid", message=str(exc))
 
@@ -138,7 +152,7 @@ class LineSerializer(serializers.Serializer):
     foodId = StrictCharField(max_length=64)
     quantity = serializers.IntegerField(min_value=1, max_value=999)
     notes = StrictCharField(max_length=250, required=False, allow_blank=True, default="")
-    surcharge = MoneyField(required=False)
+    surcharge = MoneyField(required=False, round_float_noise=True)
 
 
 def _lines_field(**kwargs) -> serializers.ListField:
@@ -161,8 +175,12 @@ def to_lines(data: list[dict]) -> list[LineInput]:
 class ConfirmSerializer(serializers.Serializer):
     paymentMethod = serializers.ChoiceField(choices=PaymentMethod.values)
     cashRegisterId = StrictCharField(max_length=64, required=False, allow_null=True, default=None)
-    discount = MoneyField(required=False)
+    discount = MoneyField(required=False, round_float_noise=True)
     customer = _name_field(required=False)
+    table = _name_field(required=False)
+    # Sent by today's tills (the signed-in user's id, or ""); the order's
+    # user is always the caller, whatever it says.
+    userId = serializers.CharField(required=False, allow_blank=True, max_length=64, write_only=True)
     orderItems = _lines_field(required=False)
 
     @staticmethod
@@ -172,6 +190,7 @@ class ConfirmSerializer(serializers.Serializer):
             cash_register_id=data.get("cashRegisterId"),
             discount=data.get("discount", ZERO),
             customer=data.get("customer"),
+            table=data.get("table"),
             items=to_lines(data["orderItems"]) if "orderItems" in data else None,
         )
 
@@ -185,6 +204,10 @@ class OrderCreateSerializer(serializers.Serializer):
 
 class OrderStatusSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=OrderStatus.values)
+
+
+class StationStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=list(STATION_STATUSES))
 
 
 @extend_schema_field(
@@ -222,7 +245,17 @@ class OrderListQuerySerializer(serializers.Serializer):
     displayCode = serializers.CharField(max_length=8, required=False, allow_blank=True, default="")
     dateFrom = MomentQueryField(end_of_day=False, required=False, help_text="Inclusive, on createdAt.")
     dateTo = MomentQueryField(end_of_day=True, required=False, help_text="Inclusive, on createdAt.")
-    sortBy = serializers.ChoiceField(choices=list(ORDER_SORTS), required=False, default="-createdAt")
+    sortBy = serializers.ChoiceField(
+        choices=list(ORDER_SORTS),
+        required=False,
+        default="-createdAt",
+        help_text="`createdAt`, `-createdAt` and `completedAt`: newest first (as MySagra); `confirmedAt`: oldest first.",
+    )
+    include = serializers.ChoiceField(
+        choices=["ordersStationsStates"],
+        required=False,
+        help_text="Accepted for today's boards; `orderStationStates` is always there.",
+    )
 
     def validate(self, attrs):
         if "dateFrom" in attrs and "dateTo" in attrs and attrs["dateFrom"] > attrs["dateTo"]:
@@ -236,7 +269,23 @@ class AvailabilityQuerySerializer(serializers.Serializer):
 
 class CategoryQuerySerializer(AvailabilityQuerySerializer):
     include = serializers.ChoiceField(
-        choices=["foods"], required=False, help_text="`foods` nests each category's foods (all of them)."
+        choices=["foods", "foods.ingredients"],
+        required=False,
+        help_text="`foods` nests each category's foods; `foods.ingredients` is the same (foods carry ingredients).",
+    )
+    foodsAvailable = serializers.ChoiceField(
+        choices=["true", "false", "all"],
+        required=False,
+        default="all",
+        help_text="With an include: only the available (true) or unavailable (false) foods, by their own flag.",
+    )
+
+
+class StationQuerySerializer(serializers.Serializer):
+    include = serializers.ChoiceField(
+        choices=["categories", "categories.foods", "categories.foods.ingredients"],
+        required=False,
+        help_text="Nest each station's categories (and their foods, which carry their ingredients).",
     )
 
 
@@ -323,27 +372,41 @@ class CashRegisterSerializer(_ReprSerializer):
         fields = ["id", "name", "defaultPrinterId", "enabled"]
 
 
+class StationSerializer(_ReprSerializer):
+    represent = staticmethod(station_repr)
+    name = _name_field()
+    position = serializers.IntegerField(required=False, min_value=-100000, max_value=100000)
+
+    class Meta:
+        model = Station
+        fields = ["id", "name", "position"]
+
+
 class CategorySerializer(_ReprSerializer):
     represent = staticmethod(category_repr)
     name = _name_field()
     printerId = serializers.PrimaryKeyRelatedField(
         source="printer", queryset=Printer.objects.all(), required=False, allow_null=True
     )
+    stationId = serializers.PrimaryKeyRelatedField(
+        source="station", queryset=Station.objects.all(), required=False, allow_null=True
+    )
     available = StrictBooleanField(required=False)
     position = serializers.IntegerField(required=False, min_value=-100000, max_value=100000)
 
     class Meta:
         model = Category
-        fields = ["id", "name", "printerId", "available", "position"]
+        fields = ["id", "name", "printerId", "stationId", "available", "position"]
 
 
 class IngredientSerializer(_ReprSerializer):
     represent = staticmethod(ingredient_repr)
     name = _name_field()
+    surcharge = MoneyField(required=False, help_text="Charged by the till per extra unit; 0 by default.")
 
     class Meta:
         model = Ingredient
-        fields = ["id", "name"]
+        fields = ["id", "name", "surcharge"]
 
 
 class FoodSerializer(_ReprSerializer):
@@ -360,10 +423,11 @@ class FoodSerializer(_ReprSerializer):
         source="ingredients", queryset=Ingredient.objects.all(), many=True, required=False, write_only=True
     )
     ingredients = IngredientSerializer(many=True, read_only=True)
+    category = CategorySerializer(read_only=True, help_text="The food's category, as GET /v1/categories shows it.")
 
     class Meta:
         model = Food
         fields = [
             *("id", "name", "price", "categoryId", "printerId", "description", "available"),
-            *("ingredientIds", "ingredients"),
+            *("ingredientIds", "ingredients", "category"),
         ]

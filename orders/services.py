@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ops import metrics
-from orders.exceptions import BadRequest, Conflict, InvalidInput, NotFound
+from orders.exceptions import REFERENCE_ERROR, BadRequest, Conflict, InvalidInput, NotFound
 from orders.models import (
     CashRegister,
     Closure,
@@ -23,10 +23,11 @@ from orders.models import (
     Food,
     Order,
     OrderItem,
+    OrderStationState,
     OrderStatus,
     Printer,
     Reprint,
-    StationMark,
+    Station,
 )
 from orders.money import MAX_MONEY, ZERO, format_money, round_money
 from orders.reports import build_reports, service_day_range
@@ -46,19 +47,21 @@ class ConfirmInput:
     cash_register_id: str | None = None
     discount: Decimal = ZERO
     customer: str | None = None
+    table: str | None = None
     items: Sequence[LineInput] | None = field(default=None)
 
 
 # Status changes allowed through order_set_status. Confirmation has its own
 # service (it numbers the ticket). Two steps go back, the screens' undo for a
 # move made by mistake: COMPLETED → CONFIRMED and PICKED_UP → COMPLETED; the
-# ticket, the lines and confirmedAt stay as they were. CANCELLED is final, and
-# so is PICKED_UP for cancelling: the food has been handed out.
+# ticket, the lines and confirmedAt stay as they were. CANCELLED is final. A
+# PICKED_UP order may still be cancelled (a refund at the till, as MySagra
+# allows: clients-heads.md O8).
 STATUS_TRANSITIONS: dict[str, set[str]] = {
     OrderStatus.PENDING: {OrderStatus.CANCELLED},
     OrderStatus.CONFIRMED: {OrderStatus.COMPLETED, OrderStatus.CANCELLED},
     OrderStatus.COMPLETED: {OrderStatus.PICKED_UP, OrderStatus.CONFIRMED, OrderStatus.CANCELLED},
-    OrderStatus.PICKED_UP: {OrderStatus.COMPLETED},
+    OrderStatus.PICKED_UP: {OrderStatus.COMPLETED, OrderStatus.CANCELLED},
 }
 
 
@@ -104,19 +107,25 @@ def display_code_for(number: int) -> str:
 # --- pricing ------------------------------------------------------------------
 
 
-def _foods_for(lines: Sequence[LineInput], *, field_prefix: str) -> dict[str, Food]:
+def _foods_for(lines: Sequence[LineInput], *, field_prefix: str, allow_unavailable: bool = False) -> dict[str, Food]:
+    """The lines' foods. An unknown food is a reference error (the till
+    re-reads its foods); an unavailable one is refused unless the order is
+    being confirmed, where staff may sell what they still have on hand
+    (`allow_unavailable`: the till asks "create the order anyway?")."""
     ids = {line.food_id for line in lines}
     foods = Food.objects.select_related("category").in_bulk(ids)
-    errors = []
+    missing, unavailable = [], []
     for index, line in enumerate(lines):
         food = foods.get(line.food_id)
         where = f"{field_prefix}.{index}.foodId"
         if food is None:
-            errors.append({"field": where, "message": f"Food {line.food_id!r} does not exist."})
-        elif not (food.available and food.category.available):
-            errors.append({"field": where, "message": f"{food.name} is not available"})
-    if errors:
-        raise InvalidInput(errors)
+            missing.append({"field": where, "message": f"Food {line.food_id!r} does not exist."})
+        elif not allow_unavailable and not (food.available and food.category.available):
+            unavailable.append({"field": where, "message": f"{food.name} is not available"})
+    if missing:
+        raise InvalidInput(missing + unavailable, code=REFERENCE_ERROR)
+    if unavailable:
+        raise InvalidInput(unavailable)
     return foods
 
 
@@ -182,11 +191,15 @@ def _replace_items(order: Order, items: list[OrderItem]) -> None:
 def _enabled_cash_register(cash_register_id: str | None, *, field_name: str) -> CashRegister | None:
     if cash_register_id is None:
         return None
+    # A disabled till is a reference error too: the till then finds it
+    # missing from ?enabled=true and asks for another one.
     register = CashRegister.objects.filter(pk=cash_register_id).first()
     if register is None:
-        raise InvalidInput([{"field": field_name, "message": f"Cash register {cash_register_id!r} does not exist."}])
+        message = f"Cash register {cash_register_id!r} does not exist."
+        raise InvalidInput([{"field": field_name, "message": message}], code=REFERENCE_ERROR)
     if not register.enabled:
-        raise InvalidInput([{"field": field_name, "message": f"Cash register {register.name} is disabled."}])
+        message = f"Cash register {register.name} is disabled."
+        raise InvalidInput([{"field": field_name, "message": message}], code=REFERENCE_ERROR)
     return register
 
 
@@ -203,6 +216,8 @@ def _mark_confirmed(
     order.discount = round_money(confirmation.discount)
     if confirmation.customer is not None:
         order.customer = confirmation.customer
+    if confirmation.table is not None:
+        order.table = confirmation.table
     order.ticket_day = day
     order.ticket_number = _next_in_sequence(day, "ticket")
 
@@ -225,7 +240,7 @@ def order_create(
         if confirmation.items is not None:
             effective_lines = confirmation.items
     prefix = "confirm.orderItems" if effective_lines is not lines else "orderItems"
-    foods = _foods_for(effective_lines, field_prefix=prefix)
+    foods = _foods_for(effective_lines, field_prefix=prefix, allow_unavailable=confirmation is not None)
     items = _priced_items(effective_lines, foods)
     _check_amounts(items, field_prefix=prefix)
 
@@ -243,8 +258,10 @@ def order_create(
     _apply_totals(order, items)
     order.save()  # a row for the lines to point at
     _add_items(order, items)
+    _sync_station_states(order, status=order.status)
     # The save that announces the order: its post_save receiver records the
-    # order's event, in this transaction, with the lines in place.
+    # order's event, in this transaction, with the lines and the stations'
+    # states in place.
     order.save()
     transaction.on_commit(metrics.ORDERS_CREATED.inc)
     if confirmation is not None:
@@ -269,12 +286,14 @@ def order_confirm(*, order_id: int, by, confirmation: ConfirmInput) -> Order:
         raise Conflict(f"Only pending orders can be confirmed; this one is {order.status}.")
     register = _enabled_cash_register(confirmation.cash_register_id, field_name="cashRegisterId")
     if confirmation.items is not None:
-        foods = _foods_for(confirmation.items, field_prefix="orderItems")
+        foods = _foods_for(confirmation.items, field_prefix="orderItems", allow_unavailable=True)
         items = _priced_items(confirmation.items, foods)
         _check_amounts(items, field_prefix="orderItems")
         _replace_items(order, items)
     else:
         items = list(order.items.all())
+    # Replaced lines may bring other stations: the states follow the lines.
+    _sync_station_states(order, status=OrderStatus.CONFIRMED)
     _mark_confirmed(order, by=by, confirmation=confirmation, register=register, now=timezone.now())
     _apply_totals(order, items)
     order.save()
@@ -282,16 +301,19 @@ def order_confirm(*, order_id: int, by, confirmation: ConfirmInput) -> Order:
     return order
 
 
-def _change_status(order: Order, status: str, *, now: datetime) -> None:
-    """Save a status change. `completed_at` follows the kitchen: set when a
-    CONFIRMED order becomes COMPLETED, cleared when that is undone (back to
-    CONFIRMED), kept when it moves on to PICKED_UP or back from it."""
-    if status == OrderStatus.COMPLETED and order.status == OrderStatus.CONFIRMED:
+def _change_status(order: Order, status: str, *, now: datetime, by_station: bool = False) -> None:
+    """Save a status change. `completed_at` follows the kitchen: set when the
+    order becomes COMPLETED (or PICKED_UP straight from a station without a
+    completion), cleared when that is undone (back to CONFIRMED), kept when
+    it moves on to PICKED_UP or back from it. `by_station` tells the events
+    app that a station caused it (Order.changed_by_station)."""
+    if status in (OrderStatus.COMPLETED, OrderStatus.PICKED_UP) and order.completed_at is None:
         order.completed_at = now
     elif status == OrderStatus.CONFIRMED:
         order.completed_at = None
     order.status = status
     order.status_changed_at = now
+    order.changed_by_station = by_station
     order.save(update_fields=["status", "status_changed_at", "completed_at"])
 
 
@@ -304,10 +326,10 @@ def order_set_status(*, order_id: int, by, status: str) -> Order:
     order = _locked_order(order_id)
     if status not in STATUS_TRANSITIONS.get(order.status, set()):
         raise Conflict(f"An order cannot go from {order.status} to {status}.")
-    undo = order.status == OrderStatus.COMPLETED and status == OrderStatus.CONFIRMED
+    # Every station follows a move of the whole order (before the save that
+    # announces it, so its events show the stations as they now are).
+    _set_all_states(order, status)
     _change_status(order, status, now=timezone.now())
-    if undo:
-        _reopen_stations(order)
     return order
 
 
@@ -343,89 +365,159 @@ def order_recall(*, order_id: int, by) -> Order:
     order = _locked_order(order_id)
     if order.status != OrderStatus.COMPLETED:
         raise Conflict(f"Only completed orders can be recalled; this one is {order.status}.")
+    _set_all_states(order, OrderStatus.CONFIRMED)
     _change_status(order, OrderStatus.CONFIRMED, now=timezone.now())
-    _reopen_stations(order)
     return order
-
-
-def _reopen_stations(order: Order) -> None:
-    """The whole order is back in the kitchen: every station has its lines
-    to make again."""
-    for mark in order.station_marks.filter(done_at__isnull=False).order_by("printer__name", "printer_id"):
-        _set_mark(mark, done_at=None, by=None)
 
 
 # --- kitchen stations -----------------------------------------------------------------
-# A station is a printer: the effective printer of a line (the food's, else
-# its category's). Lines without one belong to no station. An order is done
-# when every station with lines in it is done; the all-stations bump
-# (order_set_status COMPLETED) completes it whatever the marks say.
+# A station is a Station (not a printer): the station of a line is its food's
+# category's. An order has one OrderStationState per station of its lines,
+# created with the order and kept in step with its lines; a move of the whole
+# order moves every state, and a station's own move sets its state and
+# derives the order's status from all of them (ORDER_FROM_STATES).
 
 
-def order_station_ids(order: Order) -> list[str]:
-    """The stations with lines in the order, in the order of its lines."""
-    seen: dict[str, None] = {}
-    for item in order.items.select_related("food__category"):
-        printer_id = item.food.effective_printer_id
-        if printer_id is not None:
-            seen.setdefault(printer_id, None)
-    return list(seen)
+def _wanted_stations(order: Order) -> list[str]:
+    """The stations of the order's lines' categories, in line order."""
+    rows = order.items.filter(food__category__station__isnull=False).order_by("position")
+    return list(dict.fromkeys(rows.values_list("food__category__station_id", flat=True)))
 
 
-def _station(order: Order, printer_id: str) -> Printer:
-    printer = Printer.objects.filter(pk=printer_id).first()
-    if printer is None:
-        raise NotFound("Printer not found")
-    if printer.pk not in order_station_ids(order):
-        raise Conflict(f"Order {order.display_code} has nothing for {printer.name}.")
-    return printer
+def _sync_station_states(order: Order, *, status: str) -> None:
+    """Give the order a state for each station of its lines and none for
+    any other: missing ones are created with `status`, the others are set
+    to it. Runs inside the caller's transaction, under the order's lock."""
+    wanted = _wanted_stations(order)
+    order.station_states.exclude(station_id__in=wanted).delete()
+    have = set(order.station_states.values_list("station_id", flat=True))
+    order.station_states.filter(station_id__in=have).exclude(status=status).update(
+        status=status, updated_at=timezone.now()
+    )
+    OrderStationState.objects.bulk_create(
+        OrderStationState(order=order, station_id=station_id, status=status)
+        for station_id in wanted
+        if station_id not in have
+    )
 
 
-def _set_mark(mark: StationMark, *, done_at: datetime | None, by) -> None:
-    # A save (never a queryset update): the mark's post_save is what records
-    # the station-progress event.
-    mark.done_at = done_at
-    mark.done_by = by
-    mark.save()
+def _set_all_states(order: Order, status: str) -> None:
+    """A move of the whole order: every station follows it (clients-heads.md
+    S7). An update, not saves: the order's own status event announces it."""
+    order.station_states.exclude(status=status).update(status=status, updated_at=timezone.now())
+
+
+# Statuses a station may set (clients-heads.md S5), and the order's status
+# they add up to: all equal gives that status, any CONFIRMED gives CONFIRMED
+# (no PARTIAL: a seed-era board lists CONFIRMED orders as "preparing"), else
+# the lowest of COMPLETED and PICKED_UP.
+STATION_STATUSES = (OrderStatus.CONFIRMED, OrderStatus.COMPLETED, OrderStatus.PICKED_UP)
+
+
+def order_status_from_states(statuses: Sequence[str]) -> str:
+    if OrderStatus.CONFIRMED in statuses:
+        return OrderStatus.CONFIRMED
+    if OrderStatus.COMPLETED in statuses:
+        return OrderStatus.COMPLETED
+    return OrderStatus.PICKED_UP
+
+
+def _station_state(order: Order, station_id: str) -> OrderStationState:
+    state = order.station_states.select_related("station").filter(station_id=station_id).first()
+    if state is None:
+        raise NotFound("Order not found")
+    return state
+
+
+def _set_station_status(order: Order, state: OrderStationState, status: str) -> None:
+    """Set one station's state and the order's status that follows from all
+    of them. The order's save comes first: its event goes to the cashier
+    only (the display hears of a station's move as order-station-status-
+    update, from the state's save), and events of one transaction are
+    recorded cashier before display (events/publisher.py)."""
+    others = order.station_states.exclude(pk=state.pk).values_list("status", flat=True)
+    derived = order_status_from_states([*others, status])
+    now = timezone.now()
+    if derived != order.status:
+        _change_status(order, derived, now=now, by_station=True)
+    state.status = status
+    state.save()  # a save, never an update: its post_save records the events
 
 
 @transaction.atomic
-def order_station_done(*, order_id: int, printer_id: str, by) -> Order:
-    """A station has made its lines of a CONFIRMED order. When it was the
-    last station still working on the order, the order becomes COMPLETED
-    (ready on the board). The order's row lock makes two stations finishing
-    at once end with exactly one completion."""
+def order_station_set_status(*, order_id: int, station_id: str, status: str, by) -> OrderStationState:
+    """PATCH /v1/orders/{id}/stations/{stationId}: a station moves its part
+    of a confirmed order (CONFIRMED, COMPLETED or PICKED_UP) and the order's
+    status follows all its stations. 404 when the order has no state for the
+    station; 409 for a PENDING or CANCELLED order. Setting the status a
+    state already has changes and announces nothing. The order's row lock
+    makes two stations finishing at once end in exactly one completion."""
+    if status not in STATION_STATUSES:
+        raise InvalidInput([{"field": "status", "message": "Must be CONFIRMED, COMPLETED or PICKED_UP."}])
+    order = _locked_order(order_id)
+    state = _station_state(order, station_id)
+    if order.status in (OrderStatus.PENDING, OrderStatus.CANCELLED):
+        raise Conflict(f"A station cannot move a {order.status} order.")
+    if state.status != status:
+        _set_station_status(order, state, status)
+    return state
+
+
+def _station(order: Order, station_id: str) -> OrderStationState:
+    """For the kitchen pages: an unknown station is a 404, a station with
+    nothing in the order a 409 (as when stations were printers)."""
+    station = Station.objects.filter(pk=station_id).first()
+    if station is None:
+        raise NotFound("Station not found")
+    state = order.station_states.select_related("station").filter(station=station).first()
+    if state is None:
+        raise Conflict(f"Order {order.display_code} has nothing for {station.name}.")
+    return state
+
+
+@transaction.atomic
+def order_station_done(*, order_id: int, station_id: str, by) -> Order:
+    """The kitchen page's "Done": a station has made its lines of a
+    CONFIRMED order. When it was the last station still working on the
+    order, the order becomes COMPLETED (ready on the board)."""
     order = _locked_order(order_id)
     if order.status != OrderStatus.CONFIRMED:
         raise Conflict(f"Only confirmed orders can be marked done; this one is {order.status}.")
-    printer = _station(order, printer_id)
-    mark, _ = StationMark.objects.get_or_create(order=order, printer=printer)
-    if mark.done_at is not None:
-        raise Conflict(f"{printer.name} already marked order {order.display_code} done.")
-    now = timezone.now()
-    _set_mark(mark, done_at=now, by=by)
-    stations = set(order_station_ids(order))
-    done = set(order.station_marks.filter(done_at__isnull=False).values_list("printer_id", flat=True))
-    if stations <= done:
-        _change_status(order, OrderStatus.COMPLETED, now=now)
+    state = _station(order, station_id)
+    if state.status != OrderStatus.CONFIRMED:
+        raise Conflict(f"{state.station.name} already marked order {order.display_code} done.")
+    _set_station_status(order, state, OrderStatus.COMPLETED)
     return order
 
 
 @transaction.atomic
-def order_station_undo(*, order_id: int, printer_id: str, by) -> Order:
-    """Undo a station's done mark. A COMPLETED order goes back to CONFIRMED
-    (the other stations stay done); a picked-up or cancelled order is final."""
+def order_station_undo(*, order_id: int, station_id: str, by) -> Order:
+    """The kitchen page's "Undo": take a station's done mark back. A
+    COMPLETED order goes back to CONFIRMED (the other stations stay done);
+    a picked-up or cancelled order is final."""
     order = _locked_order(order_id)
     if order.status not in (OrderStatus.CONFIRMED, OrderStatus.COMPLETED):
         raise Conflict(f"Only confirmed or completed orders can go back to a station; this one is {order.status}.")
-    printer = _station(order, printer_id)
-    mark = order.station_marks.filter(printer=printer, done_at__isnull=False).first()
-    if mark is None:
-        raise Conflict(f"{printer.name} has not marked order {order.display_code} done.")
-    if order.status == OrderStatus.COMPLETED:
-        _change_status(order, OrderStatus.CONFIRMED, now=timezone.now())
-    _set_mark(mark, done_at=None, by=None)
+    state = _station(order, station_id)
+    if state.status != OrderStatus.COMPLETED:
+        raise Conflict(f"{state.station.name} has not marked order {order.display_code} done.")
+    _set_station_status(order, state, OrderStatus.CONFIRMED)
     return order
+
+
+@transaction.atomic
+def station_delete(*, station_id: str) -> None:
+    """Delete a station. Refused (409) while an order that is still live
+    (pending, confirmed or completed) has a state for it: its screens would
+    lose a column mid-service. Finished orders' states go with it; their
+    categories lose the station (SET_NULL)."""
+    station = Station.objects.select_for_update().filter(pk=station_id).first()
+    if station is None:
+        raise NotFound("Station not found")
+    live = (OrderStatus.PENDING, OrderStatus.CONFIRMED, OrderStatus.COMPLETED)
+    if station.order_states.filter(order__status__in=live).exists():
+        raise Conflict(f"Live orders still wait on {station.name}; delete it once they are done.")
+    station.delete()
 
 
 # --- devices: printers and cash drawers --------------------------------------

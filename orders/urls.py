@@ -24,6 +24,7 @@ router = SimpleRouter(trailing_slash=False)
 router.register("categories", views.CategoryViewSet, basename="category")
 router.register("foods", views.FoodViewSet, basename="food")
 router.register("ingredients", views.IngredientViewSet, basename="ingredient")
+router.register("stations", views.StationViewSet, basename="station")
 router.register("printers", views.PrinterViewSet, basename="printer")
 router.register("cash-registers", views.CashRegisterViewSet, basename="cash-register")
 
@@ -32,9 +33,14 @@ urlpatterns = [
     path("orders/<order_id:order_id>", views.OrderDetailView.as_view(), name="order-detail"),
     path("orders/<order_id:order_id>/confirm", views.OrderConfirmView.as_view(), name="order-confirm"),
     path("orders/<order_id:order_id>/reprint", views.OrderReprintView.as_view(), name="order-reprint"),
+    path(
+        "orders/<order_id:order_id>/stations/<str:station_id>",
+        views.OrderStationView.as_view(),
+        name="order-station",
+    ),
     # Any other order path ("abc", "٣", "-1", a number too long for an id)
     # names no order: the same 404 as a missing one, after authentication.
-    re_path(r"^orders/[^/]+(?:/confirm|/reprint)?\Z", views.NoSuchOrderView.as_view()),
+    re_path(r"^orders/[^/]+(?:/confirm|/reprint|/stations/[^/]+)?\Z", views.NoSuchOrderView.as_view()),
     path("reports", report_views.ReportsView.as_view(), name="reports"),
     path("reports/general-closure", report_views.GeneralClosureView.as_view(), name="general-closure"),
     *router.urls,

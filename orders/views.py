@@ -6,7 +6,8 @@ import math
 
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -17,12 +18,15 @@ from rest_framework.views import APIView
 from config.idempotency import idempotent
 from orders import selectors, services
 from orders.exceptions import Conflict, NotFound
-from orders.models import CashRegister, Category, Food, Ingredient, OrderStatus, Printer
+from orders.models import CashRegister, Category, Food, Ingredient, OrderStatus, Printer, Station
 from orders.representations import (
     cash_register_repr,
     category_with_foods_repr,
     order_rest_repr,
+    order_station_state_repr,
     reprint_repr,
+    station_repr,
+    station_with_categories_repr,
 )
 from orders.schemas import ref
 from orders.serializers import (
@@ -38,6 +42,9 @@ from orders.serializers import (
     OrderStatusSerializer,
     PrinterSerializer,
     ReprintSerializer,
+    StationQuerySerializer,
+    StationSerializer,
+    StationStatusSerializer,
     to_lines,
 )
 from users.apikeys import Device
@@ -148,6 +155,30 @@ class OrderDetailView(APIView):
         """Cancel the order: the same as PATCH {"status": "CANCELLED"}."""
         order = services.order_set_status(order_id=order_id, by=request.user, status=OrderStatus.CANCELLED)
         return _order_response(order.id)
+
+
+class OrderStationView(APIView):
+    """PATCH /v1/orders/{id}/stations/{stationId}: a station's move."""
+
+    permission_classes = [IsAdminOrOperator]
+    conflicts = {"PATCH": "The order is PENDING or CANCELLED."}
+
+    @extend_schema(
+        request=StationStatusSerializer,
+        responses={200: OpenApiResponse(ref("OrderStationState"), description="The station's new state.")},
+    )
+    def patch(self, request: Request, order_id: int, station_id: str) -> Response:
+        """Set one station's state of a confirmed order (CONFIRMED, COMPLETED
+        or PICKED_UP); the order's status follows all its stations (any
+        CONFIRMED: CONFIRMED; else the lowest of COMPLETED and PICKED_UP).
+        The display hears `order-station-status-update`, never an
+        `order-status-update`, for it. 404 when the order has no state for
+        the station."""
+        data = _validated(StationStatusSerializer, request.data)
+        state = services.order_station_set_status(
+            order_id=order_id, station_id=station_id, status=data["status"], by=request.user
+        )
+        return Response(order_station_state_repr(state))
 
 
 class NoSuchOrderView(APIView):
@@ -270,8 +301,11 @@ class CategoryViewSet(_ResourceViewSet):
     )
     def list(self, request: Request) -> Response:
         params = _validated(CategoryQuerySerializer, _query(request))
-        include_foods = params.get("include") == "foods"
-        categories = selectors.category_list(available=params.get("available"), include_foods=include_foods)
+        include_foods = params.get("include") in ("foods", "foods.ingredients")
+        foods_available = {"true": True, "false": False, "all": None}[params["foodsAvailable"]]
+        categories = selectors.category_list(
+            available=params.get("available"), include_foods=include_foods, foods_available=foods_available
+        )
         represent = category_with_foods_repr if include_foods else self.get_serializer().to_representation
         return Response([represent(category) for category in categories])
 
@@ -279,6 +313,52 @@ class CategoryViewSet(_ResourceViewSet):
     def api_key_access(self):
         # A printer agent reads the category list, not single categories.
         return {(PRINTER_AGENT, "GET")} if self.action == "list" else set()
+
+
+class StationViewSet(_ResourceViewSet):
+    """Kitchen stations: admins and operators read (and printer agents'
+    keys, as MySagra lets them), admins write. A station's categories are
+    set on the categories (`stationId`)."""
+
+    queryset = Station.objects.all()
+    serializer_class = StationSerializer
+    resource_name = "Station"
+    api_key_access = {(PRINTER_AGENT, "GET")}
+    conflicts = {**_ResourceViewSet.conflicts, "DELETE": "Live orders still have a state for the station."}
+
+    def get_permissions(self):
+        return [IsAdminOrOperator()] if self.action in ("list", "retrieve") else [IsAdmin()]
+
+    def _include(self) -> str | None:
+        include = _validated(StationQuerySerializer, _query(self.request)).get("include")
+        return "categories.foods" if include == "categories.foods.ingredients" else include
+
+    def _represent(self, station: Station, include: str | None) -> dict:
+        if include is None:
+            return station_repr(station)
+        return station_with_categories_repr(station, with_foods=include == "categories.foods")
+
+    @extend_schema(
+        parameters=[StationQuerySerializer],
+        responses={200: OpenApiResponse(ref("StationWithCategories"), description="The stations, in list order.")},
+    )
+    def list(self, request: Request) -> Response:
+        include = self._include()
+        return Response([self._represent(station, include) for station in selectors.station_list(include=include)])
+
+    @extend_schema(
+        parameters=[StationQuerySerializer],
+        responses={200: OpenApiResponse(ref("StationWithCategories"), description="The station.")},
+    )
+    def retrieve(self, request: Request, pk: str) -> Response:
+        include = self._include()
+        station = selectors.station_list(include=include).filter(pk=pk).first()
+        if station is None:
+            raise NotFound("Station not found")
+        return Response(self._represent(station, include))
+
+    def perform_destroy(self, instance):
+        services.station_delete(station_id=instance.pk)
 
 
 class FoodViewSet(_ResourceViewSet):
@@ -294,7 +374,7 @@ class FoodViewSet(_ResourceViewSet):
 
     def get_queryset(self):
         if self.action != "list":
-            return Food.objects.prefetch_related("ingredients")
+            return Food.objects.select_related("category").prefetch_related("ingredients")
         params = _validated(FoodQuerySerializer, _query(self.request))
         return selectors.food_list(available=params.get("available"), category_id=params.get("categoryId") or None)
 
@@ -340,6 +420,20 @@ class PrinterViewSet(_DeviceViewSet):
         )
 
 
+ENABLED_PARAMETER = OpenApiParameter(
+    "enabled",
+    OpenApiTypes.STR,
+    enum=["true", "false"],
+    description="Only the enabled (true) or disabled (false) tills.",
+)
+INCLUDE_PRINTER_PARAMETER = OpenApiParameter(
+    "include",
+    OpenApiTypes.STR,
+    enum=["printer"],
+    description="`printer` embeds the default printer as `defaultPrinter` (null when there is none).",
+)
+
+
 class CashRegisterViewSet(_DeviceViewSet):
     queryset = CashRegister.objects.select_related("default_printer")
     serializer_class = CashRegisterSerializer
@@ -362,10 +456,12 @@ class CashRegisterViewSet(_DeviceViewSet):
             raise ValidationError({"include": ["The only include is printer."]})
         return include == "printer"
 
+    @extend_schema(parameters=[ENABLED_PARAMETER, INCLUDE_PRINTER_PARAMETER])
     def list(self, request: Request, *args, **kwargs) -> Response:
         include = self._include_printer()
         return Response([cash_register_repr(r, include_printer=include) for r in self.get_queryset()])
 
+    @extend_schema(parameters=[INCLUDE_PRINTER_PARAMETER])
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         include = self._include_printer()
         return Response(cash_register_repr(self.get_object(), include_printer=include))

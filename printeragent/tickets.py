@@ -124,26 +124,41 @@ def _receipt(order: dict[str, Any], printer: str, *, reprint: bool) -> Ticket:
     )
 
 
+def _amount(value: Any) -> str:
+    """Money as the closure carries it: a JSON number (2 decimals at most),
+    or a decimal string from a server of the list era."""
+    if isinstance(value, bool) or value is None:
+        return ""
+    if isinstance(value, int | float):
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
 def _closure(payload: dict[str, Any], printer: str) -> Ticket:
     lines = [f"Cash register {payload.get('cashRegister')}"]
-    for report in payload.get("report", []):
+    # One report object with numbers (today's contract); a list of reports
+    # from an older server still prints.
+    reports = payload.get("report") or []
+    if isinstance(reports, dict):
+        reports = [reports]
+    for report in reports:
         lines += [
             _when(report.get("timestamp")),
             "-" * WIDTH,
             _row("Orders", str(report.get("totalOrders"))),
-            _row("Cash", report.get("totalCashRevenue", "")),
-            _row("Card", report.get("totalCardRevenue", "")),
-            _row("TOTAL", report.get("totalRevenue", "")),
+            _row("Cash", _amount(report.get("totalCashRevenue"))),
+            _row("Card", _amount(report.get("totalCardRevenue"))),
+            _row("TOTAL", _amount(report.get("totalRevenue"))),
             "-" * WIDTH,
         ]
         for category in report.get("categoryStats", []):
-            lines.append(_row(f"{category['categoryName']} ({category['quantity']})", category["revenue"]))
+            lines.append(_row(f"{category['categoryName']} ({category['quantity']})", _amount(category["revenue"])))
             for food in category.get("foodStats", []):
-                lines.append(_row(f"  {food['foodName']} ({food['quantity']})", food["revenue"]))
+                lines.append(_row(f"  {food['foodName']} ({food['quantity']})", _amount(food.get("revenue"))))
         lines.append("-" * WIDTH)
         for till in report.get("cashRegisterStats", []):
-            lines.append(_row(str(till.get("cashRegisterName") or "-"), till.get("totalRevenue", "")))
-    if not payload.get("report"):
+            lines.append(_row(str(till.get("cashRegisterName") or "-"), _amount(till.get("totalRevenue"))))
+    if not any(report.get("totalOrders") for report in reports):
         lines.append("No sales.")
     return Ticket(printer_id=printer, kind="closure", title="GENERAL CLOSURE", lines=tuple(lines))
 

@@ -136,7 +136,7 @@ def test_the_login_page_logs_a_cashier_in_and_goes_where_they_wanted(operator):
 
 
 def test_the_kitchen_state_lists_confirmed_orders_oldest_first_and_the_last_bumped(
-    menu, operator, django_capture_on_commit_callbacks
+    menu, stations, operator, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):  # events, so the log has a head
         first = confirmed(menu["margherita"], operator, quantity=2, notes="No basil", table="4", customer="Maria")
@@ -164,22 +164,30 @@ def test_the_kitchen_state_lists_confirmed_orders_oldest_first_and_the_last_bump
         "confirmedAt": utc_millis(first.confirmed_at),
         "forStation": True,
         "otherStationLines": 0,
-        "stations": [{"printerId": menu["kitchen"].id, "name": "Kitchen", "done": False, "doneAt": None}],
+        "stations": [
+            {
+                "stationId": stations["kitchen"].id,
+                "name": "Kitchen",
+                "status": "CONFIRMED",
+                "done": False,
+                "doneAt": None,
+            }
+        ],
         "lines": [
             {
                 "id": state["orders"][0]["lines"][0]["id"],
                 "quantity": 2,
                 "name": "Margherita",
                 "notes": "No basil",
-                "printerId": menu["kitchen"].id,
+                "stationId": stations["kitchen"].id,
             }
         ],
     }
     assert [card["id"] for card in state["recall"]] == [bumped.id]
 
 
-def test_a_station_sees_only_orders_and_lines_for_its_printer(menu, operator):
-    # Margherita prints in the kitchen (its category's printer), lemonade at the bar (its own).
+def test_a_station_sees_only_orders_and_lines_for_it(menu, stations, operator):
+    # Margherita is made in the kitchen, lemonade at the bar (their categories' stations).
     pizza_only = confirmed(menu["margherita"], operator)
     drinks_only = confirmed(menu["lemonade"], operator)
     order = services.order_create(
@@ -193,19 +201,19 @@ def test_a_station_sees_only_orders_and_lines_for_its_printer(menu, operator):
     both = services.order_confirm(order_id=order.id, by=operator, confirmation=ConfirmInput(payment_method="CARD"))
     client = logged_in(operator)
 
-    bar = client.get(f"/kitchen/state?printer={menu['bar'].id}").json()
+    bar = client.get(f"/kitchen/state?station={stations['bar'].id}").json()
     assert [card["id"] for card in bar["orders"]] == [drinks_only.id, both.id]
     assert [(line["name"], line["quantity"]) for line in bar["orders"][1]["lines"]] == [("Lemonade", 3)]
     assert bar["orders"][1]["otherStationLines"] == 1
 
-    kitchen = client.get(f"/kitchen/state?printer={menu['kitchen'].id}").json()
+    kitchen = client.get(f"/kitchen/state?station={stations['kitchen'].id}").json()
     assert [card["id"] for card in kitchen["orders"]] == [pizza_only.id, both.id]
 
-    other = client.get(f"/kitchen/orders/{drinks_only.id}?printer={menu['kitchen'].id}").json()
+    other = client.get(f"/kitchen/orders/{drinks_only.id}?station={stations['kitchen'].id}").json()
     assert other["forStation"] is False
     assert other["lines"] == []
-    assert client.get("/kitchen/state?printer=nope").status_code == 404
-    assert client.get("/kitchen/?printer=nope").status_code == 404
+    assert client.get("/kitchen/state?station=nope").status_code == 404
+    assert client.get("/kitchen/?station=nope").status_code == 404
 
 
 def test_the_board_state_has_what_is_being_prepared_and_what_is_ready(menu, operator):
@@ -277,11 +285,11 @@ def pizza_and_lemonade(menu) -> Order:
 
 
 def test_station_done_undo_and_pickup_need_the_csrf_token_and_refuse_what_they_cannot_do(
-    menu, operator, django_capture_on_commit_callbacks
+    menu, stations, operator, django_capture_on_commit_callbacks
 ):
     order = pizza_and_lemonade(menu)
     client = logged_in(operator)
-    bar, kitchen = menu["bar"].id, menu["kitchen"].id
+    bar, kitchen = stations["bar"].id, stations["kitchen"].id
 
     def post(path: str, **headers):
         return client.post(f"/kitchen/orders/{path}", content_type="application/json", **headers)
@@ -302,7 +310,7 @@ def test_station_done_undo_and_pickup_need_the_csrf_token_and_refuse_what_they_c
         assert response.status_code == status, response.content
         assert response.json()["message"]
     assert (EventCounter.objects.filter(name="display").values_list("value", flat=True).first() or 0) == head
-    assert not order.station_marks.exists()
+    assert set(order.station_states.values_list("status", flat=True)) == {"CONFIRMED"}
 
     done = post(f"{order.id}/stations/{bar}/done", **token)
     assert done.status_code == 200
@@ -313,14 +321,14 @@ def test_station_done_undo_and_pickup_need_the_csrf_token_and_refuse_what_they_c
     assert post(f"{order.id}/stations/{kitchen}/undo", **token).status_code == 409  # picked up is final
 
 
-def test_a_station_view_lists_what_it_still_has_to_make_and_what_it_finished(menu, operator):
+def test_a_station_view_lists_what_it_still_has_to_make_and_what_it_finished(menu, stations, operator):
     order = pizza_and_lemonade(menu)
-    services.order_station_done(order_id=order.id, printer_id=menu["bar"].id, by=operator)
+    services.order_station_done(order_id=order.id, station_id=stations["bar"].id, by=operator)
     client = logged_in(operator)
-    bar = client.get(f"/kitchen/state?printer={menu['bar'].id}").json()
+    bar = client.get(f"/kitchen/state?station={stations['bar'].id}").json()
     assert bar["orders"] == []
     assert [card["id"] for card in bar["recall"]] == [order.id]
-    kitchen = client.get(f"/kitchen/state?printer={menu['kitchen'].id}").json()
+    kitchen = client.get(f"/kitchen/state?station={stations['kitchen'].id}").json()
     assert [card["id"] for card in kitchen["orders"]] == [order.id]
     assert kitchen["recall"] == []
     everything = client.get("/kitchen/state").json()
@@ -561,7 +569,9 @@ def test_a_page_whose_session_ended_goes_to_the_login_page_when_it_reconnects(br
 
 
 @pytest.mark.browser
-def test_late_cards_stand_out_and_a_station_sees_only_its_own_lines(browser, page_server, cashier, menu, operator):
+def test_late_cards_stand_out_and_a_station_sees_only_its_own_lines(
+    browser, page_server, cashier, menu, stations, operator
+):
     from playwright.sync_api import expect
 
     late = cashier.confirmed_order([(menu["margherita"].id, 1, "")])
@@ -569,7 +579,7 @@ def test_late_cards_stand_out_and_a_station_sees_only_its_own_lines(browser, pag
     drinks = cashier.confirmed_order([(menu["lemonade"].id, 2, "")])
 
     context = staff_context(browser, page_server, operator)
-    station = open_live(context, f"{page_server.url}/kitchen/?printer={menu['kitchen'].id}")
+    station = open_live(context, f"{page_server.url}/kitchen/?station={stations['kitchen'].id}")
     expect(kitchen_cards(station, late["displayCode"])).to_have_class(re.compile(r"\blate\b"))
     expect(kitchen_cards(station, late["displayCode"])).to_contain_text("LATE")
     expect(kitchen_cards(station, drinks["displayCode"])).to_have_count(0)
@@ -645,12 +655,12 @@ def test_both_pages_reflow_at_200_percent_zoom(browser, page_server, cashier, me
 
 
 @pytest.mark.browser
-def test_screenshots_of_both_pages(browser, page_server, cashier, menu, operator, tmp_path):
+def test_screenshots_of_both_pages(browser, page_server, cashier, menu, stations, operator, tmp_path):
     """Renders both pages at 1920x1080 with a realistic evening; with
     UPDATE_SCREENSHOTS=1 the images replace docs/screenshots/*.png."""
     from playwright.sync_api import expect
 
-    grill = Category.objects.create(name="Grill", printer=menu["kitchen"], position=3)
+    grill = Category.objects.create(name="Grill", printer=menu["kitchen"], station=stations["kitchen"], position=3)
     burger = Food.objects.create(name="Burger", price=Decimal("13"), category=grill)
     fries = Food.objects.create(name="Fries", price=Decimal("4.5"), category=grill)
     diavola = Food.objects.create(name="Diavola", price=Decimal("14"), category=menu["pizza"])
@@ -837,13 +847,13 @@ def test_the_board_highlights_only_the_newest_ready_codes_and_a_recalled_code_re
 
 @pytest.mark.browser
 def test_each_station_marks_its_own_lines_and_the_board_shows_ready_only_when_all_are_done(
-    browser, page_server, cashier, menu, operator
+    browser, page_server, cashier, menu, stations, operator
 ):
     from playwright.sync_api import expect
 
     context = staff_context(browser, page_server, operator)
-    bar = open_live(context, f"{page_server.url}/kitchen/?printer={menu['bar'].id}")
-    pizza = open_live(context, f"{page_server.url}/kitchen/?printer={menu['kitchen'].id}")
+    bar = open_live(context, f"{page_server.url}/kitchen/?station={stations['bar'].id}")
+    pizza = open_live(context, f"{page_server.url}/kitchen/?station={stations['kitchen'].id}")
     everything = open_live(context, page_server.url + "/kitchen/")
     board = open_live(context, page_server.url + "/display/")
     order = cashier.confirmed_order([(menu["margherita"].id, 2, ""), (menu["lemonade"].id, 3, "No ice")])
@@ -858,7 +868,7 @@ def test_each_station_marks_its_own_lines_and_the_board_shows_ready_only_when_al
     kitchen_cards(bar, code).get_by_role("button", name=re.compile("^Done")).click()
     expect(kitchen_cards(bar, code)).to_have_count(0)
     expect(bar.locator(f'#recall-list li[data-display-code="{code}"]')).to_have_count(1)
-    chip = kitchen_cards(everything, code).locator(f'.progress li[data-printer-id="{menu["bar"].id}"]')
+    chip = kitchen_cards(everything, code).locator(f'.progress li[data-station-id="{stations["bar"].id}"]')
     expect(chip).to_have_class(re.compile(r"\bdone\b"))
     expect(kitchen_cards(pizza, code).locator(".progress")).to_contain_text("Bar ✓ done")
     expect(everything.locator("#summary-list")).not_to_contain_text("Lemonade")

@@ -96,7 +96,8 @@ def test_confirmation_sends_the_summary_to_cashier_and_display_and_the_full_orde
     item = order.items.get()
     summary = {"displayCode": "A01", "ticketNumber": 1, "id": order.id}
     assert published("cashier")[-1] == ("confirmed-order", summary)
-    assert published("display") == [("confirmed-order", summary)]
+    # The display's also names the stations the order waits on (none here; E3).
+    assert published("display") == [("confirmed-order", {**summary, "ordersStations": []})]
     [(kind, payload)] = published("printer")
     assert kind == "confirmed-order"
     assert payload == {
@@ -125,7 +126,13 @@ def test_confirmation_sends_the_summary_to_cashier_and_display_and_the_full_orde
                 "unitPrice": "12.5",
                 "unitSurcharge": "0.5",
                 "total": "26",
-                "food": {"id": margherita.id, "name": "Margherita", "printerId": None},
+                "food": {
+                    "id": margherita.id,
+                    "name": "Margherita",
+                    "printerId": None,
+                    "categoryId": margherita.category_id,
+                    "category": {"id": margherita.category_id, "name": "Pizze", "station": None},
+                },
             }
         ],
     }
@@ -192,7 +199,13 @@ def test_reprint_carries_the_chosen_lines_the_receipt_flag_and_the_whole_order(
         "unitPrice": "3.5",
         "unitSurcharge": "0",
         "total": "7",
-        "food": {"id": menu["lemonade"].id, "name": "Lemonade", "printerId": menu["bar"].id},
+        "food": {
+            "id": menu["lemonade"].id,
+            "name": "Lemonade",
+            "printerId": menu["bar"].id,
+            "categoryId": menu["drinks"].id,
+            "category": {"id": menu["drinks"].id, "name": "Drinks", "station": None},
+        },
     }
     margherita = {
         "id": margherita_line.id,
@@ -533,3 +546,147 @@ def test_a_refused_availability_change_sends_nothing(admin_client, waiter_client
     assert response.status_code == 400
     assert published("cashier") == []
     assert Food.objects.get(pk=food.id).available is True
+
+
+# --- stations (clients-heads.md E3-E6, P2) and the closure (P3) ---------------------------
+
+
+def test_the_display_hears_which_stations_a_confirmed_order_waits_on(
+    menu, stations, operator, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        order = services.order_create(
+            table="2",
+            customer="Ada",
+            lines=[
+                LineInput(food_id=menu["lemonade"].id, quantity=1),
+                LineInput(food_id=menu["margherita"].id, quantity=1),
+            ],
+            created_by=operator,
+            confirmation=ConfirmInput(payment_method="CASH"),
+        )
+    assert published("display") == [
+        (
+            "confirmed-order",
+            {
+                "displayCode": "A01",
+                "ticketNumber": 1,
+                "id": order.id,
+                "ordersStations": [stations["kitchen"].id, stations["bar"].id],
+            },
+        )
+    ]
+    assert published("cashier") == [("confirmed-order", {"displayCode": "A01", "ticketNumber": 1, "id": order.id})]
+    [(_, printed)] = published("printer")
+    assert [line["food"]["category"] for line in printed["orderItems"]] == [
+        {"id": menu["drinks"].id, "name": "Drinks", "station": {"id": stations["bar"].id, "name": "Bar"}},
+        {"id": menu["pizza"].id, "name": "Pizza", "station": {"id": stations["kitchen"].id, "name": "Kitchen"}},
+    ]
+
+
+def test_a_station_patch_is_an_order_station_status_update_on_display_only(
+    menu, stations, operator, operator_client, django_capture_on_commit_callbacks
+):
+    order = services.order_create(
+        table="2",
+        customer="Ada",
+        lines=[LineInput(food_id=menu["margherita"].id, quantity=1)],
+        created_by=operator,
+        confirmation=ConfirmInput(payment_method="CASH"),
+    )
+    before = {channel: len(published(channel)) for channel in ("cashier", "display", "printer")}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = operator_client.patch(
+            f"/v1/orders/{order.id}/stations/{stations['kitchen'].id}", {"status": "COMPLETED"}, format="json"
+        )
+    assert response.status_code == 200, response.content
+
+    display = published("display")[before["display"] :]
+    assert display[0] == (
+        "order-station-status-update",
+        {"orderId": order.id, "stationId": stations["kitchen"].id, "status": "COMPLETED"},
+    )
+    # Our own pages' event follows; never an order-status-update (E5).
+    assert [kind for kind, _ in display] == ["order-station-status-update", "station-progress"]
+    assert display[1][1]["status"] == "COMPLETED"
+    # The cashier hears the order's new status, never the station's event (E6).
+    cashier = published("cashier")[before["cashier"] :]
+    assert [(kind, payload["status"]) for kind, payload in cashier] == [("order-status-update", "COMPLETED")]
+    assert len(published("printer")) == before["printer"]
+
+
+def test_a_station_may_not_be_asked_for_on_the_cashier_channel():
+    from events.channels import CATALOGUE, default_events
+
+    assert "order-station-status-update" in CATALOGUE["display"]
+    assert "order-station-status-update" in default_events("display")  # not opt-in (E4)
+    assert "order-station-status-update" not in CATALOGUE["cashier"]
+    assert "station-progress" not in CATALOGUE["cashier"]
+
+
+def test_the_general_closure_carries_one_report_with_numbers(menu, operator, django_capture_on_commit_callbacks):
+    lines = [LineInput(food_id=menu["margherita"].id, quantity=2, surcharge=Decimal("0.9"))]
+    services.order_create(
+        table="1",
+        customer="Ann",
+        lines=lines,
+        created_by=operator,
+        confirmation=ConfirmInput(payment_method="CASH", cash_register_id=menu["till"].id),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        closure = services.general_closure_create(cash_register_id=menu["till"].id, by=operator)
+    [(kind, payload)] = [event for event in published("printer") if event[0] == "general-closure"]
+    assert payload == {
+        "cashRegister": menu["till"].id,
+        "report": {
+            "timestamp": utc_millis(closure.created_at),
+            "totalOrders": 1,
+            "totalRevenue": 25.9,
+            "totalCashRevenue": 25.9,
+            "totalCardRevenue": 0,
+            "cashRegisterStats": [
+                {
+                    "cashRegisterId": menu["till"].id,
+                    "cashRegisterName": "Till 1",
+                    "totalRevenue": 25.9,
+                    "totalCashRevenue": 25.9,
+                    "totalCardRevenue": 0,
+                }
+            ],
+            "categoryStats": [
+                {
+                    "categoryId": menu["pizza"].id,
+                    "categoryName": "Pizza",
+                    "revenue": 25.9,
+                    "quantity": 2,
+                    "foodStats": [
+                        {"foodId": menu["margherita"].id, "foodName": "Margherita", "revenue": 25.9, "quantity": 2}
+                    ],
+                }
+            ],
+        },
+    }
+
+
+def test_a_closure_of_a_day_without_orders_sends_zeros_not_an_empty_list(
+    menu, operator, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        closure = services.general_closure_create(cash_register_id=menu["till"].id, by=operator)
+    assert published("printer") == [
+        (
+            "general-closure",
+            {
+                "cashRegister": menu["till"].id,
+                "report": {
+                    "timestamp": utc_millis(closure.created_at),
+                    "totalOrders": 0,
+                    "totalRevenue": 0,
+                    "totalCashRevenue": 0,
+                    "totalCardRevenue": 0,
+                    "cashRegisterStats": [],
+                    "categoryStats": [],
+                },
+            },
+        )
+    ]

@@ -7,7 +7,7 @@ from django.contrib.messages import get_messages
 
 from orders import services
 from orders.models import Order, OrderStatus, Reprint
-from orders.services import LineInput
+from orders.services import ConfirmInput, LineInput
 from orders.tests.helpers import CASH, events_since, snapshot
 from users.models import User
 from users.services import user_create
@@ -182,16 +182,20 @@ def test_the_cancel_action_cancels_a_pending_order(admin_site, orders):
     assert Order.objects.get(pk=orders["pending"].pk).status == OrderStatus.CANCELLED
 
 
-def test_the_cancel_action_on_a_picked_up_order_reports_an_error_and_changes_nothing(
+def test_the_cancel_action_on_a_cancelled_order_reports_an_error_and_changes_nothing(
     admin_site, orders, django_capture_on_commit_callbacks
 ):
+    # A picked-up order may be cancelled (a refund, clients-heads.md O8);
+    # a cancelled one is final.
+    run_action(admin_site, "mark_cancelled", orders["picked_up"])
+    assert Order.objects.get(pk=orders["picked_up"].pk).status == OrderStatus.CANCELLED
     before = snapshot()
     with django_capture_on_commit_callbacks(execute=True):
         messages = run_action(admin_site, "mark_cancelled", orders["picked_up"])
 
-    assert messages == [("error", "A03: An order cannot go from PICKED_UP to CANCELLED.")]
+    assert messages == [("error", "A03: An order cannot go from CANCELLED to CANCELLED.")]
     assert snapshot() == before
-    assert Order.objects.get(pk=orders["picked_up"].pk).status == OrderStatus.PICKED_UP
+    assert Order.objects.get(pk=orders["picked_up"].pk).status == OrderStatus.CANCELLED
 
 
 def test_the_reprint_action_reprints_every_line_and_the_receipt(admin_site, manager, orders):
@@ -332,13 +336,37 @@ def test_the_order_page_is_read_only_with_food_names_money_and_reprints_in_words
     assert order.table != "Hacked"
 
 
-def test_the_staff_landing_page_links_the_admin_kitchen_board_and_docs(client, admin_site, menu):
+def test_the_staff_landing_page_links_the_admin_kitchen_board_and_docs(client, admin_site, menu, stations):
     from django.test import Client
 
     html = Client().get("/").content.decode()
     for link in ('href="/admin/"', 'href="/kitchen/"', 'href="/display/"', 'href="/docs/"'):
         assert link in html
     # Logged in, it also links each station's own view.
-    assert f'href="/kitchen/?printer={menu["bar"].pk}"' in admin_site.get("/").content.decode()
+    assert f'href="/kitchen/?station={stations["bar"].pk}"' in admin_site.get("/").content.decode()
     # The admin's "View site" goes there.
     assert 'href="/"' in admin_site.get("/admin/").content.decode()
+
+
+def test_an_admin_manages_stations_and_cannot_delete_one_live_orders_wait_on(admin_site, menu, stations, operator):
+    from orders.models import Station
+
+    inline = {"categories-TOTAL_FORMS": "0", "categories-INITIAL_FORMS": "0"}
+    response = admin_site.post("/admin/orders/station/add/", {"name": "Grill", "position": "3", **inline})
+    assert response.status_code == 302, response.content
+    grill = Station.objects.get(name="Grill")
+    page = admin_site.get(f"/admin/orders/station/{stations['kitchen'].pk}/change/").content.decode()
+    assert "Pizza" in page  # the categories it makes
+
+    services.order_create(
+        table="1",
+        customer="A",
+        lines=[LineInput(food_id=menu["margherita"].id, quantity=1)],
+        confirmation=ConfirmInput(payment_method="CASH"),
+    )
+    page = admin_site.get(f"/admin/orders/station/{stations['kitchen'].pk}/delete/").content.decode()
+    assert "Order A01 (CONFIRMED) waits on Kitchen" in page
+    admin_site.post(f"/admin/orders/station/{stations['kitchen'].pk}/delete/", {"post": "yes"})
+    assert Station.objects.filter(pk=stations["kitchen"].pk).exists()
+    admin_site.post(f"/admin/orders/station/{grill.pk}/delete/", {"post": "yes"})
+    assert not Station.objects.filter(pk=grill.pk).exists()

@@ -232,4 +232,7 @@ def test_the_views_allow_lists_are_exactly_api_md(db):
         ("printer-agent", "GET", "/v1/categories"),
         ("printer-agent", "GET", "/v1/orders/{id}"),
         ("display", "GET", "/v1/orders"),
+        # Stations, as MySagra lets a printer agent read them (clients-heads.md S2).
+        ("printer-agent", "GET", "/v1/stations"),
+        ("printer-agent", "GET", "/v1/stations/{id}"),
     }

@@ -42,6 +42,15 @@ def test_anyone_reads_the_foods(client_as, menu, role):
         "description": "",
         "available": True,
         "ingredients": [],
+        # Its category, as GET /v1/categories shows it (clients-heads.md M3).
+        "category": {
+            "id": menu["pizza"].id,
+            "name": "Pizza",
+            "printerId": menu["kitchen"].id,
+            "stationId": None,
+            "available": True,
+            "position": 1,
+        },
     }
     assert foods["Lemonade"]["price"] == "3.5"
     assert foods["Lemonade"]["printerId"] == menu["bar"].id
@@ -53,8 +62,22 @@ def test_anyone_reads_the_categories_in_menu_order(client_as, menu, role):
     response = client_as(role).get("/v1/categories")
     assert response.status_code == 200
     assert response.json() == [
-        {"id": menu["pizza"].id, "name": "Pizza", "printerId": menu["kitchen"].id, "available": True, "position": 1},
-        {"id": menu["drinks"].id, "name": "Drinks", "printerId": None, "available": True, "position": 2},
+        {
+            "id": menu["pizza"].id,
+            "name": "Pizza",
+            "printerId": menu["kitchen"].id,
+            "stationId": None,
+            "available": True,
+            "position": 1,
+        },
+        {
+            "id": menu["drinks"].id,
+            "name": "Drinks",
+            "printerId": None,
+            "stationId": None,
+            "available": True,
+            "position": 2,
+        },
     ]
 
 
@@ -139,6 +162,14 @@ def test_an_admin_creates_a_food(admin_client, menu):
         "description": "",
         "available": True,
         "ingredients": [],
+        "category": {
+            "id": menu["pizza"].id,
+            "name": "Pizza",
+            "printerId": menu["kitchen"].id,
+            "stationId": None,
+            "available": True,
+            "position": 1,
+        },
     }
     assert food.price == Decimal("5.5")
 
@@ -181,6 +212,7 @@ def test_an_admin_creates_changes_and_deletes_a_category(admin_client, menu):
         "id": category_id,
         "name": "Soups",
         "printerId": menu["kitchen"].id,
+        "stationId": None,
         "available": True,
         "position": 0,
     }
@@ -447,14 +479,14 @@ def test_anyone_reads_the_ingredients_by_name(client_as, basil, role):
     response = client_as(role).get("/v1/ingredients")
     assert response.status_code == 200
     assert [item["name"] for item in response.json()] == ["Anchovies", "Basil"]
-    assert response.json()[1] == {"id": basil.id, "name": "Basil"}
+    assert response.json()[1] == {"id": basil.id, "name": "Basil", "surcharge": "0"}
 
 
 def test_an_admin_creates_renames_and_deletes_an_ingredient(admin_client, db):
     created = admin_client.post("/v1/ingredients", {"name": " Oregano "}, format="json")
     assert created.status_code == 201, created.content
     ingredient_id = created.json()["id"]
-    assert created.json() == {"id": ingredient_id, "name": "Oregano"}
+    assert created.json() == {"id": ingredient_id, "name": "Oregano", "surcharge": "0"}
 
     renamed = admin_client.patch(f"/v1/ingredients/{ingredient_id}", {"name": "Wild oregano"}, format="json")
     assert (renamed.status_code, renamed.json()["name"]) == (200, "Wild oregano")
@@ -498,7 +530,10 @@ def test_an_admin_gives_a_food_its_ingredients(admin_client, menu, basil):
     response = admin_client.patch(f"/v1/foods/{food.id}", {"ingredientIds": [tomato.id, basil.id]}, format="json")
 
     assert response.status_code == 200, response.content
-    assert response.json()["ingredients"] == [{"id": basil.id, "name": "Basil"}, {"id": tomato.id, "name": "Tomato"}]
+    assert response.json()["ingredients"] == [
+        {"id": basil.id, "name": "Basil", "surcharge": "0"},
+        {"id": tomato.id, "name": "Tomato", "surcharge": "0"},
+    ]
     assert set(food.ingredients.values_list("name", flat=True)) == {"Basil", "Tomato"}
     listed = {item["name"]: item for item in admin_client.get("/v1/foods").json()}
     assert listed["Margherita"]["ingredients"] == response.json()["ingredients"]
@@ -514,7 +549,7 @@ def test_a_new_food_may_come_with_its_ingredients(admin_client, menu, basil):
         format="json",
     )
     assert response.status_code == 201, response.content
-    assert response.json()["ingredients"] == [{"id": basil.id, "name": "Basil"}]
+    assert response.json()["ingredients"] == [{"id": basil.id, "name": "Basil", "surcharge": "0"}]
 
 
 def test_an_unknown_ingredient_on_a_food_is_a_400_and_changes_nothing(admin_client, menu, basil):

@@ -62,6 +62,15 @@ EXPECTED = {
     ("/v1/printers", "get"): {"200", "401", "403"},
     ("/v1/printers/{id}", "patch"): {"200", "400", "401", "403", "404", "409"},
     ("/v1/cash-registers", "post"): {"201", "400", "401", "403", "409"},
+    ("/v1/cash-registers", "get"): {"200", "400", "401", "403"},
+    ("/v1/cash-registers/{id}", "get"): {"200", "400", "401", "403", "404"},
+    ("/v1/stations", "get"): {"200", "400", "401", "403"},
+    ("/v1/stations", "post"): {"201", "400", "401", "403", "409"},
+    ("/v1/stations/{id}", "get"): {"200", "400", "401", "403", "404"},
+    ("/v1/stations/{id}", "patch"): {"200", "400", "401", "403", "404", "409"},
+    ("/v1/stations/{id}", "delete"): {"204", "401", "403", "404", "409"},
+    ("/v1/orders/{order_id}/stations/{station_id}", "patch"): {"200", "400", "401", "403", "404", "409"},
+    ("/v1/reports/general-closure", "post"): {"201", "400", "401", "403", "404"},
     ("/events/{channel}", "get"): {"200", "400", "401", "403", "429"},
 }
 
@@ -236,6 +245,52 @@ def test_errors_as_returned_match_the_document(document, check, operator_client,
     check(anonymous.json(), response_schema(document, "/v1/orders", "get", "401"))
     check(conflict.json(), response_schema(document, "/v1/orders/{order_id}/reprint", "post", "400"))
     check(cancel_twice.json(), response_schema(document, "/v1/orders/{order_id}", "delete", "409"))
+
+
+def test_the_query_parameters_the_apps_send_are_documented(document):
+    def names(path: str) -> set[str]:
+        return {parameter["name"] for parameter in document["paths"][path]["get"].get("parameters", [])}
+
+    assert {"enabled", "include"} <= names("/v1/cash-registers")
+    assert "include" in names("/v1/cash-registers/{id}")
+    assert {"include", "foodsAvailable"} <= names("/v1/categories")
+    assert "include" in names("/v1/stations")
+    assert "include" in names("/v1/orders")
+
+
+def test_stations_and_their_states_as_returned_match_the_document(
+    document, check, operator_client, menu, stations, operator
+):
+    order = services.order_create(
+        table="1",
+        customer="Ada",
+        lines=[
+            LineInput(food_id=menu["margherita"].id, quantity=1),
+            LineInput(food_id=menu["lemonade"].id, quantity=1),
+        ],
+        created_by=operator,
+        confirmation=CASH,
+    )
+    path = f"/v1/orders/{order.id}/stations/{stations['bar'].id}"
+    patched = operator_client.patch(path, {"status": "COMPLETED"}, format="json")
+    check(patched.json(), response_schema(document, "/v1/orders/{order_id}/stations/{station_id}", "patch", "200"))
+    check(
+        operator_client.get(f"/v1/orders/{order.id}").json(),
+        response_schema(document, "/v1/orders/{order_id}", "get", "200"),
+    )
+    listed = operator_client.get("/v1/stations?include=categories.foods").json()
+    check(listed, response_schema(document, "/v1/stations", "get", "200"))
+    with pytest.raises(jsonschema.ValidationError):
+        check([{"id": 1}], response_schema(document, "/v1/stations", "get", "200"))
+    check(
+        operator_client.get(f"/v1/foods/{menu['margherita'].id}").json(),
+        response_schema(document, "/v1/foods/{id}", "get", "200"),
+    )
+    gone = operator_client.post(
+        "/v1/orders", {"table": "1", "customer": "A", "orderItems": [{"foodId": "gone", "quantity": 1}]}, format="json"
+    )
+    check(gone.json(), response_schema(document, "/v1/orders", "post", "400"))
+    assert gone.json()["error"] == "ForeignKeyConstraintViolation"
 
 
 def test_the_docs_page_is_served_to_anyone(anon_client, db):

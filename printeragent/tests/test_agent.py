@@ -114,6 +114,52 @@ def test_the_drawer_and_the_closure_go_to_the_tills_printer():
     assert tickets_for("general-closure", {"cashRegister": "gone", "report": []}, directory()) == []
 
 
+def test_the_closure_prints_the_one_report_with_numbers_that_the_server_sends():
+    # The server's general-closure since clients-heads.md P3: one object, money as JSON numbers.
+    closure = tickets_for(
+        "general-closure",
+        {
+            "cashRegister": "till",
+            "report": {
+                "timestamp": "2026-07-04T23:10:00.000Z",
+                "totalOrders": 3,
+                "totalRevenue": 61.5,
+                "totalCashRevenue": 41,
+                "totalCardRevenue": 20.5,
+                "cashRegisterStats": [
+                    {
+                        "cashRegisterName": "Till 1",
+                        "totalRevenue": 61.5,
+                        "totalCashRevenue": 41,
+                        "totalCardRevenue": 20.5,
+                    }
+                ],
+                "categoryStats": [
+                    {
+                        "categoryName": "Pizza",
+                        "revenue": 37.5,
+                        "quantity": 3,
+                        "foodStats": [{"foodName": "Margherita", "revenue": 37.5, "quantity": 3}],
+                    },
+                ],
+            },
+        },
+        directory(),
+    )
+    [ticket] = closure
+    assert ticket.printer_id == TILL_PRINTER
+    assert any(line.startswith("TOTAL") and line.endswith(" 61.5") for line in ticket.lines)
+    assert any(line.startswith("Cash") and line.endswith(" 41") for line in ticket.lines)
+    assert any(line.startswith("Orders") and line.endswith(" 3") for line in ticket.lines)
+    assert any(line.startswith("Pizza (3)") and line.endswith(" 37.5") for line in ticket.lines)
+    assert any(line.startswith("  Margherita (3)") and line.endswith(" 37.5") for line in ticket.lines)
+    assert any(line.startswith("Till 1") and line.endswith(" 61.5") for line in ticket.lines)
+    assert "No sales." not in ticket.lines
+    empty = {"timestamp": "2026-07-04T23:10:00.000Z", "totalOrders": 0, "totalRevenue": 0, "totalCashRevenue": 0}
+    [quiet] = tickets_for("general-closure", {"cashRegister": "till", "report": empty}, directory())
+    assert "No sales." in quiet.lines
+
+
 def test_the_drawer_is_opened_with_the_escpos_pulse(tmp_path):
     printers = Printers()
     server = ScriptedServer([[event(1, "open-drawer", {"cashRegisterId": "till", "printerId": TILL_PRINTER})]])

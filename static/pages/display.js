@@ -68,7 +68,8 @@
   }
 
   function onEvent(type, data) {
-    if (type === "station-progress") return; // the board shows whole orders only
+    // station-progress carries the order's status: a station's move that
+    // completes (or reopens) an order reaches the board this way only.
     const status = type === "confirmed-order" ? "CONFIRMED" : data.status;
     if (status !== "CONFIRMED" && status !== "COMPLETED") {
       // Picked up or cancelled.

@@ -6,7 +6,7 @@
    - all stations (/kitchen/): "Bump" completes the whole order; the strip
      offers "Recall" (back to the kitchen) and "Picked up" (off the board);
      each card shows how far every station is;
-   - one station (?printer=<id>): the card shows only the station's lines;
+   - one station (?station=<id>): the card shows only the station's lines;
      "Done" marks them made, and the order is ready when every station with
      lines in it is done; the strip offers "Undo" for this station's mark.
 
@@ -52,7 +52,7 @@
   // --- state -----------------------------------------------------------------------
 
   function myStation(entry) {
-    return (entry.stations || []).find((item) => item.printerId === station) || null;
+    return (entry.stations || []).find((item) => item.stationId === station) || null;
   }
 
   /* Finished as far as this view is concerned. */
@@ -142,7 +142,7 @@
   async function loadCard(entry) {
     let result;
     try {
-      result = await request("GET", config.ordersUrl + entry.id + config.printerQuery);
+      result = await request("GET", config.ordersUrl + entry.id + config.stationQuery);
     } catch (error) {
       result = null;
     }
@@ -227,14 +227,14 @@
      the other stations of a shared order). */
   function updateProgress(element, entry) {
     const list = element.querySelector(".progress");
-    const stations = (entry.stations || []).filter((item) => item.printerId !== station);
+    const stations = (entry.stations || []).filter((item) => item.stationId !== station);
     const shown = station ? stations : entry.stations || [];
-    const key = JSON.stringify(shown.map((item) => [item.printerId, item.done]));
+    const key = JSON.stringify(shown.map((item) => [item.stationId, item.done]));
     if (list.dataset.key === key) return;
     list.dataset.key = key;
     list.replaceChildren(
       ...shown.map((item) =>
-        h("li", { class: item.done ? "done" : "todo", "data-printer-id": item.printerId }, [
+        h("li", { class: item.done ? "done" : "todo", "data-station-id": item.stationId }, [
           item.name,
           " ",
           h("span", { class: "mark" }, item.done ? "✓ done" : "… making"),
@@ -270,13 +270,13 @@
   /* "12 × Margherita" for every dish still to make, per station. */
   function renderSummary(waiting) {
     const names = new Map();
-    for (const entry of waiting) for (const item of entry.stations || []) names.set(item.printerId, item.name);
+    for (const entry of waiting) for (const item of entry.stations || []) names.set(item.stationId, item.name);
     const totals = new Map(); // "station\u0000dish" → {station, dish, quantity}
     for (const entry of waiting) {
-      const done = new Set((entry.stations || []).filter((item) => item.done).map((item) => item.printerId));
+      const done = new Set((entry.stations || []).filter((item) => item.done).map((item) => item.stationId));
       for (const line of entry.card.lines) {
-        if (line.printerId && done.has(line.printerId)) continue;
-        const stationName = station ? "" : names.get(line.printerId) || "No station";
+        if (line.stationId && done.has(line.stationId)) continue;
+        const stationName = station ? "" : names.get(line.stationId) || "No station";
         const key = `${stationName}\u0000${line.name}`;
         const total = totals.get(key) || { station: stationName, dish: line.name, quantity: 0 };
         total.quantity += line.quantity;
