@@ -221,6 +221,25 @@ STORAGES = {
 }
 
 LOGIN_URL = "/login/"
+
+# --- HTTPS ----------------------------------------------------------------
+# HTTPS=1 when clients reach the site over HTTPS through a proxy that ends TLS
+# and says so in X-Forwarded-Proto (nginx in docs/deploy.md): cookies are sent
+# over HTTPS only, browsers are told to use nothing else (HSTS), and a request
+# that came over plain HTTP is redirected. Off by default, so that `make run`
+# serves http://127.0.0.1 as before. The proxy must set X-Forwarded-Proto on
+# every request (overwriting the client's own), or a client could claim HTTPS.
+HTTPS = env_bool("HTTPS", False)
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    # A year, the site's subdomains included (HSTS_SECONDS=300 for a first
+    # try: a browser that saw the header keeps refusing plain HTTP this long).
+    SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 365 * 24 * 3600, minimum=1)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", True)
 CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
 
 # --- REST API -------------------------------------------------------------

@@ -1,4 +1,6 @@
 from django.conf import settings
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,5 +15,13 @@ class StreamTokenView(APIView):
 
     permission_classes = [IsStaffMember]
 
+    @extend_schema(
+        request=None,
+        responses={
+            200: inline_serializer(
+                "StreamToken", {"token": serializers.CharField(), "expiresIn": serializers.IntegerField()}
+            )
+        },
+    )
     def post(self, request: Request) -> Response:
         return Response({"token": stream_token_for(request.user), "expiresIn": settings.EVENTS_STREAM_TOKEN_SECONDS})

@@ -99,7 +99,10 @@ class DaphneServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"daphne exited with {self.process.returncode}:\n{self.log_tail()}")
             try:
-                if httpx.get(self.url + "/v1/categories", timeout=1).status_code == 200:
+                # As HAProxy's health check asks (scripts/haproxy.py): a
+                # server with HTTPS=1 redirects a request that came over HTTP.
+                probe = httpx.get(self.url + "/v1/categories", headers={"X-Forwarded-Proto": "https"}, timeout=1)
+                if probe.status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass
