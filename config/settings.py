@@ -189,10 +189,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "users.User"
 
 AUTHENTICATION_BACKENDS = [
-    # Refuses every sign-in (admin, /auth/login, /auth/token) while its
-    # username or its address is locked out, the right password included.
+    # Checks passwords (it is Django's ModelBackend), counting each sign-in
+    # from a request as a failure before the check; refuses every sign-in
+    # (admin, /auth/login, /auth/token) while its username or its address
+    # is locked out, the right password included.
     "users.backends.SignInThrottleBackend",
-    "django.contrib.auth.backends.ModelBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -293,6 +294,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("SIGNIN_LOCKOUT_MINUTES", 15, mini
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "users.throttling.lockout_response"
+# Counts an attempt before its password is hashed, so a burst of attempts
+# sent at once cannot all slip past the limit.
+AXES_HANDLER = "users.throttling.SignInAttemptHandler"
 AXES_VERBOSE = False
 
 # --- CORS (django-cors-headers) -------------------------------------------
