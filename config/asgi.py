@@ -1,6 +1,7 @@
 """ASGI entry point for Daphne, routed by Channels: /events/ goes to the SSE
 endpoint (events/stream.py, which reads the session user through Channels'
-session and auth middleware), everything else to Django.
+session and auth middleware), every other HTTP request to Django, and every
+WebSocket upgrade is refused (403).
 
 Serve it with `python -m config.serve ... config.asgi:application` (as `make
 run` does) for the request-header deadline; plain `daphne` works too."""
@@ -18,6 +19,7 @@ from config import protocol_errors  # noqa: E402
 protocol_errors.install()  # JSON also for what Daphne's parser refuses itself
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402  (needs the apps loaded)
+from channels.security.websocket import WebsocketDenier  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
 from events.stream import events_app  # noqa: E402
@@ -30,5 +32,9 @@ application = ProtocolTypeRouter(
                 re_path(r"", django_application),
             ]
         ),
+        # No WebSocket anywhere: an upgrade is closed before it is accepted,
+        # which Daphne answers with a 403 (instead of a 500 and a traceback
+        # for a scope type with no application).
+        "websocket": WebsocketDenier.as_asgi(),
     }
 )

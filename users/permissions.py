@@ -61,3 +61,12 @@ class ReadAnyoneWriteAdmin(_PeopleOrListedKeys):
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return True
         return _has_role(request, (Role.ADMIN,))
+
+
+class IsPerson(BasePermission):
+    """A signed-in person, whatever their role: what a device key is not
+    (/auth/me, /auth/logout). A key gets the 403 of every other refusal."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and not isinstance(user, Device))

@@ -8,7 +8,7 @@ from django.contrib.auth import logout as session_logout
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,6 +16,7 @@ from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from config.api import ErrorSerializer, ValidationErrorSerializer
+from users.permissions import IsPerson
 from users.serializers import LoginSerializer, MeSerializer, RefreshSerializer
 from users.tokens import login_access_token, token_revoke
 
@@ -73,9 +74,9 @@ class LogoutView(APIView):
     """POST /auth/logout: the Bearer token of this request is refused from
     now on, everywhere (REST and event streams); a session is ended."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsPerson]
 
-    @extend_schema(request=None, responses={200: ErrorSerializer, 401: ErrorSerializer})
+    @extend_schema(request=None, responses={200: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer})
     def post(self, request: Request) -> Response:
         if isinstance(request.auth, Token):
             token_revoke(token=request.auth, user=request.user)
@@ -87,8 +88,8 @@ class LogoutView(APIView):
 class MeView(APIView):
     """GET /auth/me → {"id", "username", "role"} of the caller."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsPerson]
 
-    @extend_schema(responses={200: MeSerializer, 401: ErrorSerializer})
+    @extend_schema(responses={200: MeSerializer, 401: ErrorSerializer, 403: ErrorSerializer})
     def get(self, request: Request) -> Response:
         return Response(MeSerializer(request.user).data)
