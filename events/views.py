@@ -7,11 +7,13 @@ from rest_framework.views import APIView
 
 from events.tokens import stream_token_for
 from users.permissions import IsStaffMember
+from users.tokens import request_login_id
 
 
 class StreamTokenView(APIView):
     """POST /auth/stream-token (Bearer) → {"token", "expiresIn"}: a token for
-    `?token=` on /events/{channel}, good for opening streams only."""
+    `?token=` on /events/{channel}, good for opening streams only, and only
+    as long as the login it is minted under (the caller's token or session)."""
 
     permission_classes = [IsStaffMember]
 
@@ -24,4 +26,5 @@ class StreamTokenView(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        return Response({"token": stream_token_for(request.user), "expiresIn": settings.EVENTS_STREAM_TOKEN_SECONDS})
+        token = stream_token_for(request.user, login_id=request_login_id(request))
+        return Response({"token": token, "expiresIn": settings.EVENTS_STREAM_TOKEN_SECONDS})

@@ -17,7 +17,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from config.api import ErrorSerializer, ValidationErrorSerializer
 from users.permissions import IsPerson
-from users.serializers import LoginSerializer, MeSerializer, RefreshSerializer
+from users.serializers import LoginSerializer, MeSerializer, RefreshSerializer, TokenPairSerializer
 from users.tokens import login_access_token, token_revoke
 
 BAD_CREDENTIALS = {"message": "Invalid username or password"}
@@ -25,6 +25,8 @@ BAD_CREDENTIALS = {"message": "Invalid username or password"}
 
 class TokenView(TokenObtainPairView):
     """POST /auth/token {"username", "password"} → {"access", "refresh"}."""
+
+    serializer_class = TokenPairSerializer
 
     def get_serializer_context(self):
         # simplejwt authenticates with this request: the Django one, so that
@@ -71,8 +73,10 @@ class LoginView(APIView):
 
 
 class LogoutView(APIView):
-    """POST /auth/logout: the Bearer token of this request is refused from
-    now on, everywhere (REST and event streams); a session is ended."""
+    """POST /auth/logout: the login of this request ends, everywhere (REST
+    and event streams): its Bearer token, the refresh token it came from
+    and every token refreshed from that, the stream tokens minted under it;
+    or its session, with the stream tokens minted under that."""
 
     permission_classes = [IsPerson]
 
