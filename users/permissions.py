@@ -63,9 +63,17 @@ class ReadAnyoneWriteAdmin(_PeopleOrListedKeys):
         return _has_role(request, (Role.ADMIN,))
 
 
+class IsSignedIn(_PeopleOrListedKeys):
+    """A signed-in person, whatever their role (and the keys the view lists)."""
+
+    def person_may(self, request, view) -> bool:
+        return bool(request.user and request.user.is_authenticated)
+
+
 class IsPerson(BasePermission):
     """A signed-in person, whatever their role: what a device key is not
-    (/auth/me, /auth/logout). A key gets the 403 of every other refusal."""
+    (/auth/logout: a key is not a login; it is revoked in the admin). A key
+    gets the 403 of every other refusal."""
 
     def has_permission(self, request, view) -> bool:
         user = request.user

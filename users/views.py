@@ -16,7 +16,8 @@ from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from config.api import ErrorSerializer, ValidationErrorSerializer
-from users.permissions import IsPerson
+from users.models import ApiKeyKind
+from users.permissions import IsPerson, IsSignedIn
 from users.serializers import LoginSerializer, MeSerializer, RefreshSerializer, TokenPairSerializer
 from users.tokens import login_access_token, token_revoke
 
@@ -90,9 +91,11 @@ class LogoutView(APIView):
 
 
 class MeView(APIView):
-    """GET /auth/me → {"id", "username", "role"} of the caller."""
+    """GET /auth/me → {"id", "username", "role"} of the caller; for a device
+    key: its device id, its name, and its kind as the role."""
 
-    permission_classes = [IsPerson]
+    permission_classes = [IsSignedIn]
+    api_key_access = {(kind, "GET") for kind in ApiKeyKind.values}
 
     @extend_schema(responses={200: MeSerializer, 401: ErrorSerializer, 403: ErrorSerializer})
     def get(self, request: Request) -> Response:

@@ -200,11 +200,21 @@ def printer_key(transactional_db) -> str:
     return create_key(name="Kitchen agent", kind=ApiKeyKind.PRINTER_AGENT)[1]
 
 
-@pytest.mark.parametrize(("method", "path"), [("GET", "/auth/me"), ("POST", "/auth/logout")])
-def test_a_device_key_on_a_person_only_endpoint_is_a_403_json(server, printer_key, method, path):
-    response = httpx.request(method, f"{server.url}{path}", headers={"X-API-KEY": printer_key}, timeout=10)
+def test_a_logout_with_a_device_key_is_a_403_json_and_revokes_nothing(server, printer_key):
+    response = httpx.post(f"{server.url}/auth/logout", headers={"X-API-KEY": printer_key}, timeout=10)
     assert (response.status_code, response.json()) == (403, {"message": "Insufficient permissions"})
-    assert ApiKey.objects.get().revoked_at is None  # a logout with a key ends nothing
+    assert ApiKey.objects.get().revoked_at is None
+    assert httpx.get(f"{server.url}/auth/me", headers={"X-API-KEY": printer_key}, timeout=10).status_code == 200
+
+
+@pytest.mark.parametrize("kind", ApiKeyKind.values)
+def test_me_with_a_device_key_describes_the_device(server, kind):
+    key, raw = create_key(name="Pass 1", kind=kind)
+    response = httpx.get(f"{server.url}/auth/me", headers={"X-API-KEY": raw}, timeout=10)
+    assert (response.status_code, response.json()) == (
+        200,
+        {"id": f"apikey:{key.pk}", "username": "Pass 1", "role": kind},
+    )
 
 
 @pytest.mark.parametrize("path", ["/", "/v1/categories", "/auth/login", "/events/cashier", "/ws/", "/admin/"])
