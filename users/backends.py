@@ -15,6 +15,7 @@ management commands), where there is no client to throttle."""
 from __future__ import annotations
 
 from axes.backends import AxesBackend, AxesStandaloneBackend
+from axes.conf import settings as axes_settings
 from axes.exceptions import AxesBackendPermissionDenied
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_credentials
@@ -28,7 +29,7 @@ class SignInThrottleBackend(AxesBackend):
     the attempt counted between the two."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
-        if request is None:
+        if request is None or not axes_settings.AXES_ENABLED:
             return ModelBackend.authenticate(self, request, username=username, password=password, **kwargs)
         # axes' own check first: during a lockout it refuses with reads only.
         AxesStandaloneBackend.authenticate(self, request, username=username, password=password, **kwargs)
