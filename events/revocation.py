@@ -10,9 +10,8 @@ the streams it serves, and of its credential cache (events/credentials.py),
 every EVENTS_REVALIDATE_SECONDS (0.5 s), in one worker thread: one query for
 all their users, one for all their sessions, one for all their API keys, one
 for the Bearer tokens and logins on the blacklist (a logout), whatever their
-number. A
-stream whose identity fails is closed before it writes anything more, and
-the cache forgets it.
+number. A stream whose identity fails is closed before it writes anything
+more, and the cache forgets it.
 
 Invariant: a stream is never served longer than one re-check interval plus
 one re-check's duration after its identity stopped being valid. A re-check

@@ -68,14 +68,21 @@ def test_a_burst_from_no_failure_with_a_new_user_agent_each_checks_at_most_the_l
         return httpx.post(server.url + "/auth/login", json=body, headers={"User-Agent": agent}, timeout=120)
 
     with ThreadPoolExecutor(max_workers=BURST) as pool:
-        statuses = list(pool.map(lambda n: sign_in("wrong", f"agent-{n}").status_code, range(BURST)))
+        answers = list(pool.map(lambda n: sign_in("wrong", f"agent-{n}"), range(BURST)))
 
-    # Ten were checked (each counted before), the rest refused unchecked; a
-    # checked one that fails once the others' counts fill the limit is
-    # already answered with the lockout.
+    # At most ten were checked (each counted before), the rest refused
+    # unchecked; a checked one that fails once the others' counts fill the
+    # limit is already answered with the lockout. On a loaded machine
+    # PostgreSQL's pool (10 connections, 5 s wait) may shed some of a
+    # hundred at once with the app's JSON 503 before they are counted.
+    assert failures_recorded() <= LIMIT
+    assert {answer.status_code for answer in answers} <= {401, 429, 503}
+    assert all(answer.headers["Retry-After"] for answer in answers if answer.status_code in (429, 503))
+    assert [answer.status_code for answer in answers].count(401) <= LIMIT - 1
+    # Whatever was shed, wrong passwords up to the limit lock the right one out.
+    for n in range(LIMIT - failures_recorded()):
+        sign_in("wrong", f"later-{n}")
     assert failures_recorded() == LIMIT
-    assert set(statuses) <= {401, 429}
-    assert statuses.count(401) <= LIMIT - 1
     assert sign_in(PASSWORD, "agent-0").status_code == 429
 
 
