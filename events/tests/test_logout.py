@@ -41,6 +41,16 @@ def stream_token(server, **headers) -> str:
     return answer.json()["token"]
 
 
+def receives_late(stream: SSEStream) -> bool:
+    """The bystander gets the event committed after the logout (past any
+    event of another test run that the shared Redis of a production-set-up
+    run may carry to it)."""
+    while True:
+        message = stream.next()
+        if message.data and message.json() == LATE:
+            return True
+
+
 def bearer(access: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {access}"}
 
@@ -87,8 +97,8 @@ def test_a_logout_closes_the_streams_of_its_stream_tokens_and_tokens_on_every_wo
 
         for stream in (on_first, on_second, refreshed_stream):
             assert_closed_and_deaf(stream, logged_out)
-        assert bystander_first.next().json() == LATE
-        assert bystander_second.next().json() == LATE
+        assert receives_late(bystander_first)
+        assert receives_late(bystander_second)
         assert not bystander_first.closed.is_set() and not bystander_second.closed.is_set()
 
         # The stream token opens nothing more, on any worker.
@@ -110,7 +120,7 @@ def test_a_session_logout_ends_the_stream_tokens_minted_under_that_session(worke
     ):
         assert leaving.post("/auth/logout").status_code == 200
         assert_closed_and_deaf(stream, time.monotonic())
-        assert bystander.next().json() == LATE
+        assert receives_late(bystander)
         assert not bystander.closed.is_set()
         with SSEStream(f"{first.url}/events/cashier?token={leaving_token}") as again:
             assert again.status_code == 401
@@ -130,4 +140,4 @@ def test_the_staff_pages_logout_ends_the_stream_tokens_of_its_session(workers, a
         with SSEStream(f"{first.url}/events/cashier?token={leaving_token}") as again:
             assert again.status_code == 401
         publish("cashier", "order-status-update", LATE)
-        assert bystander.next().json() == LATE
+        assert receives_late(bystander)
