@@ -1,8 +1,8 @@
 """ASGI entry point for Daphne, routed by Channels: /events/ goes to the SSE
 endpoint (events/stream.py, which reads the session user through Channels'
-session and auth middleware), everything else to Django; in front of both,
-the client's real address (ops/proxies.py) and the access log
-(ops/requestlog.py).
+session and auth middleware), every other HTTP request to Django, and every
+WebSocket upgrade is refused (403); in front of them all, the client's real
+address (ops/proxies.py) and the access log (ops/requestlog.py).
 
 Serve it with `python -m config.serve ... config.asgi:application` (as `make
 run` does) for the request-header deadline; plain `daphne` works too."""
@@ -20,6 +20,7 @@ from config import protocol_errors  # noqa: E402
 protocol_errors.install()  # JSON also for what Daphne's parser refuses itself
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402  (needs the apps loaded)
+from channels.security.websocket import WebsocketDenier  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
@@ -35,6 +36,10 @@ routed = ProtocolTypeRouter(
                 re_path(r"", django_application),
             ]
         ),
+        # No WebSocket anywhere: an upgrade is closed before it is accepted,
+        # which Daphne answers with a 403 (instead of a 500 and a traceback
+        # for a scope type with no application).
+        "websocket": WebsocketDenier.as_asgi(),
     }
 )
 

@@ -7,14 +7,21 @@ word on a single line over 16 KiB; install() replaces those two methods so
 that such a client gets a JSON body with a "message" like every other
 refusal: 414 for a request line too long, 431 for headers too large, else 400.
 
-Invariant: only the bytes written to a connection that Twisted has already
-given up on change; when and why it gives up stay Twisted's. Installed by
-config/asgi.py, i.e. in every Daphne process that serves this project."""
+Daphne itself answers a few requests before the application sees them
+(WebRequest.basic_error): a header value with bytes RFC 9110 forbids (400;
+a bad header name, path or query string Twisted refuses first), and its
+own 500 and 503. Those get the same JSON body, with Daphne's status and wording.
+
+Invariant: only the bytes written to a connection that Twisted or Daphne
+has already given up on change; when and why they give up stay theirs.
+Installed by config/asgi.py, i.e. in every Daphne process that serves this
+project."""
 
 from __future__ import annotations
 
 import json
 
+from daphne import http_protocol
 from twisted.web import http
 
 _URI_TOO_LONG = (414, b"URI Too Long", "Request line too long")
@@ -47,6 +54,14 @@ def _respond_with_json_and_disconnect(self) -> None:
     self.loseConnection()
 
 
+def _daphne_error_as_json(self, status: int, status_text: bytes, body: str) -> None:
+    content = json.dumps({"message": body.rstrip(".")}).encode()
+    headers = [(b"Content-Type", b"application/json"), (b"Content-Length", b"%d" % len(content))]
+    self.handle_reply({"type": "http.response.start", "status": status, "headers": headers})
+    self.handle_reply({"type": "http.response.body", "body": content})
+
+
 def install() -> None:
     http.HTTPChannel._respondToBadRequestAndDisconnect = _respond_with_json_and_disconnect
     http.HTTPChannel.lineLengthExceeded = _line_too_long
+    http_protocol.WebRequest.basic_error = _daphne_error_as_json

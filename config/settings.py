@@ -196,10 +196,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "users.User"
 
 AUTHENTICATION_BACKENDS = [
-    # Refuses every sign-in (admin, /auth/login, /auth/token) while its
-    # username or its address is locked out, the right password included.
+    # Checks passwords (it is Django's ModelBackend), counting each sign-in
+    # from a request as a failure before the check; refuses every sign-in
+    # (admin, /auth/login, /auth/token) while its username or its address
+    # is locked out, the right password included.
     "users.backends.SignInThrottleBackend",
-    "django.contrib.auth.backends.ModelBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -228,6 +229,25 @@ STORAGES = {
 }
 
 LOGIN_URL = "/login/"
+
+# --- HTTPS ----------------------------------------------------------------
+# HTTPS=1 when clients reach the site over HTTPS through a proxy that ends TLS
+# and says so in X-Forwarded-Proto (nginx in docs/deploy.md): cookies are sent
+# over HTTPS only, browsers are told to use nothing else (HSTS), and a request
+# that came over plain HTTP is redirected. Off by default, so that `make run`
+# serves http://127.0.0.1 as before. The proxy must set X-Forwarded-Proto on
+# every request (overwriting the client's own), or a client could claim HTTPS.
+HTTPS = env_bool("HTTPS", False)
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    # A year, the site's subdomains included (HSTS_SECONDS=300 for a first
+    # try: a browser that saw the header keeps refusing plain HTTP this long).
+    SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 365 * 24 * 3600, minimum=1)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", True)
 CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
 
 # --- REST API -------------------------------------------------------------
@@ -281,6 +301,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("SIGNIN_LOCKOUT_MINUTES", 15, mini
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "users.throttling.lockout_response"
+# Counts an attempt before its password is hashed, so a burst of attempts
+# sent at once cannot all slip past the limit.
+AXES_HANDLER = "users.throttling.SignInAttemptHandler"
 AXES_VERBOSE = False
 # The client's address as ops/proxies.py made it (TRUSTED_PROXIES), never a
 # guess from headers anyone can send.

@@ -25,6 +25,7 @@ from events.credentials import cache_key
 from events.identity import Identity
 from events.tokens import stream_token_claims
 from users.models import Role
+from users.tokens import login_id_of, revoked_jtis
 
 LISTENER_ROLES = (Role.ADMIN, Role.OPERATOR)
 
@@ -155,6 +156,7 @@ def authenticate(
                 expires_at=float(exp) if isinstance(exp, int | float) else None,
                 auth_hash=user.get_session_auth_hash(),
                 token_id=str(token.get("jti") or ""),
+                login_id=login_id_of(token),
             ),
         )
     raw_key = headers.get("x-api-key")
@@ -167,13 +169,22 @@ def authenticate(
         return Principal(key, Identity(identity.API_KEY, key_id=str(key.pk)))
     if "token" in query:
         claims = stream_token_claims(query["token"][0])
-        user = _active_user(claims[0]) if claims is not None else None
+        if claims is None:
+            return None
+        user_id, expires_at, login_id = claims
+        if login_id and revoked_jtis({login_id}):
+            return None  # its login was logged out
+        user = _active_user(user_id)
         if user is None:
             return None
         return Principal(
             user,
             Identity(
-                identity.STREAM_TOKEN, user_id=user.pk, expires_at=claims[1], auth_hash=user.get_session_auth_hash()
+                identity.STREAM_TOKEN,
+                user_id=user.pk,
+                expires_at=expires_at,
+                auth_hash=user.get_session_auth_hash(),
+                login_id=login_id,
             ),
         )
     return None

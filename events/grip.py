@@ -176,6 +176,7 @@ def holder_channel(holder: Identity) -> str:
         holder.auth_hash,
         holder.credential_digest(),
         holder.token_id,
+        holder.login_id,
     ]
     return HOLDER_PREFIX + signing.Signer(salt=_HOLDER_SALT).sign_object(data, compress=False)
 
@@ -186,7 +187,8 @@ def identity_from_holder_channel(name: str) -> Identity | None:
         return None
     try:
         data = signing.Signer(salt=_HOLDER_SALT).unsign_object(name[len(HOLDER_PREFIX) :])
-        kind, user_id, key_id, expires_at, auth_hash, digest, token_id = data
+        # Seven fields: a name given before identities had a login id.
+        kind, user_id, key_id, expires_at, auth_hash, digest, token_id, login_id = [*data, ""][:8]
         return Identity(
             str(kind),
             user_id=user_id,
@@ -195,6 +197,7 @@ def identity_from_holder_channel(name: str) -> Identity | None:
             auth_hash=str(auth_hash),
             known_digest=str(digest),
             token_id=str(token_id or ""),
+            login_id=str(login_id or ""),
         )
     except (signing.BadSignature, ValueError, TypeError):
         return None

@@ -3,8 +3,8 @@
 Invariant: every open stream carries the identity it was opened with, and
 that identity names everything whose end must close the stream: the user
 (deactivated, role changed, password changed), the credential (a token that
-expires or is logged out, a session that ends) and, for a device, its API
-key. events/revocation.py checks these, batched per process.
+expires or is logged out, a session that ends, the login it was issued
+under) and, for a device, its API key. events/revocation.py checks these, batched per process.
 """
 
 from __future__ import annotations
@@ -36,6 +36,9 @@ class Identity:
     # A Bearer token's `jti`: a logout puts it on the blacklist, which the
     # re-check reads for all streams in one query.
     token_id: str = ""
+    # The login the credential was issued under (a Bearer token's, a stream
+    # token's: users/tokens.py): a logout puts it on the same blacklist.
+    login_id: str = ""
 
     @property
     def holder(self) -> str:

@@ -43,6 +43,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django_eventstream.models import EventCounter
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -242,6 +244,7 @@ def _now() -> str:
 class KitchenStateView(APIView):
     """GET /kitchen/state[?station=<id>]: what the kitchen display shows."""
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
         station = _station_or_none(request.query_params.get("station"))
         position = display_log_position()
@@ -262,6 +265,7 @@ class KitchenOrderView(APIView):
     """GET /kitchen/orders/<id>[?station=<id>]: one card, for an order the
     page heard of on the stream."""
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, order_id: int) -> Response:
         station = _station_or_none(request.query_params.get("station"))
         return Response(kitchen_card(order_with_items(order_id), station))
@@ -270,6 +274,7 @@ class KitchenOrderView(APIView):
 class KitchenBumpView(APIView):
     """POST /kitchen/orders/<id>/bump: CONFIRMED → COMPLETED (409 otherwise)."""
 
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, order_id: int) -> Response:
         order = services.order_set_status(order_id=order_id, by=request.user, status=OrderStatus.COMPLETED)
         return Response(board_entry(order))
@@ -278,6 +283,7 @@ class KitchenBumpView(APIView):
 class KitchenRecallView(APIView):
     """POST /kitchen/orders/<id>/recall: COMPLETED → CONFIRMED (409 otherwise)."""
 
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, order_id: int) -> Response:
         order = services.order_recall(order_id=order_id, by=request.user)
         return Response(board_entry(order))
@@ -287,6 +293,7 @@ class KitchenPickupView(APIView):
     """POST /kitchen/orders/<id>/pickup: COMPLETED → PICKED_UP (409 otherwise);
     the code leaves the board."""
 
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, order_id: int) -> Response:
         order = services.order_set_status(order_id=order_id, by=request.user, status=OrderStatus.PICKED_UP)
         return Response(board_entry(order))
@@ -298,6 +305,7 @@ class StationDoneView(APIView):
     unknown order or station, 409 when the order is not CONFIRMED, has
     nothing for the station, or the station already marked it."""
 
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, order_id: int, station_id: str) -> Response:
         order = services.order_station_done(order_id=order_id, station_id=station_id, by=request.user)
         return Response(kitchen_card(order_with_items(order.id), None))
@@ -308,6 +316,7 @@ class StationUndoView(APIView):
     mark back (a COMPLETED order returns to CONFIRMED). 409 when the station
     has no mark or the order is picked up or cancelled."""
 
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, order_id: int, station_id: str) -> Response:
         order = services.order_station_undo(order_id=order_id, station_id=station_id, by=request.user)
         return Response(kitchen_card(order_with_items(order.id), None))
@@ -316,6 +325,7 @@ class StationUndoView(APIView):
 class DisplayStateView(APIView):
     """GET /display/state: what the board shows."""
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
         position = display_log_position()
         preparing, ready = board_orders()

@@ -9,9 +9,9 @@ Each process re-checks the distinct identities (events/identity.py) of all
 the streams it serves, and of its credential cache (events/credentials.py),
 every EVENTS_REVALIDATE_SECONDS (0.5 s), in one worker thread: one query for
 all their users, one for all their sessions, one for all their API keys, one
-for the Bearer tokens on the blacklist (a logout), whatever their number. A
-stream whose identity fails is closed before it writes anything more, and
-the cache forgets it.
+for the Bearer tokens and logins on the blacklist (a logout), whatever their
+number. A stream whose identity fails is closed before it writes anything
+more, and the cache forgets it.
 
 Invariant: a stream is never served longer than one re-check interval plus
 one re-check's duration after its identity stopped being valid. A re-check
@@ -85,16 +85,25 @@ def invalid_identities(
         invalid |= {found for found in pending if found.key_id is not None and found.key_id not in alive}
 
     # A Bearer token passes REST's checks (users/tokens.py) while it is
-    # unexpired, its user active with the same password, and its jti not on
-    # the blacklist: the first three are checked above, the last here, one
-    # query for all tokens. Every Bearer identity carries its jti (the
+    # unexpired, its user active with the same password, and neither its jti
+    # nor its login on the blacklist: the first three are checked above, the
+    # last here, one query for all tokens; a stream token's login the same
+    # way (a logout). Every Bearer identity carries its jti (the
     # authenticator requires one, and a holder channel keeps it).
-    bearers = [found for found in pending - invalid if found.kind == identity.BEARER]
+    revocable = [found for found in pending - invalid if found.token_id or found.login_id]
     known = since is not None and seen
-    revoked = revoked_jtis({found.token_id for found in bearers if found.token_id and not (known and found in seen)})
+    revoked = revoked_jtis(
+        {
+            blacklisted
+            for found in revocable
+            if not (known and found in seen)
+            for blacklisted in (found.token_id, found.login_id)
+            if blacklisted
+        }
+    )
     if known:
         revoked |= revoked_jtis_since(since - BLACKLIST_MARGIN)
-    invalid |= {found for found in bearers if found.token_id in revoked}
+    invalid |= {found for found in revocable if found.token_id in revoked or found.login_id in revoked}
     return invalid
 
 

@@ -4,6 +4,7 @@ the query or body, call the report builder or the closure service, answer."""
 from __future__ import annotations
 
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -48,7 +49,7 @@ class ClosureSerializer(serializers.Serializer):
 class ReportsView(APIView):
     permission_classes = [IsAdmin]
 
-    @extend_schema(parameters=[ReportQuerySerializer])
+    @extend_schema(parameters=[ReportQuerySerializer], responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
         query = ReportQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)

@@ -183,7 +183,7 @@ frontend api
 backend workers
     balance leastconn
     option httpchk
-    http-check send meth GET uri {HEALTH_PATH} ver HTTP/1.1 hdr Host {self.host_header}
+    http-check send meth GET uri {HEALTH_PATH} ver HTTP/1.1 hdr Host {self.host_header} hdr X-Forwarded-Proto https
     http-check expect status 200
     default-server inter {self.check_interval_ms}ms fastinter {max(100, self.check_interval_ms // 2)}ms fall 3 rise 2 maxconn {self.per_worker}
 {servers}

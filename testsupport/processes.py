@@ -104,7 +104,12 @@ class DaphneServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"daphne exited with {self.process.returncode}:\n{self.log_tail()}")
             try:
-                if httpx.get(self.url + self.ready_path, timeout=1).status_code == 200:
+                # As HAProxy's health check asks (scripts/haproxy.py): a
+                # server with HTTPS=1 redirects a request that came over HTTP.
+                if (
+                    httpx.get(self.url + self.ready_path, headers={"X-Forwarded-Proto": "https"}, timeout=1).status_code
+                    == 200
+                ):
                     return self
             except httpx.HTTPError:
                 pass

@@ -28,6 +28,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -188,6 +190,7 @@ class WaiterOrdersView(APIView):
 
     permission_classes = [IsStaffMember]
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
         orders = selectors.waiter_orders(request.user)
         return Response({"orders": [selectors.waiter_order_entry(order) for order in orders]})

@@ -145,6 +145,11 @@ class Device:
     def __str__(self) -> str:
         return f"API key {self.api_key}"
 
+    @property
+    def effective_role(self) -> str:
+        """What GET /auth/me names as a device's role: its kind."""
+        return self.kind
+
     def has_role(self, *roles: str) -> bool:
         return False
 

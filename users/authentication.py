@@ -15,19 +15,19 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import Token
 
-from users.tokens import password_digest_matches
+from users.tokens import password_digest_matches, token_ids
 
 
 class BearerAuthentication(JWTAuthentication):
     def get_user(self, validated_token: Token):
         try:
             user_id = validated_token[api_settings.USER_ID_CLAIM]
-            jti = validated_token[api_settings.JTI_CLAIM]
+            ids = token_ids(validated_token)
         except KeyError:
             raise InvalidToken("Token contained no recognizable user identification") from None
-        # One query: the user row, and whether this very token was revoked
-        # (logout), via the blacklist's unique index on jti.
-        revoked = BlacklistedToken.objects.filter(token__jti=str(jti))
+        # One query: the user row, and whether this very token or its login
+        # was revoked (logout), via the blacklist's unique index on jti.
+        revoked = BlacklistedToken.objects.filter(token__jti__in=ids)
         user = (
             self.user_model.objects.annotate(token_revoked=Exists(revoked))
             .filter(**{api_settings.USER_ID_FIELD: user_id})

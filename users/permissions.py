@@ -61,3 +61,20 @@ class ReadAnyoneWriteAdmin(_PeopleOrListedKeys):
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return True
         return _has_role(request, (Role.ADMIN,))
+
+
+class IsSignedIn(_PeopleOrListedKeys):
+    """A signed-in person, whatever their role (and the keys the view lists)."""
+
+    def person_may(self, request, view) -> bool:
+        return bool(request.user and request.user.is_authenticated)
+
+
+class IsPerson(BasePermission):
+    """A signed-in person, whatever their role: what a device key is not
+    (/auth/logout: a key is not a login; it is revoked in the admin). A key
+    gets the 403 of every other refusal."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and not isinstance(user, Device))

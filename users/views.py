@@ -8,7 +8,7 @@ from django.contrib.auth import logout as session_logout
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,7 +16,9 @@ from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from config.api import ErrorSerializer, ValidationErrorSerializer
-from users.serializers import LoginSerializer, MeSerializer, RefreshSerializer
+from users.models import ApiKeyKind
+from users.permissions import IsPerson, IsSignedIn
+from users.serializers import LoginSerializer, MeSerializer, RefreshSerializer, TokenPairSerializer
 from users.tokens import login_access_token, token_revoke
 
 BAD_CREDENTIALS = {"message": "Invalid username or password"}
@@ -24,6 +26,8 @@ BAD_CREDENTIALS = {"message": "Invalid username or password"}
 
 class TokenView(TokenObtainPairView):
     """POST /auth/token {"username", "password"} → {"access", "refresh"}."""
+
+    serializer_class = TokenPairSerializer
 
     def get_serializer_context(self):
         # simplejwt authenticates with this request: the Django one, so that
@@ -70,12 +74,14 @@ class LoginView(APIView):
 
 
 class LogoutView(APIView):
-    """POST /auth/logout: the Bearer token of this request is refused from
-    now on, everywhere (REST and event streams); a session is ended."""
+    """POST /auth/logout: the login of this request ends, everywhere (REST
+    and event streams): its Bearer token, the refresh token it came from
+    and every token refreshed from that, the stream tokens minted under it;
+    or its session, with the stream tokens minted under that."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsPerson]
 
-    @extend_schema(request=None, responses={200: ErrorSerializer, 401: ErrorSerializer})
+    @extend_schema(request=None, responses={200: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer})
     def post(self, request: Request) -> Response:
         if isinstance(request.auth, Token):
             token_revoke(token=request.auth, user=request.user)
@@ -85,10 +91,12 @@ class LogoutView(APIView):
 
 
 class MeView(APIView):
-    """GET /auth/me → {"id", "username", "role"} of the caller."""
+    """GET /auth/me → {"id", "username", "role"} of the caller; for a device
+    key: its device id, its name, and its kind as the role."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsSignedIn]
+    api_key_access = {(kind, "GET") for kind in ApiKeyKind.values}
 
-    @extend_schema(responses={200: MeSerializer, 401: ErrorSerializer})
+    @extend_schema(responses={200: MeSerializer, 401: ErrorSerializer, 403: ErrorSerializer})
     def get(self, request: Request) -> Response:
         return Response(MeSerializer(request.user).data)

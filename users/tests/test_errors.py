@@ -1,6 +1,9 @@
 """Errors are JSON everywhere a client of the API can meet them, also when
 Django refuses the request before any view runs. Each refusal writes nothing."""
 
+import json
+import socket
+
 import httpx
 import pytest
 from django.middleware.csrf import get_token
@@ -9,7 +12,8 @@ from rest_framework.test import APIClient
 
 from conftest import bearer, make_user
 from orders.models import Order
-from users.models import Role
+from users.apikeys import create_key
+from users.models import ApiKey, ApiKeyKind, Role
 
 TOO_BIG = b'{"table": "' + b"x" * 3_000_000 + b'", "customer": "Ann", "orderItems": []}'
 
@@ -161,3 +165,89 @@ def test_daphne_answers_a_malformed_multipart_body_with_json(server, content_typ
         assert response.status_code in (400, 415), (path, response.content)
         assert set(response.json()) == {"message"}
     assert Order.objects.count() == 0
+
+
+# --- what no client input may turn into a 5xx ------------------------------------------
+
+
+def raw_exchange(server, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send `request` as it is on a new connection; (status, headers, body) of
+    the answer, read until the server closes or the body is complete."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as connection:
+        connection.sendall(request)
+        received = b""
+        while b"\r\n\r\n" not in received:
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+        head, _, body = received.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        headers = {
+            name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in lines[1:])
+        }
+        length = int(headers.get("content-length", "0") or 0)
+        while len(body) < length:
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+    return int(lines[0].split()[1]), headers, body
+
+
+@pytest.fixture
+def printer_key(transactional_db) -> str:
+    return create_key(name="Kitchen agent", kind=ApiKeyKind.PRINTER_AGENT)[1]
+
+
+def test_a_logout_with_a_device_key_is_a_403_json_and_revokes_nothing(server, printer_key):
+    response = httpx.post(f"{server.url}/auth/logout", headers={"X-API-KEY": printer_key}, timeout=10)
+    assert (response.status_code, response.json()) == (403, {"message": "Insufficient permissions"})
+    assert ApiKey.objects.get().revoked_at is None
+    assert httpx.get(f"{server.url}/auth/me", headers={"X-API-KEY": printer_key}, timeout=10).status_code == 200
+
+
+@pytest.mark.parametrize("kind", ApiKeyKind.values)
+def test_me_with_a_device_key_describes_the_device(server, kind):
+    key, raw = create_key(name="Pass 1", kind=kind)
+    response = httpx.get(f"{server.url}/auth/me", headers={"X-API-KEY": raw}, timeout=10)
+    assert (response.status_code, response.json()) == (
+        200,
+        {"id": f"apikey:{key.pk}", "username": "Pass 1", "role": kind},
+    )
+
+
+@pytest.mark.parametrize("path", ["/", "/v1/categories", "/auth/login", "/events/cashier", "/ws/", "/admin/"])
+def test_a_websocket_upgrade_is_refused_with_a_403_and_no_traceback(server, path):
+    tracebacks_before = server.log_tail(100_000).count("Traceback")
+    status, _, _ = raw_exchange(
+        server,
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode(),
+    )
+    assert status == 403
+    assert httpx.get(f"{server.url}/v1/categories", timeout=10).status_code == 200
+    assert server.log_tail(100_000).count("Traceback") == tracebacks_before
+
+
+# Twisted refuses these before Daphne's own checks (config/protocol_errors.py).
+UNREADABLE = "Bad request: the request could not be read"
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "message"),
+    [
+        (b"GET /v1/categories HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Bad: a\x0bb\r\n\r\n", "Invalid header value"),
+        (b"GET /v1/categories HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Bad: a\x1cb\r\n\r\n", "Invalid header value"),
+        (b"GET /v1/categories HTTP/1.1\r\nHost: 127.0.0.1\r\nX(Bad): ab\r\n\r\n", UNREADABLE),
+        (b"GET /v1/caf\xc3\xa9 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", UNREADABLE),
+        (b"GET /v1/categories?q=caf\xc3\xa9 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", UNREADABLE),
+    ],
+    ids=["VT in a header value", "FS in a header value", "a header name", "a path", "a query string"],
+)
+def test_a_request_daphne_refuses_before_the_app_is_a_400_json(server, request_bytes, message):
+    status, headers, body = raw_exchange(server, request_bytes)
+    assert status == 400
+    assert headers["content-type"] == "application/json"
+    assert json.loads(body) == {"message": message}
+    assert httpx.get(f"{server.url}/v1/categories", timeout=10).status_code == 200
