@@ -343,6 +343,11 @@ EVENTS_CREDENTIAL_CACHE_SECONDS = env_float("EVENTS_CREDENTIAL_CACHE_SECONDS", 3
 
 EVENTSTREAM_STORAGE_CLASS = "events.storage.EventLogStorage"
 REDIS_URL = env_str("REDIS_URL", "")
+# The Redis pub/sub channel on which this deployment's workers wake each
+# other. Pub/sub ignores Redis's database number, so two deployments on one
+# Redis server must not share a channel; empty: one derived from the
+# deployment's database (engine, host, port and name, hashed: events/log.py).
+EVENTS_REDIS_CHANNEL = env_str("EVENTS_REDIS_CHANNEL", "")
 if REDIS_URL:
     from redis.connection import parse_url as _parse_redis_url
 

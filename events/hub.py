@@ -3,16 +3,20 @@
 Every event is numbered and stored in django-eventstream's log inside the
 transaction that causes it (events/publisher.py), and processes are notified
 after the commit: in-process through the library's listener manager, or
-across processes through Redis. The hub is the one listener of
-this process. It turns notifications into frames once and hands them to every
-open stream on its channel, in id order, without gaps:
+across processes through Redis, on this deployment's own pub/sub channel
+(events/log.py redis_channel). The hub is the one listener of this process.
 
-- an id right after the last one delivered is delivered at once;
-- anything else (a gap, the library's overflow flag, a Redis reconnect, the
-  periodic check) makes it read the log from the last delivered id.
-
-So a lost notification delays an event, never loses it. Streams are plain
-asyncio objects: no thread and no database connection per stream.
+Invariant: the hub delivers only what it read from its own event log. A
+notification (an in-process one, a Redis message) is a wake-up and nothing
+more: its payload and id are never delivered. A wake-up for a channel makes
+its pump read the log from the last delivered id, once however many wake-ups
+came meanwhile (one read per wake, batched), and so do the library's
+overflow flag, a Redis reconnect and the periodic check. Every frame is made
+once and handed to every open stream on its channel, in id order, without
+gaps. So a message from another deployment sharing the Redis server, or a
+forged one, can at worst cost a read; a lost notification delays an event,
+never loses it. Streams are plain asyncio objects: no thread and no database
+connection per stream.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 
 from asgiref.sync import sync_to_async
@@ -32,7 +37,8 @@ from events.credentials import CredentialCache
 logger = logging.getLogger(__name__)
 
 KEEPALIVE_FRAME = b": keep-alive\n\n"
-REDIS_CHANNEL = "events_channel"  # django-eventstream's Redis pub/sub channel
+# An event id in a wake-up message: ASCII digits only ("²" is a digit to str.isdigit()).
+EVENT_ID = re.compile(r"[0-9]{1,18}", re.ASCII)
 REDIS_READ_SECONDS = 1.0  # the longest a swallowed cancellation goes unnoticed (Hub._redis_loop)
 
 
@@ -154,6 +160,7 @@ class Hub:
         # Credentials checked lately, for openings without a query.
         self.credentials = CredentialCache.from_settings()
         self.last_ids: dict[str, int] = {}
+        # Per channel, a queue of wake-ups (None), at most one pending.
         self.inbox: dict[str, asyncio.Queue] = {channel: asyncio.Queue() for channel in CHANNELS}
         self.check_pending: set[str] = set()
         self.ready = asyncio.Event()
@@ -229,12 +236,17 @@ class Hub:
             items, listener.channel_items = listener.channel_items, {}
             overflow, listener.overflow = listener.overflow, False
         for channel, events in items.items():
-            for event in events:
-                if channel in self.inbox and event.id is not None:
-                    self.inbox[channel].put_nowait(log.LogEvent(channel, int(event.id), event.type, event.data))
+            if channel in self.inbox and any(self._is_news(channel, event.id) for event in events):
+                self.request_check(channel)
         if overflow:
             for channel in CHANNELS:
                 self.request_check(channel)
+
+    def _is_news(self, channel: str, event_id) -> bool:
+        """Whether a wake-up names an id past the last one delivered (or no
+        readable id at all): only then is the log worth a read."""
+        match = EVENT_ID.fullmatch(str(event_id)) if event_id is not None else None
+        return match is None or int(match[0]) > self.last_ids[channel]
 
     def request_check(self, channel: str) -> None:
         """Ask the channel's pump to read the log once (coalesced)."""
@@ -260,7 +272,7 @@ class Hub:
             client = Redis(**settings.EVENTSTREAM_REDIS)
             pubsub = client.pubsub()
             try:
-                await pubsub.subscribe(REDIS_CHANNEL)
+                await pubsub.subscribe(log.redis_channel())
                 while True:
                     _raise_if_cancelled()
                     message = await pubsub.get_message(timeout=REDIS_READ_SECONDS)
@@ -292,29 +304,25 @@ class Hub:
             backoff = min(backoff * 2, 2.0)
 
     def _take_from_redis(self, raw: bytes) -> None:
+        """A wake-up: the channel named is read from the log (its payload, if
+        the message carries one, is ignored)."""
         try:
             message = json.loads(raw)
-            channel, event_id = message["channel"], message["pub_id"]
-        except (ValueError, KeyError, TypeError):
-            logger.warning("ignored a malformed message on %s", REDIS_CHANNEL)
+            channel, event_id = message["channel"], message.get("pub_id")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            logger.warning("ignored a malformed message on %s", log.redis_channel())
             return
-        if channel in self.inbox and event_id is not None:
-            self.inbox[channel].put_nowait(log.LogEvent(channel, int(event_id), message["event_type"], message["data"]))
+        if isinstance(channel, str) and channel in self.inbox and self._is_news(channel, event_id):
+            self.request_check(channel)
 
     # --- delivery ---------------------------------------------------------------
 
     async def _pump(self, channel: str) -> None:
         inbox = self.inbox[channel]
         while True:
-            item = await inbox.get()
-            if item is None:
-                self.check_pending.discard(channel)
-            last = self.last_ids[channel]
-            if item is not None and item.id <= last:
-                continue  # already delivered (read from the log before its notification came)
-            if item is not None and item.id == last + 1:
-                self._deliver(item)
-                continue
+            await inbox.get()
+            # Wake-ups from now on queue one more read: none is lost.
+            self.check_pending.discard(channel)
             try:
                 await self._catch_up(channel)
             except Exception:

@@ -7,14 +7,20 @@ visible in order and a reader that has seen id N and finds N+1 missing knows
 it was trimmed, not skipped.
 
 Every function here runs in a worker thread and closes its database
-connection before returning: no open stream keeps a connection."""
+connection before returning: no open stream keeps a connection.
+
+The log also names the deployment's Redis pub/sub channel (redis_channel):
+the channel belongs to the log, so two deployments that share a Redis server
+(pub/sub ignores the database number) never hear each other's wake-ups."""
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import close_old_connections, connections
 from django_eventstream.models import Event as StoredEvent
 from django_eventstream.models import EventCounter
@@ -42,6 +48,20 @@ def closes_connection(func):
             connections.close_all()
 
     return wrapper
+
+
+def redis_channel() -> str:
+    """The Redis pub/sub channel of this deployment's event log: the
+    EVENTS_REDIS_CHANNEL setting, else one derived from the database the log
+    is in (a test run's own test database gives the run its own channel).
+    Read on every use: cheap, and right after the test runner has switched
+    the connection to the test database."""
+    configured = getattr(settings, "EVENTS_REDIS_CHANNEL", "")
+    if configured:
+        return configured
+    database = connections["default"].settings_dict
+    where = "|".join(str(database.get(part) or "") for part in ("ENGINE", "HOST", "PORT", "NAME"))
+    return "events:" + hashlib.sha256(where.encode()).hexdigest()[:32]
 
 
 @closes_connection
