@@ -327,6 +327,12 @@ EVENTS_CLIENT_QUEUE = env_int("EVENTS_CLIENT_QUEUE", 1000, minimum=10)
 # Open streams one user or device may hold on one process; the next is a 429.
 EVENTS_MAX_STREAMS_PER_USER = env_int("EVENTS_MAX_STREAMS_PER_USER", 50, minimum=1)
 
+# The most stored payload one read of the event log fetches (a replay page,
+# a hub's catch-up), in bytes, beyond its first event; a page also holds at
+# most 200 events. A client that does not read its replay holds about one
+# page in the server.
+EVENTS_REPLAY_PAGE_BYTES = env_int("EVENTS_REPLAY_PAGE_BYTES", 256 * 1024, minimum=4096)
+
 # Bytes a stream may leave unread in the server beyond the transport's own
 # 64 KiB buffer before it is closed (events/backpressure.py).
 EVENTS_MAX_UNSENT_BYTES = env_int("EVENTS_MAX_UNSENT_BYTES", 1024 * 1024, minimum=64 * 1024)

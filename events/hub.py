@@ -30,7 +30,7 @@ import time
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
-from events import log, presence, revocation
+from events import log, memory, presence, revocation
 from events.channels import CHANNELS
 from events.credentials import CredentialCache
 
@@ -167,6 +167,8 @@ class Hub:
         self.redis_connected = False
         self.tasks: list[asyncio.Task] = []
         self.library_listener: _LibraryListener | None = None
+        # Gives the memory of closed streams back to the system (glibc).
+        self.trimmer = memory.Trimmer(self.loop)
 
     # --- life cycle -----------------------------------------------------------
 
@@ -199,6 +201,7 @@ class Hub:
             for task in pending:
                 task.cancel()
             _, pending = await asyncio.wait(pending, timeout=0.5)
+        self.trimmer.cancel()
         for subscribers in self.subscribers.values():
             for subscriber in subscribers:
                 subscriber.close()
@@ -216,6 +219,7 @@ class Hub:
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self.subscribers[subscriber.channel].discard(subscriber)
+        self.trimmer.stream_closed()
         if subscriber.identity is not None:
             held = self.by_holder.get(subscriber.identity.holder)
             if held is not None:
@@ -332,11 +336,11 @@ class Hub:
 
     async def _catch_up(self, channel: str) -> None:
         while True:
-            events = await in_thread(log.events_after, channel, self.last_ids[channel])
-            for event in events:
+            page = await in_thread(log.events_after, channel, self.last_ids[channel])
+            for event in page.events:
                 if event.id == self.last_ids[channel] + 1:
                     self._deliver(event)
-            if len(events) < log.PAGE:
+            if not page.full:
                 return
 
     def _deliver(self, event: log.LogEvent) -> None:
