@@ -324,8 +324,13 @@ EVENTS_PRESENCE_SECONDS = env_float("EVENTS_PRESENCE_SECONDS", 2.0, minimum=0.2)
 # Events a slow client may have queued before it is sent back to the log.
 EVENTS_CLIENT_QUEUE = env_int("EVENTS_CLIENT_QUEUE", 1000, minimum=10)
 
-# Open streams one user or device may hold on one process; the next is a 429.
+# Open streams one user or device may hold over all the workers; the next is
+# a 429. Counted in Redis when REDIS_URL is set, where a worker that dies
+# stops counting within EVENTS_STREAM_COUNT_SECONDS (each live worker renews
+# its count every third of it); without Redis, from the processes' presence
+# snapshots (events/stream_limit.py).
 EVENTS_MAX_STREAMS_PER_USER = env_int("EVENTS_MAX_STREAMS_PER_USER", 50, minimum=1)
+EVENTS_STREAM_COUNT_SECONDS = env_float("EVENTS_STREAM_COUNT_SECONDS", 15.0, minimum=0.5)
 
 # The most stored payload one read of the event log fetches (a replay page,
 # a hub's catch-up), in bytes, beyond its first event; a page also holds at

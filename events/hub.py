@@ -30,7 +30,7 @@ import time
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
-from events import log, memory, presence, revocation
+from events import log, memory, presence, revocation, stream_limit
 from events.channels import CHANNELS
 from events.credentials import CredentialCache
 
@@ -167,6 +167,11 @@ class Hub:
         self.redis_connected = False
         self.tasks: list[asyncio.Task] = []
         self.library_listener: _LibraryListener | None = None
+        # The per-holder stream limit over every worker (events/stream_limit.py):
+        # counted in Redis when there is one, else this process's streams
+        # plus the other processes' as their presence snapshots list them.
+        self.stream_counts: stream_limit.RedisStreamCounts | None = None
+        self.remote_streams: dict[str, int] = {}
         # Gives the memory of closed streams back to the system (glibc).
         self.trimmer = memory.Trimmer(self.loop)
 
@@ -181,6 +186,8 @@ class Hub:
         self.tasks.append(self.loop.create_task(presence.publish_loop(self), name="events-presence"))
         if getattr(settings, "EVENTSTREAM_REDIS", None):
             self.tasks.append(self.loop.create_task(self._redis_loop(), name="events-redis"))
+            self.stream_counts = stream_limit.RedisStreamCounts(self)
+            self.tasks.append(self.loop.create_task(self.stream_counts.heartbeat_loop(), name="events-stream-count"))
         else:
             from django_eventstream.views import get_listener_manager
 
@@ -202,6 +209,8 @@ class Hub:
                 task.cancel()
             _, pending = await asyncio.wait(pending, timeout=0.5)
         self.trimmer.cancel()
+        if self.stream_counts is not None:
+            await self.stream_counts.close()
         for subscribers in self.subscribers.values():
             for subscriber in subscribers:
                 subscriber.close()
@@ -230,6 +239,19 @@ class Hub:
     def open_streams(self, holder: str) -> int:
         """How many streams this process serves for a user or device."""
         return len(self.by_holder.get(holder, ()))
+
+    async def admit(self, holder: str, limit: int) -> bool:
+        """Whether `holder` may open one more stream, all workers counted;
+        if so it is counted until `release`. Without Redis this does not
+        suspend: nothing runs between the count and the caller's subscribe."""
+        if self.stream_counts is not None:
+            return await self.stream_counts.admit(holder, limit)
+        return self.open_streams(holder) + self.remote_streams.get(holder, 0) < limit
+
+    def release(self, holder: str) -> None:
+        """A stream that `admit` counted has ended."""
+        if self.stream_counts is not None:
+            self.stream_counts.release(holder)
 
     # --- sources --------------------------------------------------------------
 
