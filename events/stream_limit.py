@@ -132,11 +132,16 @@ class RedisStreamCounts:
             total = await self._admit(
                 keys=[holder_key(holder), workers_key()], args=[self.worker, limit, self._ttl_ms()]
             )
-            return int(total) >= 0
         except Exception as exc:
             self.stale = True
             logger.warning("could not count a stream in Redis (%s); counting this worker's streams only", exc)
             return self.hub.open_streams(holder) < limit
+        if int(total) < 0:
+            return False
+        if _cancelling():
+            self.release(holder)  # counted, but the opening ends here (a swallowed cancellation)
+            raise asyncio.CancelledError
+        return True
 
     def release(self, holder: str) -> None:
         """Take a closed stream away (in a task of its own: a closing never
@@ -167,6 +172,9 @@ class RedisStreamCounts:
             self.worker, self.stale = worker, False
 
     async def heartbeat_loop(self) -> None:
+        """Looks for a pending cancellation after each call to Redis: redis-py's
+        connection handshake can swallow one on Python 3.11 (events/hub.py
+        Hub._redis_loop), and the loop would then never end."""
         while True:
             try:
                 await self.heartbeat()
@@ -175,6 +183,7 @@ class RedisStreamCounts:
             except Exception as exc:
                 self.stale = True
                 logger.warning("could not renew this worker's stream count in Redis (%s)", exc)
+            _raise_if_cancelled()
             await asyncio.sleep(ttl_seconds() / 3)
 
     async def close(self) -> None:
@@ -184,3 +193,15 @@ class RedisStreamCounts:
             await self.client.aclose()
         except Exception:
             pass
+
+
+def _cancelling() -> bool:
+    """Whether this task was cancelled while redis-py swallowed the
+    cancellation: the task still counts it (`Task.cancelling`)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+def _raise_if_cancelled() -> None:
+    if _cancelling():
+        raise asyncio.CancelledError
