@@ -359,10 +359,14 @@ class Hub:
     async def _catch_up(self, channel: str) -> None:
         while True:
             page = await in_thread(log.events_after, channel, self.last_ids[channel])
+            delivered = False
             for event in page.events:
                 if event.id == self.last_ids[channel] + 1:
                     self._deliver(event)
-            if not page.full:
+                    delivered = True
+            # A page that starts past a gap (trimmed events) delivers nothing:
+            # reading it again would spin.
+            if not page.full or not delivered:
                 return
 
     def _deliver(self, event: log.LogEvent) -> None:
