@@ -357,8 +357,19 @@ EVENTS_PRESENCE_SECONDS = env_float("EVENTS_PRESENCE_SECONDS", 2.0, minimum=0.2)
 # Events a slow client may have queued before it is sent back to the log.
 EVENTS_CLIENT_QUEUE = env_int("EVENTS_CLIENT_QUEUE", 1000, minimum=10)
 
-# Open streams one user or device may hold on one process; the next is a 429.
+# Open streams one user or device may hold over all the workers; the next is
+# a 429. Counted in Redis when REDIS_URL is set, where a worker that dies
+# stops counting within EVENTS_STREAM_COUNT_SECONDS (each live worker renews
+# its count every third of it); without Redis, from the processes' presence
+# snapshots (events/stream_limit.py).
 EVENTS_MAX_STREAMS_PER_USER = env_int("EVENTS_MAX_STREAMS_PER_USER", 50, minimum=1)
+EVENTS_STREAM_COUNT_SECONDS = env_float("EVENTS_STREAM_COUNT_SECONDS", 15.0, minimum=0.5)
+
+# The most stored payload one read of the event log fetches (a replay page,
+# a hub's catch-up), in bytes, beyond its first event; a page also holds at
+# most 200 events. A client that does not read its replay holds about one
+# page in the server.
+EVENTS_REPLAY_PAGE_BYTES = env_int("EVENTS_REPLAY_PAGE_BYTES", 256 * 1024, minimum=4096)
 
 # Bytes a stream may leave unread in the server beyond the transport's own
 # 64 KiB buffer before it is closed (events/backpressure.py).
@@ -376,6 +387,11 @@ EVENTS_CREDENTIAL_CACHE_SECONDS = env_float("EVENTS_CREDENTIAL_CACHE_SECONDS", 3
 
 EVENTSTREAM_STORAGE_CLASS = "events.storage.EventLogStorage"
 REDIS_URL = env_str("REDIS_URL", "")
+# The Redis pub/sub channel on which this deployment's workers wake each
+# other. Pub/sub ignores Redis's database number, so two deployments on one
+# Redis server must not share a channel; empty: one derived from the
+# deployment's database (engine, host, port and name, hashed: events/log.py).
+EVENTS_REDIS_CHANNEL = env_str("EVENTS_REDIS_CHANNEL", "")
 if REDIS_URL:
     from redis.connection import parse_url as _parse_redis_url
 

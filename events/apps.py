@@ -6,6 +6,13 @@ class EventsConfig(AppConfig):
     name = "events"
 
     def ready(self) -> None:
-        from events import device_receivers, grip, receivers, stations  # noqa: F401  (connect the signal receivers)
+        from events import (  # noqa: F401  (connect the signal receivers)
+            device_receivers,
+            grip,
+            publisher,
+            receivers,
+            stations,
+        )
 
         grip.install_publisher()  # per-event-type filtering of streams held by Pushpin
+        publisher.install_redis_channel()  # the library's send_event wakes this deployment only

@@ -3,16 +3,20 @@
 Every event is numbered and stored in django-eventstream's log inside the
 transaction that causes it (events/publisher.py), and processes are notified
 after the commit: in-process through the library's listener manager, or
-across processes through Redis. The hub is the one listener of
-this process. It turns notifications into frames once and hands them to every
-open stream on its channel, in id order, without gaps:
+across processes through Redis, on this deployment's own pub/sub channel
+(events/log.py redis_channel). The hub is the one listener of this process.
 
-- an id right after the last one delivered is delivered at once;
-- anything else (a gap, the library's overflow flag, a Redis reconnect, the
-  periodic check) makes it read the log from the last delivered id.
-
-So a lost notification delays an event, never loses it. Streams are plain
-asyncio objects: no thread and no database connection per stream.
+Invariant: the hub delivers only what it read from its own event log. A
+notification (an in-process one, a Redis message) is a wake-up and nothing
+more: its payload and id are never delivered. A wake-up for a channel makes
+its pump read the log from the last delivered id, once however many wake-ups
+came meanwhile (one read per wake, batched), and so do the library's
+overflow flag, a Redis reconnect and the periodic check. Every frame is made
+once and handed to every open stream on its channel, in id order, without
+gaps. So a message from another deployment sharing the Redis server, or a
+forged one, can at worst cost a read; a lost notification delays an event,
+never loses it. Streams are plain asyncio objects: no thread and no database
+connection per stream.
 """
 
 from __future__ import annotations
@@ -20,12 +24,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
-from events import log, presence, revocation
+from events import log, memory, presence, revocation, stream_limit
 from events.channels import CHANNELS
 from events.credentials import CredentialCache
 from ops import metrics
@@ -33,7 +38,8 @@ from ops import metrics
 logger = logging.getLogger(__name__)
 
 KEEPALIVE_FRAME = b": keep-alive\n\n"
-REDIS_CHANNEL = "events_channel"  # django-eventstream's Redis pub/sub channel
+# An event id in a wake-up message: ASCII digits only ("²" is a digit to str.isdigit()).
+EVENT_ID = re.compile(r"[0-9]{1,18}", re.ASCII)
 REDIS_READ_SECONDS = 1.0  # the longest a swallowed cancellation goes unnoticed (Hub._redis_loop)
 
 
@@ -155,12 +161,20 @@ class Hub:
         # Credentials checked lately, for openings without a query.
         self.credentials = CredentialCache.from_settings()
         self.last_ids: dict[str, int] = {}
+        # Per channel, a queue of wake-ups (None), at most one pending.
         self.inbox: dict[str, asyncio.Queue] = {channel: asyncio.Queue() for channel in CHANNELS}
         self.check_pending: set[str] = set()
         self.ready = asyncio.Event()
         self.redis_connected = False
         self.tasks: list[asyncio.Task] = []
         self.library_listener: _LibraryListener | None = None
+        # The per-holder stream limit over every worker (events/stream_limit.py):
+        # counted in Redis when there is one, else this process's streams
+        # plus the other processes' as their presence snapshots list them.
+        self.stream_counts: stream_limit.RedisStreamCounts | None = None
+        self.remote_streams: dict[str, int] = {}
+        # Gives the memory of closed streams back to the system (glibc).
+        self.trimmer = memory.Trimmer(self.loop)
 
     # --- life cycle -----------------------------------------------------------
 
@@ -173,6 +187,8 @@ class Hub:
         self.tasks.append(self.loop.create_task(presence.publish_loop(self), name="events-presence"))
         if getattr(settings, "EVENTSTREAM_REDIS", None):
             self.tasks.append(self.loop.create_task(self._redis_loop(), name="events-redis"))
+            self.stream_counts = stream_limit.RedisStreamCounts(self)
+            self.tasks.append(self.loop.create_task(self.stream_counts.heartbeat_loop(), name="events-stream-count"))
         else:
             from django_eventstream.views import get_listener_manager
 
@@ -193,6 +209,9 @@ class Hub:
             for task in pending:
                 task.cancel()
             _, pending = await asyncio.wait(pending, timeout=0.5)
+        self.trimmer.cancel()
+        if self.stream_counts is not None:
+            await self.stream_counts.close()
         for subscribers in self.subscribers.values():
             for subscriber in subscribers:
                 subscriber.close()
@@ -210,6 +229,7 @@ class Hub:
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self.subscribers[subscriber.channel].discard(subscriber)
+        self.trimmer.stream_closed()
         if subscriber.identity is not None:
             held = self.by_holder.get(subscriber.identity.holder)
             if held is not None:
@@ -221,6 +241,19 @@ class Hub:
         """How many streams this process serves for a user or device."""
         return len(self.by_holder.get(holder, ()))
 
+    async def admit(self, holder: str, limit: int) -> bool:
+        """Whether `holder` may open one more stream, all workers counted;
+        if so it is counted until `release`. Without Redis this does not
+        suspend: nothing runs between the count and the caller's subscribe."""
+        if self.stream_counts is not None:
+            return await self.stream_counts.admit(holder, limit)
+        return self.open_streams(holder) + self.remote_streams.get(holder, 0) < limit
+
+    def release(self, holder: str) -> None:
+        """A stream that `admit` counted has ended."""
+        if self.stream_counts is not None:
+            self.stream_counts.release(holder)
+
     # --- sources --------------------------------------------------------------
 
     def take_from_library(self, listener: _LibraryListener) -> None:
@@ -230,12 +263,17 @@ class Hub:
             items, listener.channel_items = listener.channel_items, {}
             overflow, listener.overflow = listener.overflow, False
         for channel, events in items.items():
-            for event in events:
-                if channel in self.inbox and event.id is not None:
-                    self.inbox[channel].put_nowait(log.LogEvent(channel, int(event.id), event.type, event.data))
+            if channel in self.inbox and any(self._is_news(channel, event.id) for event in events):
+                self.request_check(channel)
         if overflow:
             for channel in CHANNELS:
                 self.request_check(channel)
+
+    def _is_news(self, channel: str, event_id) -> bool:
+        """Whether a wake-up names an id past the last one delivered (or no
+        readable id at all): only then is the log worth a read."""
+        match = EVENT_ID.fullmatch(str(event_id)) if event_id is not None else None
+        return match is None or int(match[0]) > self.last_ids[channel]
 
     def request_check(self, channel: str) -> None:
         """Ask the channel's pump to read the log once (coalesced)."""
@@ -261,7 +299,7 @@ class Hub:
             client = Redis(**settings.EVENTSTREAM_REDIS)
             pubsub = client.pubsub()
             try:
-                await pubsub.subscribe(REDIS_CHANNEL)
+                await pubsub.subscribe(log.redis_channel())
                 while True:
                     _raise_if_cancelled()
                     message = await pubsub.get_message(timeout=REDIS_READ_SECONDS)
@@ -293,29 +331,25 @@ class Hub:
             backoff = min(backoff * 2, 2.0)
 
     def _take_from_redis(self, raw: bytes) -> None:
+        """A wake-up: the channel named is read from the log (its payload, if
+        the message carries one, is ignored)."""
         try:
             message = json.loads(raw)
-            channel, event_id = message["channel"], message["pub_id"]
-        except (ValueError, KeyError, TypeError):
-            logger.warning("ignored a malformed message on %s", REDIS_CHANNEL)
+            channel, event_id = message["channel"], message.get("pub_id")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            logger.warning("ignored a malformed message on %s", log.redis_channel())
             return
-        if channel in self.inbox and event_id is not None:
-            self.inbox[channel].put_nowait(log.LogEvent(channel, int(event_id), message["event_type"], message["data"]))
+        if isinstance(channel, str) and channel in self.inbox and self._is_news(channel, event_id):
+            self.request_check(channel)
 
     # --- delivery ---------------------------------------------------------------
 
     async def _pump(self, channel: str) -> None:
         inbox = self.inbox[channel]
         while True:
-            item = await inbox.get()
-            if item is None:
-                self.check_pending.discard(channel)
-            last = self.last_ids[channel]
-            if item is not None and item.id <= last:
-                continue  # already delivered (read from the log before its notification came)
-            if item is not None and item.id == last + 1:
-                self._deliver(item)
-                continue
+            await inbox.get()
+            # Wake-ups from now on queue one more read: none is lost.
+            self.check_pending.discard(channel)
             try:
                 await self._catch_up(channel)
             except Exception:
@@ -325,11 +359,15 @@ class Hub:
 
     async def _catch_up(self, channel: str) -> None:
         while True:
-            events = await in_thread(log.events_after, channel, self.last_ids[channel])
-            for event in events:
+            page = await in_thread(log.events_after, channel, self.last_ids[channel])
+            delivered = False
+            for event in page.events:
                 if event.id == self.last_ids[channel] + 1:
                     self._deliver(event)
-            if len(events) < log.PAGE:
+                    delivered = True
+            # A page that starts past a gap (trimmed events) delivers nothing:
+            # reading it again would spin.
+            if not page.full or not delivered:
                 return
 
     def _deliver(self, event: log.LogEvent) -> None:

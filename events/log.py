@@ -7,14 +7,20 @@ visible in order and a reader that has seen id N and finds N+1 missing knows
 it was trimmed, not skipped.
 
 Every function here runs in a worker thread and closes its database
-connection before returning: no open stream keeps a connection."""
+connection before returning: no open stream keeps a connection.
+
+The log also names the deployment's Redis pub/sub channel (redis_channel):
+the channel belongs to the log, so two deployments that share a Redis server
+(pub/sub ignores the database number) never hear each other's wake-ups."""
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import close_old_connections, connections
 from django_eventstream.models import Event as StoredEvent
 from django_eventstream.models import EventCounter
@@ -44,6 +50,20 @@ def closes_connection(func):
     return wrapper
 
 
+def redis_channel() -> str:
+    """The Redis pub/sub channel of this deployment's event log: the
+    EVENTS_REDIS_CHANNEL setting, else one derived from the database the log
+    is in (a test run's own test database gives the run its own channel).
+    Read on every use: cheap, and right after the test runner has switched
+    the connection to the test database."""
+    configured = getattr(settings, "EVENTS_REDIS_CHANNEL", "")
+    if configured:
+        return configured
+    database = connections["default"].settings_dict
+    where = "|".join(str(database.get(part) or "") for part in ("ENGINE", "HOST", "PORT", "NAME"))
+    return "events:" + hashlib.sha256(where.encode()).hexdigest()[:32]
+
+
 @closes_connection
 def head_ids(channels: tuple[str, ...]) -> dict[str, int]:
     """The id of the newest event of each channel (0 before the first)."""
@@ -51,15 +71,52 @@ def head_ids(channels: tuple[str, ...]) -> dict[str, int]:
     return {channel: found.get(channel, 0) for channel in channels}
 
 
+@dataclass(frozen=True)
+class Page:
+    """Events read from the log in one query, in id order."""
+
+    events: list[LogEvent]
+    size: int  # bytes of stored payload read
+    full: bool  # cut by the count or the byte bound: more may follow its last event
+
+
+def page_bytes() -> int:
+    return int(getattr(settings, "EVENTS_REPLAY_PAGE_BYTES", 256 * 1024))
+
+
+def _size_sql() -> str:
+    """The stored payload's size in bytes, without reading it on PostgreSQL
+    (OCTET_LENGTH of a TOASTed value is in its header)."""
+    if connections["default"].vendor == "postgresql":
+        return "OCTET_LENGTH(data)"
+    return "LENGTH(CAST(data AS BLOB))"
+
+
 @closes_connection
-def events_after(channel: str, last_id: int, limit: int = PAGE) -> list[LogEvent]:
-    rows = (
-        StoredEvent.objects.filter(channel=channel, eid__gt=last_id)
-        .order_by("eid")
-        .values_list("eid", "type", "data")[:limit]
+def events_after(channel: str, last_id: int, limit: int = PAGE, max_bytes: int | None = None) -> Page:
+    """The events after `last_id`: at most `limit`, and no more than fit in
+    `max_bytes` (EVENTS_REPLAY_PAGE_BYTES) of stored payload once the first
+    is counted, so a page holds at most max_bytes plus one event whatever
+    the events' size. One query: the running size is a window sum over the
+    `limit` next ids, and only the rows that start below the bound are
+    fetched."""
+    max_bytes = page_bytes() if max_bytes is None else max_bytes
+    table = connections["default"].ops.quote_name(StoredEvent._meta.db_table)
+    size = _size_sql()
+    query = (
+        "SELECT eid, type, data, size FROM ("
+        f"SELECT eid, type, data, {size} AS size, "
+        f"SUM({size}) OVER (ORDER BY eid ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running "
+        f"FROM {table} WHERE channel = %s AND eid > %s ORDER BY eid LIMIT %s"
+        ") page WHERE running - size < %s ORDER BY eid"
     )
+    with connections["default"].cursor() as cursor:
+        cursor.execute(query, [channel, last_id, limit, max_bytes])
+        rows = cursor.fetchall()
+    total = sum(row[3] for row in rows)
     # The library stores the payload's JSON text JSON-encoded once more.
-    return [LogEvent(channel, eid, type_, json.loads(data)) for eid, type_, data in rows]
+    events = [LogEvent(channel, eid, type_, json.loads(data)) for eid, type_, data, _ in rows]
+    return Page(events, total, len(events) >= limit or total >= max_bytes)
 
 
 @closes_connection

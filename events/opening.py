@@ -141,15 +141,21 @@ async def write_replay(
 ) -> int:
     """Every logged event of the channel after `after` (up to `upto` when
     given) whose type is in `events` (None: all), page by page; returns the last id
-    read (the client's position, even when the page had nothing for it)."""
+    read (the client's position, even when the page had nothing for it).
+    A page is bounded in count and in bytes (log.events_after) and written
+    before the next is read: a client that does not read holds about one
+    page in the server, whatever the size of the events."""
     last = after
     while upto is None or last < upto:
-        page = [e for e in await in_thread(log.events_after, channel, last) if upto is None or e.id <= upto]
+        read = await in_thread(log.events_after, channel, last)
+        page = [e for e in read.events if upto is None or e.id <= upto]
+        more = read.full and len(page) == len(read.events)
+        del read  # not kept while the page is written
         wanted = page if events is None else [e for e in page if e.type in events]
         if wanted:
             await write(b"".join(frame(e.type, wire_id(e.channel, e.id), e.data) for e in wanted))
         if page:
             last = page[-1].id
-        if len(page) < log.PAGE:
+        if not more:
             break
     return last

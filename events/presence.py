@@ -171,6 +171,15 @@ async def publish_loop(hub) -> None:
         count += 1
         streams = snapshot(hub.subscribers, hub.held_streams)
         trim = count % TRIM_EVERY == 0
+        if hub.stream_counts is None:
+            # Without Redis, the per-holder limit counts the other processes'
+            # streams from their snapshots (events/stream_limit.py).
+            try:
+                hub.remote_streams = await sync_to_async(others_streams, thread_sensitive=False)(process)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                logger.warning("could not read the other processes' open streams: %s", exc)
         if not streams and wrote_empty and not trim:
             continue
         try:
@@ -180,6 +189,28 @@ async def publish_loop(hub) -> None:
             raise
         except Exception as exc:
             logger.warning("could not write the snapshot of open streams: %s", exc)
+
+
+def others_streams(process: str, now: datetime | None = None) -> dict[str, int]:
+    """The streams each holder ("user:ID" or "key:ID", events/identity.py)
+    has open directly on the other live processes, from their snapshots
+    (streams held by Pushpin are not counted: no worker serves them)."""
+    from django.db import connections
+
+    from events.models import StreamSnapshot
+
+    now = timezone.now() if now is None else now
+    fresh = StreamSnapshot.objects.filter(heartbeat__gte=now - timedelta(seconds=EXPIRY_INTERVALS * interval()))
+    counts: dict[str, int] = {}
+    try:
+        for streams in fresh.exclude(process=process).values_list("streams", flat=True):
+            for group in streams:
+                if isinstance(group, list) and len(group) == 6 and not group[4]:
+                    holder = f"{group[1]}:{group[2]}"
+                    counts[holder] = counts.get(holder, 0) + len(group[5])
+    finally:
+        connections.close_all()
+    return counts
 
 
 # --- reading ------------------------------------------------------------------------

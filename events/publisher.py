@@ -10,6 +10,11 @@ rollback takes no id. Only after the commit does `notify` tell the listeners,
 with django-eventstream's own means: its listener manager in this process,
 its Redis message to the other processes, its GRIP publish to Pushpin.
 
+A Redis message is a wake-up only ("channel printer has an event N"), on this
+deployment's own pub/sub channel (events/log.py redis_channel; the library's
+send_event is pointed there too by install_redis_channel): the hubs read
+every payload and id from their own log (events/hub.py).
+
 A notification that never happens (the process was killed right after the
 commit, Redis is down, Pushpin did not take the publish) delays the event and
 never loses it: every process's hub reads the log when it sees a gap, on a
@@ -36,6 +41,7 @@ from django.db import connection, transaction
 from django.db.transaction import TransactionManagementError
 from django_eventstream.event import Event
 
+from events import log
 from events.channels import CATALOGUE
 from events.storage import EventLogStorage
 from ops import metrics
@@ -93,8 +99,8 @@ def notify(event: Event) -> None:
     redis_client = eventstream.redis_client
     try:
         if redis_client is not None:
-            message = {"channel": event.channel, "event_type": event.type, "data": event.data, "pub_id": str(event.id)}
-            redis_client.publish("events_channel", json.dumps(message))
+            message = {"channel": event.channel, "pub_id": str(event.id)}
+            redis_client.publish(log.redis_channel(), json.dumps(message))
         else:
             get_listener_manager().add_to_queues(event.channel, event)
     except Exception as exc:
@@ -113,6 +119,30 @@ def notify(event: Event) -> None:
             event.id,
             exc,
         )
+
+
+class DeploymentRedis:
+    """django-eventstream's Redis client, publishing on this deployment's
+    channel whatever channel name it is given: the library's send_event
+    (benchmarks use it) names one fixed channel for every deployment."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def publish(self, _channel: str, message: str):
+        return self.client.publish(log.redis_channel(), message)
+
+    def __getattr__(self, name: str):
+        return getattr(self.client, name)
+
+
+def install_redis_channel() -> None:
+    """Point the library's Redis publishing at this deployment's channel
+    (events/apps.py)."""
+    from django_eventstream import eventstream
+
+    if eventstream.redis_client is not None and not isinstance(eventstream.redis_client, DeploymentRedis):
+        eventstream.redis_client = DeploymentRedis(eventstream.redis_client)
 
 
 def joined_transaction():

@@ -300,11 +300,13 @@ async def _serve(accepted: _Accepted, receive, response: _GuardedSend) -> None:
         await _unavailable(response, exc)
         return
     limit = settings.EVENTS_MAX_STREAMS_PER_USER
-    if hub.open_streams(accepted.identity.holder) >= limit:
+    holder = accepted.identity.holder
+    # Counted over every worker (events/stream_limit.py) until released.
+    if not await hub.admit(holder, limit):
         await _send_json(response, 429, _too_many(limit), [(b"retry-after", b"5")])
         return
-    # No await between counting, subscribing and reading the head: the limit
-    # holds, and every event after `head` reaches this subscriber's queue.
+    # No await between subscribing and reading the head: every event after
+    # `head` reaches this subscriber's queue.
     subscriber = hub.subscribe(accepted.channel, accepted.identity, accepted.events, accepted.address)
     head = hub.last_ids[accepted.channel]
     watcher = asyncio.ensure_future(_watch_disconnect(receive, subscriber))
@@ -327,6 +329,7 @@ async def _serve(accepted: _Accepted, receive, response: _GuardedSend) -> None:
     finally:
         watcher.cancel()
         hub.unsubscribe(subscriber)
+        hub.release(holder)
 
 
 def _client_address(scope) -> str | None:

@@ -95,3 +95,22 @@ def test_events_the_hub_was_not_told_about_are_read_from_the_log(settings):
         return [event_id for event_id, _ in subscriber.frames if event_id is not None]
 
     assert run(scenario()) == [1, 2, 3]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_wake_up_message_is_never_delivered_only_what_the_log_holds():
+    """A Redis message names an event (a forged one, or another
+    deployment's): the hub reads the log and delivers what is there."""
+    import json
+
+    async def scenario():
+        hub = await get_hub()
+        subscriber = hub.subscribe("printer")
+        forged = {"channel": "printer", "event_type": "confirmed-order", "data": '{"who": "forged"}', "pub_id": "1"}
+        hub._take_from_redis(json.dumps(forged).encode())
+        await in_thread(publish, "printer", "confirmed-order", {"who": "logged"})
+        await wait_for(lambda: hub.last_ids["printer"] == 1)
+        return [data for event_id, data in subscriber.frames if event_id is not None]
+
+    [delivered] = run(scenario())
+    assert b'"who": "logged"' in delivered and b"forged" not in delivered
