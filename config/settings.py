@@ -386,6 +386,10 @@ HTTP_MAX_UPLOADS_PER_ADDRESS = env_int("HTTP_MAX_UPLOADS_PER_ADDRESS", 20, minim
 # passes it).
 HTTP_MAX_BODY_BYTES = env_int("HTTP_MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
 
+# A page of GET /v1/orders holds fewer than `limit` orders when that many of
+# its listing's largest could pass this many bytes (orders/selectors.py).
+ORDERS_PAGE_MAX_BYTES = env_int("ORDERS_PAGE_MAX_BYTES", 2 * 1024 * 1024, minimum=64 * 1024)
+
 # Kitchen display: cards older than this many minutes stand out.
 KITCHEN_LATE_MINUTES = env_int("KITCHEN_LATE_MINUTES", 15, minimum=1)
 # A second, stronger warning; at least the first one.

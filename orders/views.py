@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -96,15 +97,18 @@ class OrdersView(APIView):
             )
         )
         total = orders.count()
-        page, limit = params["page"], params["limit"]
-        offset = (page - 1) * limit
+        page = params["page"]
+        # `limit`, or fewer orders a page when that many of this listing's
+        # largest could pass ORDERS_PAGE_MAX_BYTES: the same for all its pages.
+        size = selectors.order_page_size(orders, params["limit"], settings.ORDERS_PAGE_MAX_BYTES) if total else 1
+        offset = (page - 1) * size
         # A page past the end is empty; asking the database for it could
         # overflow its integer OFFSET (page=10**20 was a 500 on SQLite).
-        rows = orders[offset : offset + limit] if offset < total else []
+        rows = orders[offset : offset + size] if offset < total else []
         return Response(
             {
                 "data": [order_rest_repr(order) for order in rows],
-                "pagination": {"totalItems": total, "currentPage": page, "totalPages": math.ceil(total / limit)},
+                "pagination": {"totalItems": total, "currentPage": page, "totalPages": math.ceil(total / size)},
             }
         )
 
