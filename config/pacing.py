@@ -19,9 +19,10 @@ exception after a response started can break Daphne for later connections).
 
 Invariant: for a response served under Daphne, the bytes this process holds
 for a client that does not read are at most the transport's buffer (64 KiB,
-plus the piece that filled it) plus what the application still holds of the
-response (Django keeps the rendered body until it is sent: a page of orders
-is bounded by ORDERS_PAGE_MAX_BYTES), and only for HTTP_SEND_TIMEOUT_SECONDS.
+plus the piece that filled it) plus the rendered body, which Django keeps
+until it is sent (a page of orders is bounded by ORDERS_PAGE_MAX_BYTES), and
+only for as long as the client keeps reading (HTTP_SEND_TIMEOUT_SECONDS
+without progress ends it).
 Behind another ASGI server (no Twisted request) bodies pass through as they
 are.
 """

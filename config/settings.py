@@ -392,6 +392,8 @@ HTTP_MAX_BODY_BYTES = env_int("HTTP_MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
 # A page of GET /v1/orders holds fewer than `limit` orders when that many of
 # its listing's largest could pass this many bytes (orders/selectors.py).
 ORDERS_PAGE_MAX_BYTES = env_int("ORDERS_PAGE_MAX_BYTES", 2 * 1024 * 1024, minimum=64 * 1024)
+# Pages of GET /v1/orders built at once in one process; more requests wait.
+ORDERS_PAGE_BUILDS = env_int("ORDERS_PAGE_BUILDS", 2, minimum=1)
 
 # Kitchen display: cards older than this many minutes stand out.
 KITCHEN_LATE_MINUTES = env_int("KITCHEN_LATE_MINUTES", 15, minimum=1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 
 import pytest
 from rest_framework.renderers import JSONRenderer
@@ -16,6 +17,7 @@ from orders import selectors
 from orders.models import Ingredient, Order
 from orders.representations import order_rest_repr
 from orders.services import LineInput
+from orders.tests.helpers import api_client_for
 
 NOTE = 'extra "spicy" \\ sauce, ' * 10  # 250 characters, quotes and backslashes included
 LINES = 40
@@ -107,3 +109,31 @@ def test_the_bound_follows_the_listing_filtered(operator_client, large_orders, p
         place_order(customer=f"Plain {n}")
     body = operator_client.get("/v1/orders?limit=100&search=Plain").json()
     assert [order["customer"] for order in body["data"]] == ["Plain 2", "Plain 1", "Plain 0"]
+
+
+def test_a_page_waits_while_orders_page_builds_pages_are_being_built(transactional_db, operator, place_order):
+    from orders import views
+
+    place_order()
+    client = api_client_for(operator)
+    answered = threading.Event()
+    status = []
+
+    def ask() -> None:
+        status.append(client.get("/v1/orders").status_code)
+        answered.set()
+
+    held = 0
+    try:
+        while views._PAGE_BUILDS.acquire(blocking=False):  # every build slot taken
+            held += 1
+        assert held == 2  # ORDERS_PAGE_BUILDS' default
+        asking = threading.Thread(target=ask)
+        asking.start()
+        assert not answered.wait(1.0), "a page was built with every build slot taken"
+    finally:
+        for _ in range(held):
+            views._PAGE_BUILDS.release()
+    assert answered.wait(30)
+    asking.join()
+    assert status == [200]
