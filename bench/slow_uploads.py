@@ -18,9 +18,9 @@ Printed per run: the descriptors open in the worker (/proc/PID/fd) before,
 at their peak, on average (a sample a second) and at the end of the attack
 (`hold`, 45 s), what the
 uploads were answered over that time (408, 429, closed without an answer),
-how many are open at the end, and the median time of `GET
-/v1/categories` before and during the attack (20 requests each, one at a
-time). Nothing asserts."""
+how many are open at the end, and the median time of 20 `GET
+/v1/categories` one at a time before the attack, and the median of three
+such medians from 5 s into it. Nothing asserts."""
 
 from __future__ import annotations
 

@@ -25,6 +25,11 @@ only for as long as the client keeps reading (HTTP_SEND_TIMEOUT_SECONDS
 without progress ends it).
 Behind another ASGI server (no Twisted request) bodies pass through as they
 are.
+
+Written against Daphne 4.2.3 and Twisted 26.10: it reads HTTPChannel's
+`_waitingForTransport` (as events/backpressure.py does), registers an
+IPushProducer through the public Request.registerProducer, and aborts the
+transport; Linux's SIOCOUTQ tells progress (elsewhere a wait is one stall).
 """
 
 from __future__ import annotations
