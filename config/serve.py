@@ -22,7 +22,8 @@ HTTP_BODY_RATE_WINDOW_SECONDS; otherwise the client gets a 408 JSON and the
 connection is closed. One client address has at most
 HTTP_MAX_UPLOADS_PER_ADDRESS bodies in flight in a process (the address
 Daphne gives the application: its X-Forwarded-For one with
---proxy-headers); the next is a 429 JSON before any of its body is read. A
+--proxy-headers), and a process at most HTTP_MAX_UPLOADS in all; the next is
+a 429 JSON before any of its body is read. A
 Content-Length over HTTP_MAX_BODY_BYTES is a 413 JSON before any of the body
 is read (so before a temporary file exists), a chunked body once it passes
 that size. After a refusal the server stops sending and discards what
@@ -32,9 +33,9 @@ reset) for at most REFUSAL_GRACE_SECONDS.
 Invariants: no connection is held open by the server without a complete
 request for longer than HTTP_HEADER_TIMEOUT_SECONDS, nor with an incomplete
 body for longer than HTTP_BODY_TIMEOUT_SECONDS (plus the reactor's timer
-granularity); the bodies in flight from one address never exceed
-HTTP_MAX_UPLOADS_PER_ADDRESS, so the descriptors they hold (a socket and at
-most one temporary file each) never exceed twice that per address.
+granularity); the bodies in flight never exceed HTTP_MAX_UPLOADS_PER_ADDRESS
+from one address nor HTTP_MAX_UPLOADS in all, so the descriptors they hold
+(a socket and at most one temporary file each) never exceed twice that.
 `daphne config.asgi:application` still works, without these limits.
 
 Written against Daphne 4.2.3 and Twisted 26.10: it subclasses Twisted's
@@ -68,21 +69,26 @@ REFUSAL_GRACE_SECONDS = 5.0
 
 
 class UploadsInFlight:
-    """Request bodies being received, per client address, in one process."""
+    """Request bodies being received in one process, per client address and
+    in all."""
 
-    def __init__(self, limit: int):
+    def __init__(self, limit: int, total_limit: int):
         self.limit = limit
+        self.total_limit = total_limit
+        self.total = 0
         self.by_address: dict[str, int] = {}
 
     def take(self, address: str) -> bool:
         held = self.by_address.get(address, 0)
-        if held >= self.limit:
+        if held >= self.limit or self.total >= self.total_limit:
             return False
         self.by_address[address] = held + 1
+        self.total += 1
         return True
 
     def give_back(self, address: str) -> None:
         held = self.by_address.get(address, 0) - 1
+        self.total -= 1
         if held > 0:
             self.by_address[address] = held
         else:
@@ -144,7 +150,9 @@ class DeadlineChannel(http.HTTPChannel):
             self._refuse(
                 429,
                 b"Too Many Requests",
-                "Too many request bodies in progress from this address",
+                "Too many request bodies in progress"
+                if self.uploads.total >= self.uploads.total_limit
+                else "Too many request bodies in progress from this address",
                 {b"Retry-After": b"%d" % math.ceil(limits.timeout)},
             )
             return False
@@ -248,7 +256,7 @@ class DeadlineFactory(http_protocol.HTTPFactory):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.limits = body_limits()
-        self.uploads = UploadsInFlight(max_uploads_per_address())
+        self.uploads = UploadsInFlight(*max_uploads())
 
     def protocol(self):
         channel = DeadlineChannel()
@@ -277,10 +285,11 @@ def body_limits() -> BodyLimits:
     )
 
 
-def max_uploads_per_address() -> int:
+def max_uploads() -> tuple[int, int]:
+    """Bodies in flight at once: per client address, and in all."""
     from django.conf import settings
 
-    return settings.HTTP_MAX_UPLOADS_PER_ADDRESS
+    return settings.HTTP_MAX_UPLOADS_PER_ADDRESS, settings.HTTP_MAX_UPLOADS
 
 
 def listen_backlog() -> int:
@@ -304,6 +313,7 @@ def main(argv: list[str] | None = None) -> None:
     django.setup()
     header_timeout()  # a bad value stops the server before it listens
     body_limits()
+    max_uploads()
     from daphne import cli, server
 
     # daphne.server.Server.run builds its factory from this name.

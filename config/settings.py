@@ -381,6 +381,9 @@ HTTP_BODY_RATE_WINDOW_SECONDS = env_float("HTTP_BODY_RATE_WINDOW_SECONDS", 5.0)
 # Request bodies one client address may be sending at once to one server
 # process; the next is refused with a 429 before its body is read.
 HTTP_MAX_UPLOADS_PER_ADDRESS = env_int("HTTP_MAX_UPLOADS_PER_ADDRESS", 20, minimum=1)
+# …and from all addresses together (each holds a socket and maybe a
+# temporary file: this keeps a worker's descriptors well inside its limit).
+HTTP_MAX_UPLOADS = env_int("HTTP_MAX_UPLOADS", 1000, minimum=1)
 # A response waits at most this long for its client to read (to drain the
 # server's 64 KiB buffer) before the connection is closed (config/pacing.py).
 HTTP_SEND_TIMEOUT_SECONDS = env_float("HTTP_SEND_TIMEOUT_SECONDS", 30.0)

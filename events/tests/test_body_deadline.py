@@ -171,3 +171,24 @@ def test_one_upload_too_many_from_an_address_is_a_429_while_the_others_and_other
     finally:
         for sock in held:
             sock.close()
+
+
+def test_uploads_past_the_process_wide_cap_are_a_429_whatever_the_address(daphne):
+    server = daphne(HTTP_MAX_UPLOADS="2", HTTP_MAX_UPLOADS_PER_ADDRESS="5", HTTP_BODY_MIN_BYTES_PER_SECOND="0")
+    held = [connect(server.port, source=f"127.0.0.{n}") for n in (11, 12)]
+    try:
+        for sock in held:
+            sock.sendall(post_head(server.port, "/v1/orders", len(ORDER)) + ORDER[:5])
+        with connect(server.port, source="127.0.0.13") as third:
+            third.sendall(post_head(server.port, "/v1/orders", len(ORDER)))
+            status, _, body = response_of(third)
+        assert (status, body) == (429, {"message": "Too many request bodies in progress"})
+        held[0].sendall(ORDER[5:])
+        assert response_of(held[0])[0] == 401
+        # One place is free again, whichever address takes it.
+        with connect(server.port, source="127.0.0.13") as again:
+            again.sendall(post_head(server.port, "/v1/orders", len(ORDER)) + ORDER)
+            assert response_of(again)[0] == 401
+    finally:
+        for sock in held:
+            sock.close()
