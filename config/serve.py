@@ -98,7 +98,8 @@ class UploadsInFlight:
 class DeadlineChannel(http.HTTPChannel):
     """An HTTP/1.1 channel that closes itself when a request's headers, or
     its body, are not complete in time, and refuses a body that is too large
-    or one too many from its client's address before reading it."""
+    or one too many in flight (from its address, or in all) before reading
+    it."""
 
     header_timeout: float = 15.0
     limits: BodyLimits | None = None
