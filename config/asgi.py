@@ -1,11 +1,13 @@
 """ASGI entry point for Daphne, routed by Channels: /events/ goes to the SSE
 endpoint (events/stream.py, which reads the session user through Channels'
-session and auth middleware), every other HTTP request to Django, and every
+session and auth middleware), every other HTTP request to Django, whose
+responses are paced by their client's reading (config/pacing.py), and every
 WebSocket upgrade is refused (403); in front of them all, the client's real
 address (ops/proxies.py) and the access log (ops/requestlog.py).
 
 Serve it with `python -m config.serve ... config.asgi:application` (as `make
-run` does) for the request-header deadline; plain `daphne` works too."""
+run` does) for the request header and body deadlines; plain `daphne` works
+too."""
 
 import os
 
@@ -24,16 +26,21 @@ from channels.security.websocket import WebsocketDenier  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
+from config.pacing import PacedResponses  # noqa: E402
 from events.stream import events_app  # noqa: E402
 from ops.proxies import ForwardedClient  # noqa: E402
 from ops.requestlog import RequestLog  # noqa: E402
+
+# REST responses go out no faster than their client reads them (streams
+# watch their transport themselves).
+paced_django_application = PacedResponses(django_application, timeout=settings.HTTP_SEND_TIMEOUT_SECONDS)
 
 routed = ProtocolTypeRouter(
     {
         "http": URLRouter(
             [
                 re_path(r"^events(?:/|$)", events_app),
-                re_path(r"", django_application),
+                re_path(r"", paced_django_application),
             ]
         ),
         # No WebSocket anywhere: an upgrade is closed before it is accepted,

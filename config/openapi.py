@@ -12,6 +12,9 @@ declared beside the view where only the view knows (`conflicts`, a 409).
   so in `conflicts`, 429 on the sign-in paths.
 - `add_events_endpoint` (a postprocessing hook) adds `GET /events/{channel}`
   with its channels, events and payload schemas, and the shared components.
+- config/schema_view.py serves the document at /docs/schema/, built once
+  per process (not here: DRF imports this module while drf_spectacular's
+  views import DRF's settings).
 """
 
 from __future__ import annotations

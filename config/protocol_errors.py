@@ -45,13 +45,28 @@ def _line_too_long(self, line: bytes) -> None:
 
 
 def _respond_with_json_and_disconnect(self) -> None:
-    status, reason, message = _answer(self)
+    refuse(self, *_answer(self))
+
+
+def refuse(
+    channel, status: int, reason: bytes, message: str, headers: dict[bytes, bytes] | None = None, *, drain=False
+) -> None:
+    """Write a JSON refusal with `Connection: close` on a Twisted HTTP
+    channel and close it once written. With `drain`, only its sending side
+    is closed (the caller discards what still arrives and closes the rest):
+    a client still sending its body then reads the refusal instead of a
+    reset. Also used by config/serve.py for the request bodies it refuses
+    before Daphne sees them."""
     body = json.dumps({"message": message}).encode()
-    self.transport.write(
-        b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s"
-        % (status, reason, len(body), body)
+    extra = b"".join(b"%s: %s\r\n" % (name, value) for name, value in (headers or {}).items())
+    channel.transport.write(
+        b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n%sConnection: close\r\n\r\n%s"
+        % (status, reason, len(body), extra, body)
     )
-    self.loseConnection()
+    if drain and hasattr(channel.transport, "loseWriteConnection"):
+        channel.transport.loseWriteConnection()
+    else:
+        channel.loseConnection()
 
 
 def _daphne_error_as_json(self, status: int, status_text: bytes, body: str) -> None:

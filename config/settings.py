@@ -420,6 +420,32 @@ GRIP_RECOVER_SECONDS = env_int("GRIP_RECOVER_SECONDS", 60, minimum=1)
 HTTP_HEADER_TIMEOUT_SECONDS = env_float("HTTP_HEADER_TIMEOUT_SECONDS", 15.0)
 # Connections waiting to be accepted by one server process (config/serve.py).
 HTTP_LISTEN_BACKLOG = env_int("HTTP_LISTEN_BACKLOG", 4096, minimum=1)
+# A request's body must arrive whole this soon after its headers, and at no
+# less than HTTP_BODY_MIN_BYTES_PER_SECOND over every window of
+# HTTP_BODY_RATE_WINDOW_SECONDS (0: no rate check); otherwise the connection
+# is closed (config/serve.py).
+HTTP_BODY_TIMEOUT_SECONDS = env_float("HTTP_BODY_TIMEOUT_SECONDS", 30.0)
+HTTP_BODY_MIN_BYTES_PER_SECOND = env_int("HTTP_BODY_MIN_BYTES_PER_SECOND", 1024, minimum=0)
+HTTP_BODY_RATE_WINDOW_SECONDS = env_float("HTTP_BODY_RATE_WINDOW_SECONDS", 5.0)
+# Request bodies one client address may be sending at once to one server
+# process; the next is refused with a 429 before its body is read.
+HTTP_MAX_UPLOADS_PER_ADDRESS = env_int("HTTP_MAX_UPLOADS_PER_ADDRESS", 20, minimum=1)
+# …and from all addresses together (each holds a socket and maybe a
+# temporary file: this keeps a worker's descriptors well inside its limit).
+HTTP_MAX_UPLOADS = env_int("HTTP_MAX_UPLOADS", 1000, minimum=1)
+# A response waits at most this long for its client to read (to drain the
+# server's 64 KiB buffer) before the connection is closed (config/pacing.py).
+HTTP_SEND_TIMEOUT_SECONDS = env_float("HTTP_SEND_TIMEOUT_SECONDS", 30.0)
+# A request body larger than this is refused with a 413 (by its
+# Content-Length before any of it is read, or as soon as a chunked body
+# passes it).
+HTTP_MAX_BODY_BYTES = env_int("HTTP_MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
+
+# A page of GET /v1/orders holds fewer than `limit` orders when that many of
+# its listing's largest could pass this many bytes (orders/selectors.py).
+ORDERS_PAGE_MAX_BYTES = env_int("ORDERS_PAGE_MAX_BYTES", 2 * 1024 * 1024, minimum=64 * 1024)
+# Pages of GET /v1/orders built at once in one process; more requests wait.
+ORDERS_PAGE_BUILDS = env_int("ORDERS_PAGE_BUILDS", 2, minimum=1)
 
 # Kitchen display: cards older than this many minutes stand out.
 KITCHEN_LATE_MINUTES = env_int("KITCHEN_LATE_MINUTES", 15, minimum=1)

@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
+from config.schema_view import SchemaView
 from events.views import StreamTokenView
 from ops import exposition, health
 from users.views import LoginView, LogoutView, MeView, TokenRefresh, TokenView
@@ -18,7 +19,7 @@ urlpatterns = [
     path("auth/me", MeView.as_view(), name="me"),
     path("auth/stream-token", StreamTokenView.as_view(), name="stream-token"),
     path("v1/", include("orders.urls")),
-    path("docs/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/schema/", SchemaView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("", include("till.urls")),
     path("", include("events.page_urls")),

@@ -87,6 +87,11 @@ class RequestLog:
                 message = {**message, "headers": [*message.get("headers", ()), (b"x-request-id", rid.encode())]}
             await send(message)
 
+        # The transport watches of the streams and of paced responses find
+        # Daphne's request through `inner` (events/backpressure.py): without
+        # it they would see no transport and hold unread bytes unbounded.
+        send_with_id.inner = send
+
         try:
             await self.app(scope, receive, send_with_id)
         finally:

@@ -5,7 +5,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Length
 
 from orders.exceptions import NotFound
 from orders.models import Category, Food, Order, OrderItem, OrderStationState, Station
@@ -86,6 +87,60 @@ def order_list(filters: OrderFilters) -> QuerySet[Order]:
             matches |= Q(ticket_number=int(term))
         orders = orders.filter(matches)
     return orders.order_by(*ORDER_SORTS[filters.sort_by])
+
+
+# An upper estimate of an order's REST representation (order_rest_repr as
+# compact JSON), for the byte bound of a page: its fixed parts in bytes
+# (field names, ids, money, timestamps, and `table` and `customer` at their
+# 100 characters), plus each text at TEXT_BYTES bytes a character: enough
+# for every Latin script, accents, quotes and backslashes included; text all
+# of control characters or characters past U+07FF can beat it (by up to 3×).
+# test_order_pages.py checks it against real renderings.
+ORDER_BYTES = 1500
+LINE_BYTES = 700  # a line in orderItems and in categorizedItems, its food's fixed fields
+CATEGORY_BYTES = 300  # a group of categorizedItems, its name at 100 characters
+STATION_BYTES = 320  # an entry of stations, its printer's name at 100 characters
+INGREDIENT_BYTES = 40
+TEXT_BYTES = 2
+
+
+def largest_order_bytes(orders: QuerySet[Order]) -> int:
+    """The upper estimate of the largest order's representation among
+    `orders`, in one query (0 when there is none)."""
+    ingredients = Food.ingredients.through.objects.filter(food_id=OuterRef("food_id"))
+    ingredient_bytes = Subquery(
+        ingredients.values("food_id")
+        .annotate(total=Sum(Length("ingredient__name") * TEXT_BYTES + INGREDIENT_BYTES))
+        .values("total")[:1]
+    )
+    line_bytes = (
+        Value(LINE_BYTES)
+        + (Length("notes") * 2 + Length("food__name") + Length("food__description")) * TEXT_BYTES
+        + Coalesce(ingredient_bytes, 0)
+    )
+    per_order = (
+        OrderItem.objects.filter(order__in=orders.order_by().values("pk"))
+        .values("order_id")
+        .annotate(
+            total=Sum(line_bytes)
+            + Count("food__category_id", distinct=True) * CATEGORY_BYTES
+            + Count(Coalesce("food__printer_id", "food__category__printer_id"), distinct=True) * STATION_BYTES
+        )
+    )
+    largest = per_order.aggregate(largest=Max("total"))["largest"]
+    return ORDER_BYTES + largest if largest is not None else 0
+
+
+def order_page_size(orders: QuerySet[Order], limit: int, max_bytes: int) -> int:
+    """How many orders each page of the listing `orders` holds: `limit`, or
+    fewer when `limit` of its largest orders could pass `max_bytes` (at
+    least one). A function of the whole listing, not of one page, so that
+    pages by number (offset = (page - 1) × size) neither overlap nor skip an
+    order, whichever pages a client asks for."""
+    largest = largest_order_bytes(orders)
+    if largest * limit <= max_bytes:
+        return limit
+    return max(1, max_bytes // largest)
 
 
 def food_list(*, available: bool | None = None, category_id: str | None = None) -> QuerySet[Food]:

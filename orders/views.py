@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import math
+import threading
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -55,6 +59,7 @@ from users.permissions import IsAdmin, IsAdminOrOperator, IsStaffMember, ReadAny
 # see users/permissions.py); a view without the attribute refuses every key.
 PRINTER_AGENT, DISPLAY = ApiKeyKind.PRINTER_AGENT, ApiKeyKind.DISPLAY
 KEY_PRINTER_FIELDS = frozenset({"status", "ip", "mac"})
+_PAGE_BUILDS = threading.BoundedSemaphore(settings.ORDERS_PAGE_BUILDS)
 
 ORDER = OpenApiResponse(ref("OrderDetail"), description="The order, with `categorizedItems`.")
 NOT_PENDING = "The order is not PENDING."
@@ -102,18 +107,28 @@ class OrdersView(APIView):
                 sort_by=params["sortBy"],
             )
         )
-        total = orders.count()
-        page, limit = params["page"], params["limit"]
-        offset = (page - 1) * limit
-        # A page past the end is empty; asking the database for it could
-        # overflow its integer OFFSET (page=10**20 was a 500 on SQLite).
-        rows = orders[offset : offset + limit] if offset < total else []
-        return Response(
-            {
-                "data": [order_rest_repr(order) for order in rows],
-                "pagination": {"totalItems": total, "currentPage": page, "totalPages": math.ceil(total / limit)},
-            }
-        )
+        # At most ORDERS_PAGE_BUILDS pages are built at once: each request
+        # runs in a thread of its own, and building a page peaks at several
+        # times its JSON (the orders, their dicts, the rendering), which
+        # glibc keeps mapped once freed. The page is rendered here, inside
+        # that limit, so that nothing but its JSON outlives it.
+        with _PAGE_BUILDS:
+            total = orders.count()
+            page = params["page"]
+            # `limit`, or fewer orders a page when that many of this listing's
+            # largest could pass ORDERS_PAGE_MAX_BYTES: the same for all its pages.
+            size = selectors.order_page_size(orders, params["limit"], settings.ORDERS_PAGE_MAX_BYTES) if total else 1
+            offset = (page - 1) * size
+            # A page past the end is empty; asking the database for it could
+            # overflow its integer OFFSET (page=10**20 was a 500 on SQLite).
+            rows = orders[offset : offset + size] if offset < total else []
+            body = JSONRenderer().render(
+                {
+                    "data": [order_rest_repr(order) for order in rows],
+                    "pagination": {"totalItems": total, "currentPage": page, "totalPages": math.ceil(total / size)},
+                }
+            )
+        return HttpResponse(body, content_type="application/json")
 
     @extend_schema(request=OrderCreateSerializer, responses={201: ORDER})
     @idempotent
