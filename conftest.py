@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from orders.models import CashRegister, Category, Food, Printer
-from testsupport import DaphneServer, server_env
+from testsupport import DaphneServer, hold_port, server_env
 from users.models import Role, User
 
 PASSWORD = "a-long-test-password"
@@ -90,6 +90,16 @@ def menu(db):
         "sold_out": sold_out,
         "till": till,
     }
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port nothing listens on, held for the test (scripts/ports.py):
+    a connection to it is refused, and no other process can start listening
+    there meanwhile."""
+    held = hold_port()
+    yield held.port
+    held.release()
 
 
 def _daphne_factory(log_dir, secret_key):

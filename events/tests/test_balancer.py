@@ -20,14 +20,15 @@ import pytest
 from events.tests.test_pushpin import (
     Api,
     _running,
+    cluster_args,
     cluster_env,
-    consecutive_free_ports,
+    cluster_ports,  # noqa: F401  (a fixture)
     listen,
     redis_server,  # noqa: F401  (a fixture)
     run_cluster,
 )
 from scripts.haproxy import HAProxy, check_host, missing_binary
-from testsupport import free_port, pushpin_installed, require_service
+from testsupport import pushpin_installed, require_service
 
 
 def require_haproxy() -> None:
@@ -56,16 +57,15 @@ def test_run_cluster_spreads_requests_over_every_worker_and_takes_a_killed_one_o
     tmp_path,
     settings,
     redis_server,  # noqa: F811  (the fixture imported above)
+    cluster_ports,  # noqa: F811
     operator,
     menu,
 ):
     require_service("pushpin", *pushpin_installed())
     require_haproxy()
-    port, first_worker = free_port(), consecutive_free_ports(2)
+    port, first_worker = cluster_ports.port, cluster_ports.first_worker
     env = cluster_env(settings, REDIS_URL=redis_server.url)
-    process = run_cluster(
-        tmp_path, env, "--workers", "2", "--port", str(port), "--first-worker-port", str(first_worker), "--no-prepare"
-    )
+    process = run_cluster(tmp_path, env, *cluster_args(cluster_ports))
     directory = tmp_path / "cluster"
     state_path = directory / "state.json"
     url = f"http://127.0.0.1:{port}"
@@ -75,8 +75,9 @@ def test_run_cluster_spreads_requests_over_every_worker_and_takes_a_killed_one_o
         wait_for(lambda: state_path.exists() or process.poll() is not None, 60, "the cluster started")
         assert process.poll() is None, process.stdout.read()
         state = json.loads(state_path.read_text())
-        balancer = HAProxy(directory / "haproxy", workers, port=state["haproxy"]["port"])
-        balancer.stats_port = state["haproxy"]["stats_port"]
+        balancer = HAProxy(
+            directory / "haproxy", workers, port=state["haproxy"]["port"], stats_port=state["haproxy"]["stats_port"]
+        )
         routes = (directory / "pushpin" / "routes").read_text().splitlines()
         assert routes[0].split() == ["*", balancer.target], "Pushpin's one target is the balancer"
 
@@ -155,9 +156,9 @@ def test_run_cluster_spreads_requests_over_every_worker_and_takes_a_killed_one_o
     assert [pid for pid in pids if pid and _running(pid)] == []
 
 
-def test_with_no_worker_up_the_balancer_answers_json_503_with_retry_after(tmp_path):
+def test_with_no_worker_up_the_balancer_answers_json_503_with_retry_after(tmp_path, closed_port):
     require_haproxy()
-    balancer = HAProxy(tmp_path / "haproxy", [f"127.0.0.1:{free_port()}"], check_interval_ms=200).start()
+    balancer = HAProxy(tmp_path / "haproxy", [f"127.0.0.1:{closed_port}"], check_interval_ms=200).start()
     try:
         wait_for(lambda: balancer.stats()[balancer.workers[0]]["status"] == "DOWN", 15, "the closed port marked down")
         response = httpx.post(f"http://127.0.0.1:{balancer.port}/v1/orders", json={}, timeout=10)
