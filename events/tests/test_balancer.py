@@ -52,6 +52,7 @@ def served_by(log_text: str, path: str) -> int:
 
 
 @pytest.mark.redis
+@pytest.mark.heavy
 def test_run_cluster_spreads_requests_over_every_worker_and_takes_a_killed_one_out_and_back(
     transactional_db,
     tmp_path,

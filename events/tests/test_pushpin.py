@@ -617,6 +617,7 @@ def test_run_cluster_refuses_several_workers_on_sqlite_without_redis(tmp_path, s
 
 
 @pytest.mark.redis
+@pytest.mark.heavy
 def test_run_cluster_serves_api_and_streams_through_pushpin_and_stops_everything_on_sigterm(
     transactional_db, tmp_path, settings, redis_server, cluster_ports, operator, menu
 ):

@@ -5,11 +5,14 @@ never read ask for the replay of a large log from a real Daphne."""
 import json
 import socket
 
+import pytest
 from django.db import transaction
 
 from conftest import bearer
 from events.storage import EventLogStorage
 from events.tests.rawstream import open_stream, settled_rss_kib, status_of
+
+pytestmark = pytest.mark.heavy
 
 CLIENTS = 30
 EVENTS = 2000
