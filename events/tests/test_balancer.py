@@ -11,6 +11,7 @@ import json
 import os
 import re
 import signal
+import socket
 import threading
 import time
 
@@ -170,6 +171,21 @@ def test_with_no_worker_up_the_balancer_answers_json_503_with_retry_after(tmp_pa
     finally:
         balancer.stop()
     assert not _running(balancer.process.pid)
+
+
+def test_nobody_can_take_the_balancers_ports_between_its_making_and_its_start_and_it_binds_them(tmp_path, closed_port):
+    """scripts/cluster.py makes its HAProxy, then starts the workers (which
+    bind theirs), then HAProxy: its ports are held meanwhile."""
+    require_haproxy()
+    balancer = HAProxy(tmp_path / "haproxy", [f"127.0.0.1:{closed_port}"])
+    for port in (balancer.port, balancer.stats_port):
+        with socket.socket() as squatter, pytest.raises(OSError):
+            squatter.bind(("127.0.0.1", port))
+    balancer.start()  # it waits until its stats port answers
+    try:
+        socket.create_connection(("127.0.0.1", balancer.port), timeout=5).close()
+    finally:
+        balancer.stop()
 
 
 @pytest.mark.parametrize(
