@@ -54,16 +54,31 @@ system-deps:
 	      || echo "could not install$$missing: those tests will skip (or fail with REQUIRE_SERVICES=1)"; \
 	  else echo "missing$$missing: those tests will skip (or fail with REQUIRE_SERVICES=1)"; fi; fi
 
+## The suite runs in two passes: every test not marked `heavy` in TEST_WORKERS
+## processes at once (pytest-xdist; each process has its own test database, and
+## ports are held until their server binds them: scripts/ports.py), then the
+## heavy ones (memory measured, hundreds of streams, a whole cluster) one at a
+## time, alone. TEST_WORKERS=0 runs the first pass one test at a time too.
+## PYTEST_ARGS go to both passes; a pass that selects no test (exit 5) is fine.
+TEST_WORKERS ?= 3
+define run_suite
+	status=0; \
+	$(1) $(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not heavy" $(PYTEST_ARGS) || status=$$?; \
+	[ $$status = 5 ] && status=0; \
+	$(1) $(BIN)/python -m pytest -m heavy $(PYTEST_ARGS) || { code=$$?; [ $$code = 5 ] || status=$$code; }; \
+	exit $$status
+endef
+
 ## The suite on the embedded defaults (SQLite, in-process events).
 test: install-test system-deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(call run_suite,)
 
 ## The same suite on the production set-up: PostgreSQL for data and the event
 ## log, Redis between processes (both on this machine).
 PRODUCTION_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 PRODUCTION_REDIS_URL ?= redis://127.0.0.1:6379/0
 test-production: install-test system-deps
-	DATABASE_URL=$(PRODUCTION_DATABASE_URL) REDIS_URL=$(PRODUCTION_REDIS_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(call run_suite,DATABASE_URL=$(PRODUCTION_DATABASE_URL) REDIS_URL=$(PRODUCTION_REDIS_URL))
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from orders.models import CashRegister, Category, Food, Printer, Station
-from testsupport import DaphneServer, server_env
+from testsupport import DaphneServer, hold_port, server_env
 from users.models import Role, User
 
 PASSWORD = "a-long-test-password"
@@ -101,6 +101,16 @@ def stations(menu):
     Category.objects.filter(pk=menu["pizza"].pk).update(station=kitchen)
     Category.objects.filter(pk=menu["drinks"].pk).update(station=bar)
     return {"kitchen": kitchen, "bar": bar}
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port nothing listens on, held for the test (scripts/ports.py):
+    a connection to it is refused, and no other process can start listening
+    there meanwhile."""
+    held = hold_port()
+    yield held.port
+    held.release()
 
 
 def _daphne_factory(log_dir, secret_key):

@@ -52,7 +52,6 @@ import json
 import math
 import os
 import resource
-import socket
 import sys
 import time
 from dataclasses import dataclass
@@ -63,7 +62,7 @@ sys.path.insert(0, str(BASE_DIR))
 
 from bench import procs, pushpin_logs  # noqa: E402
 from bench.client import Fleet  # noqa: E402
-from bench.common import Api, World, free_port, log, run_on_postgres  # noqa: E402
+from bench.common import Api, HeldPort, World, hold_ports_in_a_row, log, run_on_postgres  # noqa: E402
 from bench.report import paired_ratio, table  # noqa: E402
 from bench.stats import fmt, fmt_summary, percentile, summary  # noqa: E402
 from bench.throughput import run_window  # noqa: E402
@@ -133,21 +132,6 @@ QUICK = ClusterProfile(
     hold_seconds=0.0,
     recover_seconds=60,
 )
-
-
-def _consecutive_free_ports(count: int) -> int:
-    for _ in range(50):
-        first = free_port()
-        if first + count >= 65535:
-            continue
-        try:
-            for n in range(count):
-                with socket.socket() as sock:
-                    sock.bind(("127.0.0.1", first + n))
-            return first
-        except OSError:
-            continue
-    raise RuntimeError("no run of free ports")
 
 
 MACHINE = "the machine, every process"
@@ -271,15 +255,23 @@ class Cluster:
         self.world = world
         self.env = env
         self.pushpins = pushpins
-        self.port = _consecutive_free_ports(pushpins) if pushpins > 1 else free_port()
+        # Held (scripts/ports.py) while this object lives: the cluster's
+        # programs bind them beside the holds, also after a restart.
+        self.held_ports: list[HeldPort] = []
+        self.port = self._hold_in_a_row(pushpins)
         self.directory = world.tmp / "cluster"
         self.process = None
         self.state: dict = {}
 
+    def _hold_in_a_row(self, count: int) -> int:
+        run = hold_ports_in_a_row(count)
+        self.held_ports += run
+        return run[0].port
+
     async def start(self, timeout: float = 90.0) -> Cluster:
-        first = _consecutive_free_ports(2)
+        first = self._hold_in_a_row(2)
         cmd = [procs.PYTHON, "scripts/cluster.py", "--workers", "2", "--port", str(self.port)]
-        publish = _consecutive_free_ports(self.pushpins) if self.pushpins > 1 else free_port()
+        publish = self._hold_in_a_row(self.pushpins)
         cmd += ["--first-worker-port", str(first), "--publish-port", str(publish), "--pushpins", str(self.pushpins)]
         cmd += ["--dir", str(self.directory), "--no-prepare"]
         self.process = procs.start(cmd, env=self.env, log_path=self.world.tmp / "cluster.log")
@@ -291,8 +283,10 @@ class Cluster:
             await asyncio.sleep(0.2)
         self.state = json.loads(state_path.read_text())
         workers = [f"127.0.0.1:{w['port']}" for w in self.state["workers"]]
-        self.balancer = HAProxy(self.directory / "haproxy", workers, port=self.state["haproxy"]["port"])
-        self.balancer.stats_port = self.state["haproxy"]["stats_port"]
+        haproxy = self.state["haproxy"]
+        self.balancer = HAProxy(
+            self.directory / "haproxy", workers, port=haproxy["port"], stats_port=haproxy["stats_port"]
+        )
         return self
 
     @property
@@ -708,7 +702,7 @@ async def main_async(world: World, profile: ClusterProfile, results: dict) -> No
     deadline = time.monotonic() + profile.budget
     redis = None
     if redis_server_installed()[0]:
-        redis = RedisServer(world.tmp / "redis.log", port=free_port()).start()
+        redis = RedisServer(world.tmp / "redis.log").start()
     else:
         results["notes"].append("redis-server not installed: workers joined by the database poll only")
     cluster = None

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bench import procs
 from bench.client import HttpConn
-from scripts.pushpin import free_port  # noqa: F401  (for the benches: a port not handed out before)
+from scripts.ports import HeldPort, hold_port, hold_port_in, hold_ports_in_a_row  # noqa: F401  (for the benches)
 
 PASSWORD = "bench-operator-password"
 OPERATOR = "bench-operator"
@@ -256,7 +256,8 @@ class Server:
 
     def __init__(self, world: World, kind: str, *, database_url: str = "", db_path: Path | None = None, **env):
         self.world, self.kind, self.db_path = world, kind, db_path
-        self.port = free_port()
+        self.held_ports: list[HeldPort] = []
+        self.port = hold_port_in(self.held_ports)
         self.env = world.env(database_url, **env)
         if kind == "stock":
             self.env["DJANGO_SETTINGS_MODULE"] = "bench.settings"

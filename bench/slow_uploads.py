@@ -36,7 +36,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
 from bench import procs  # noqa: E402
-from bench.common import World, answers, free_port, log  # noqa: E402
+from bench.common import World, answers, hold_port, log  # noqa: E402
 
 ANNOUNCED = 1_000_000
 BYTE_EVERY = 10.0
@@ -121,7 +121,8 @@ def answered_by(uploads: list[Upload]) -> dict[str, int]:
 
 
 async def attack(world: World, kind: str, sources: list[str], hold: float) -> dict:
-    port = free_port()
+    held = hold_port()  # bound beside the hold by the server started on it (scripts/ports.py)
+    port = held.port
     app = "config.asgi:application"
     cmd = [procs.PYTHON, "-m", "config.serve" if kind == "ours" else "daphne", "-b", "127.0.0.1", "-p", str(port), app]
     process = procs.start(

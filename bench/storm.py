@@ -50,7 +50,7 @@ sys.path.insert(0, str(BASE_DIR))
 
 from bench import procs  # noqa: E402
 from bench.cluster import Cluster, machine_busy_seconds, postgres_backends  # noqa: E402
-from bench.common import PG_DSN, Api, World, answers, free_port, log, run_on_postgres  # noqa: E402
+from bench.common import PG_DSN, Api, HeldPort, World, answers, hold_port_in, log, run_on_postgres  # noqa: E402
 from bench.report import table  # noqa: E402
 from bench.stats import fmt, percentile  # noqa: E402
 from testsupport import RedisServer, redis_server_installed  # noqa: E402
@@ -266,7 +266,8 @@ class Worker:
 
     def __init__(self, world: World, env: dict[str, str]):
         self.world, self.env = world, env
-        self.port = free_port()
+        self.held_ports: list[HeldPort] = []
+        self.port = hold_port_in(self.held_ports)
         self.process = None
 
     async def start(self, timeout: float = 40.0) -> Worker:
@@ -309,7 +310,7 @@ class ClusterUnderTest:
 
 async def main_async(world: World, profile: StormProfile, results: dict) -> None:
     deadline = time.monotonic() + profile.budget
-    redis = RedisServer(world.tmp / "redis.log", port=free_port()).start() if redis_server_installed()[0] else None
+    redis = RedisServer(world.tmp / "redis.log").start() if redis_server_installed()[0] else None
     env = world.env(world.pg_url, EVENTS_MAX_STREAMS_PER_USER="50", **({"REDIS_URL": redis.url} if redis else {}))
     tokens = world.tmp / "tokens.txt"
     most = max(profile.sizes)

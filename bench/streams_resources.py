@@ -21,7 +21,7 @@ from pathlib import Path
 BASE = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE))
 
-from testsupport import free_port  # noqa: E402
+from testsupport import hold_port  # noqa: E402
 
 
 def threads(pid: int) -> int:
@@ -52,7 +52,8 @@ def open_stream(port: int, path: str, headers: dict[str, str], marker: bytes) ->
 def measure(
     name: str, env: dict[str, str], app: str, path: str, headers: dict[str, str], marker: bytes, n: int, database: str
 ):
-    port = free_port()
+    held = hold_port()  # until Daphne binds it
+    port = held.port
     server = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), app],
         cwd=BASE,

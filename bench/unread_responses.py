@@ -41,7 +41,7 @@ sys.path.insert(0, str(BASE_DIR))
 import httpx  # noqa: E402
 
 from bench import procs  # noqa: E402
-from bench.common import OPERATOR, PASSWORD, World, free_port, log  # noqa: E402
+from bench.common import OPERATOR, PASSWORD, World, hold_port, log  # noqa: E402
 
 APPS = {
     "ours": ("config.asgi:application", "config.settings"),
@@ -112,7 +112,8 @@ def non_reader(port: int, path: str, headers: dict[str, str]) -> socket.socket:
 
 def run(world: World, kind: str, path: str, clients: int, authenticated: bool) -> dict:
     app, settings_module = APPS[kind]
-    port = free_port()
+    held = hold_port()  # bound beside the hold by the server started on it (scripts/ports.py)
+    port = held.port
     env = world.env(world.sqlite_url(world.tmp / "db.sqlite3"), DJANGO_SETTINGS_MODULE=settings_module)
     cmd = [procs.PYTHON, "-m", "config.serve", "-b", "127.0.0.1", "-p", str(port), app]
     process = procs.start(cmd, env=env, log_path=world.tmp / f"{kind}-{port}.log")

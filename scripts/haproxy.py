@@ -55,7 +55,7 @@ import urllib.request
 from pathlib import Path
 
 from scripts.child import Child
-from scripts.pushpin import free_port
+from scripts.ports import HeldPort, hold_port_in
 
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never via a proxy
 HEALTH_PATH = "/readyz"
@@ -100,8 +100,12 @@ class HAProxy(Child):
     ):
         self.directory = Path(directory)
         self.workers = list(workers)
-        self.port = port or free_port()
-        self.stats_port = stats_port or free_port()
+        # Ports not given are held (scripts/ports.py) for as long as this
+        # object lives: scripts/cluster.py makes it before it starts the
+        # workers, which bind theirs in between, and starts HAProxy after.
+        self.held_ports: list[HeldPort] = []
+        self.port = port or hold_port_in(self.held_ports)
+        self.stats_port = stats_port or hold_port_in(self.held_ports)
         self.host_header = host_header or check_host()
         self.check_interval_ms = check_interval_ms
         self.max_connections = max_connections

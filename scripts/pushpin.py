@@ -19,14 +19,14 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from scripts.ports import HeldPort, hold_port_in
 
 SERVICES = ("condure", "zurl", "pushpin-proxy", "pushpin-handler")
 MESSAGE_RATE = 20000  # deliveries per second, all streams together (handler's message_rate)
@@ -34,28 +34,6 @@ MESSAGE_HWM = 200000  # deliveries waiting for their turn (message_hwm)
 # Requests the proxy forwards at once (max_open_requests; the config explains).
 MAX_OPEN_REQUESTS = 32
 BINARIES = ("pushpin", "condure", "zurl", "pushpin-proxy", "pushpin-handler")
-
-
-_HANDED_OUT: set[int] = set()
-_HANDED_OUT_LOCK = threading.Lock()
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port nothing is bound to now and that this process has not handed
-    out before. A port is picked for another program to bind later (a worker,
-    Pushpin, HAProxy), and until that program binds it the system may give it
-    out again: a later pick returned the same port, its program bound it
-    first, and the other found it taken (Pushpin's public port and a test's
-    worker, in a CI run)."""
-    with _HANDED_OUT_LOCK:
-        for _ in range(1000):
-            with socket.socket() as sock:
-                sock.bind((host, 0))
-                port = sock.getsockname()[1]
-            if port not in _HANDED_OUT:
-                _HANDED_OUT.add(port)
-                return port
-    raise RuntimeError("no port left that this process has not handed out")
 
 
 def missing_binaries() -> list[str]:
@@ -113,11 +91,6 @@ class _ProbeTarget:
 
     BODY = b"pushpin forwards\n"
 
-    def __init__(self, avoid: set[int]):
-        # Ports picked for Pushpin but not bound yet: port 0 may be given
-        # one of them.
-        self.avoid = avoid
-
     def __enter__(self) -> _ProbeTarget:
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
         from threading import Thread
@@ -134,22 +107,15 @@ class _ProbeTarget:
             def log_message(self, *args) -> None:
                 pass
 
-        while True:
-            self.server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
-            self.port = self.server.server_address[1]
-            if self.port not in self.avoid:
-                break
-            self.server.server_close()
+        # Port 0: the system cannot give it a port held for Pushpin.
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+        self.port = self.server.server_address[1]
         Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
-
-
-class _PortTaken(Exception):
-    """Another process bound one of Pushpin's ports between picking and binding."""
 
 
 class Pushpin:
@@ -175,15 +141,13 @@ class Pushpin:
         self.targets = list(targets)
         self.sig_key = sig_key or secrets.token_urlsafe(32)
         self.host = host
-        self.http_port = http_port or free_port()
-        # A port picked here may be taken by another process before Pushpin
-        # binds it (a test's workers pick theirs in between): picked again
-        # then (_start). One the caller gave is kept.
-        self._http_port_picked = http_port is None
-        self.publish_port = publish_port or free_port()
-        # Pushpin's internal ports, picked when it starts (after the workers
-        # have taken theirs) and picked again if one was taken meanwhile.
-        self.push_in_port = self.push_in_sub_port = self.command_port = 0
+        # Ports not given are held (scripts/ports.py) for as long as this
+        # object lives: nobody else can take them before Pushpin binds them,
+        # nor while it is stopped between a crash and its restart.
+        self.held_ports: list[HeldPort] = []
+        self.http_port = http_port or hold_port_in(self.held_ports)
+        self.publish_port = publish_port or hold_port_in(self.held_ports)
+        self.push_in_port, self.push_in_sub_port, self.command_port = (hold_port_in(self.held_ports) for _ in range(3))
         self.max_connections = max_connections
         self.max_open_requests = max_open_requests
         self.debug = debug
@@ -318,28 +282,8 @@ stats_format=tnetstring
 
     # --- life cycle -------------------------------------------------------------------
 
-    def start(self, timeout: float = 20.0, attempts: int = 3) -> Pushpin:
-        for attempt in range(1, attempts + 1):
-            try:
-                return self._start(timeout)
-            except _PortTaken:
-                if attempt == attempts:
-                    raise RuntimeError(f"pushpin could not bind its ports:\n{self.log_tail()}") from None
-        raise AssertionError("unreachable")
-
-    def _pick_internal_ports(self) -> None:
-        # free_port never repeats itself; a port the caller gave may still be among its picks.
-        taken = {self.http_port, self.publish_port}
-        picked: list[int] = []
-        while len(picked) < 3:
-            if (port := free_port()) not in taken:
-                picked.append(port)
-        self.push_in_port, self.push_in_sub_port, self.command_port = picked
-
-    def _start(self, timeout: float) -> Pushpin:
-        self._pick_internal_ports()
-        ports = {self.http_port, self.publish_port, self.push_in_port, self.push_in_sub_port, self.command_port}
-        with _ProbeTarget(avoid=ports) as target:
+    def start(self, timeout: float = 20.0) -> Pushpin:
+        with _ProbeTarget() as target:
             self.probe_target_port = target.port
             return self._run(timeout)
 
@@ -359,11 +303,6 @@ stats_format=tnetstring
             self.child_pids |= _children(self.process.pid)
             if self.process.poll() is not None:
                 self.stop()
-                tail = self.log_tail()
-                if "unable to bind" in tail or "failed to bind" in tail:
-                    if self._http_port_picked and f":{self.http_port}: Address already in use" in tail:
-                        self.http_port = free_port()
-                    raise _PortTaken
                 raise RuntimeError(f"pushpin exited with {self.process.returncode}:\n{self.log_tail()}")
             if _answers("127.0.0.1", self.publish_port):
                 self.child_pids |= _children(self.process.pid)

@@ -4,10 +4,12 @@ application): child processes (Daphne, Redis, Pushpin) and an SSE client."""
 from testsupport.processes import (  # noqa: F401
     BASE_DIR,
     DaphneServer,
+    HeldPort,
     PushpinServer,
     RedisServer,
     database_url,
-    free_port,
+    hold_port,
+    hold_ports_in_a_row,
     pushpin_installed,
     redis_reachable,
     redis_server_installed,

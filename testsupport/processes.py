@@ -15,7 +15,8 @@ from pathlib import Path
 import httpx
 
 # The cluster script shares these (scripts/ is standard library only).
-from scripts.pushpin import Pushpin, free_port, missing_binaries
+from scripts.ports import HeldPort, hold_port, hold_port_in, hold_ports_in_a_row  # noqa: F401
+from scripts.pushpin import Pushpin, missing_binaries
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -75,7 +76,10 @@ def spawn(args: list[str], log_path: Path, **popen) -> subprocess.Popen:
 
 class DaphneServer:
     """Daphne serving config.asgi:application on a free loopback port, through
-    `python -m config.serve` (as `make run` does: with the header deadline)."""
+    `python -m config.serve` (as `make run` does: with the header deadline).
+    A port it picks is held (scripts/ports.py) for as long as the object
+    lives: nobody takes it before Daphne binds it, nor after a kill, so a
+    server started again on it (`port=`) gets it back."""
 
     def __init__(
         self, env: dict[str, str], log_path: Path, port: int | None = None, ready_path: str = "/v1/categories"
@@ -85,7 +89,8 @@ class DaphneServer:
         # database is meant to be missing).
         self.ready_path = ready_path
         self.log_path = log_path
-        self.port = port or free_port()
+        self.held_ports: list[HeldPort] = []
+        self.port = port or hold_port_in(self.held_ports)
         self.process: subprocess.Popen | None = None
 
     @property
@@ -159,10 +164,12 @@ def server_env(settings_dict: dict, secret_key: str, **overrides: str) -> dict[s
 
 class RedisServer:
     """A throw-away redis-server on a free loopback port, for tests that stop
-    or restart Redis: the machine's shared Redis is never touched."""
+    or restart Redis: the machine's shared Redis is never touched. Its port is
+    held while the object lives, also while it is stopped (scripts/ports.py)."""
 
     def __init__(self, log_path: Path, port: int | None = None):
-        self.port = port or free_port()
+        self.held_ports: list[HeldPort] = []
+        self.port = port or hold_port_in(self.held_ports)
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
 

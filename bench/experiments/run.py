@@ -180,7 +180,8 @@ async def pool_experiment(world) -> list[str]:
 async def scaleout_experiment(world) -> list[str]:
     """One process against two, same database engine (SQLite copies), same
     client count and subscriber count in all."""
-    redis_port = bench.free_port()
+    redis_held = bench.hold_port()  # until redis-server binds it
+    redis_port = redis_held.port
     redis = procs.start(
         ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         env=dict(os.environ),

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import signal
+import socket
 import threading
 import time
 
@@ -20,14 +21,15 @@ import pytest
 from events.tests.test_pushpin import (
     Api,
     _running,
+    cluster_args,
     cluster_env,
-    consecutive_free_ports,
+    cluster_ports,  # noqa: F401  (a fixture)
     listen,
     redis_server,  # noqa: F401  (a fixture)
     run_cluster,
 )
 from scripts.haproxy import HAProxy, check_host, missing_binary
-from testsupport import free_port, pushpin_installed, require_service
+from testsupport import pushpin_installed, require_service
 
 
 def require_haproxy() -> None:
@@ -51,21 +53,21 @@ def served_by(log_text: str, path: str) -> int:
 
 
 @pytest.mark.redis
+@pytest.mark.heavy
 def test_run_cluster_spreads_requests_over_every_worker_and_takes_a_killed_one_out_and_back(
     transactional_db,
     tmp_path,
     settings,
     redis_server,  # noqa: F811  (the fixture imported above)
+    cluster_ports,  # noqa: F811
     operator,
     menu,
 ):
     require_service("pushpin", *pushpin_installed())
     require_haproxy()
-    port, first_worker = free_port(), consecutive_free_ports(2)
+    port, first_worker = cluster_ports.port, cluster_ports.first_worker
     env = cluster_env(settings, REDIS_URL=redis_server.url)
-    process = run_cluster(
-        tmp_path, env, "--workers", "2", "--port", str(port), "--first-worker-port", str(first_worker), "--no-prepare"
-    )
+    process = run_cluster(tmp_path, env, *cluster_args(cluster_ports))
     directory = tmp_path / "cluster"
     state_path = directory / "state.json"
     url = f"http://127.0.0.1:{port}"
@@ -75,8 +77,9 @@ def test_run_cluster_spreads_requests_over_every_worker_and_takes_a_killed_one_o
         wait_for(lambda: state_path.exists() or process.poll() is not None, 60, "the cluster started")
         assert process.poll() is None, process.stdout.read()
         state = json.loads(state_path.read_text())
-        balancer = HAProxy(directory / "haproxy", workers, port=state["haproxy"]["port"])
-        balancer.stats_port = state["haproxy"]["stats_port"]
+        balancer = HAProxy(
+            directory / "haproxy", workers, port=state["haproxy"]["port"], stats_port=state["haproxy"]["stats_port"]
+        )
         routes = (directory / "pushpin" / "routes").read_text().splitlines()
         assert routes[0].split() == ["*", balancer.target], "Pushpin's one target is the balancer"
 
@@ -172,9 +175,9 @@ def test_run_cluster_spreads_requests_over_every_worker_and_takes_a_killed_one_o
     assert [pid for pid in pids if pid and _running(pid)] == []
 
 
-def test_with_no_worker_up_the_balancer_answers_json_503_with_retry_after(tmp_path):
+def test_with_no_worker_up_the_balancer_answers_json_503_with_retry_after(tmp_path, closed_port):
     require_haproxy()
-    balancer = HAProxy(tmp_path / "haproxy", [f"127.0.0.1:{free_port()}"], check_interval_ms=200).start()
+    balancer = HAProxy(tmp_path / "haproxy", [f"127.0.0.1:{closed_port}"], check_interval_ms=200).start()
     try:
         wait_for(lambda: balancer.stats()[balancer.workers[0]]["status"] == "DOWN", 15, "the closed port marked down")
         response = httpx.post(f"http://127.0.0.1:{balancer.port}/v1/orders", json={}, timeout=10)
@@ -185,6 +188,21 @@ def test_with_no_worker_up_the_balancer_answers_json_503_with_retry_after(tmp_pa
     finally:
         balancer.stop()
     assert not _running(balancer.process.pid)
+
+
+def test_nobody_can_take_the_balancers_ports_between_its_making_and_its_start_and_it_binds_them(tmp_path, closed_port):
+    """scripts/cluster.py makes its HAProxy, then starts the workers (which
+    bind theirs), then HAProxy: its ports are held meanwhile."""
+    require_haproxy()
+    balancer = HAProxy(tmp_path / "haproxy", [f"127.0.0.1:{closed_port}"])
+    for port in (balancer.port, balancer.stats_port):
+        with socket.socket() as squatter, pytest.raises(OSError):
+            squatter.bind(("127.0.0.1", port))
+    balancer.start()  # it waits until its stats port answers
+    try:
+        socket.create_connection(("127.0.0.1", balancer.port), timeout=5).close()
+    finally:
+        balancer.stop()
 
 
 @pytest.mark.parametrize(
@@ -200,12 +218,12 @@ def test_the_health_check_asks_with_a_host_the_workers_accept(allowed_hosts, exp
     assert check_host(allowed_hosts) == expected
 
 
-def test_the_balancer_sends_nothing_to_a_worker_that_is_not_ready(daphne, tmp_path, menu):
+def test_the_balancer_sends_nothing_to_a_worker_that_is_not_ready(daphne, tmp_path, menu, closed_port):
     """The health check is /readyz: a worker whose Redis does not answer is
     taken out, the other serves every request."""
     require_haproxy()
     ready = daphne()
-    unready = daphne(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0", READY_TIMEOUT_SECONDS="0.5")
+    unready = daphne(REDIS_URL=f"redis://127.0.0.1:{closed_port}/0", READY_TIMEOUT_SECONDS="0.5")
     workers = [f"127.0.0.1:{ready.port}", f"127.0.0.1:{unready.port}"]
     balancer = HAProxy(tmp_path / "haproxy", workers, check_interval_ms=200).start()
     try:

@@ -15,7 +15,7 @@ from events.tests.test_delivery import stream
 from events.tests.test_resources import connection_budget, database_connections_of, open_raw_stream
 from testsupport import RedisServer, redis_server_installed, require_service
 
-pytestmark = pytest.mark.redis
+pytestmark = [pytest.mark.redis, pytest.mark.heavy]
 
 
 @pytest.fixture

@@ -13,12 +13,14 @@ from django_eventstream.models import EventCounter
 
 from conftest import bearer
 from orders.models import Order
-from testsupport import SSEStream, database_url, free_port
+from testsupport import SSEStream, database_url
 
 
-def test_an_order_is_accepted_and_reaches_direct_streams_while_pushpin_is_unreachable(daphne, operator, menu):
+def test_an_order_is_accepted_and_reaches_direct_streams_while_pushpin_is_unreachable(
+    daphne, operator, menu, closed_port
+):
     # GRIP configured, but nothing listens where Pushpin should be.
-    server = daphne(GRIP_URL=f"http://127.0.0.1:{free_port()}", GRIP_SIG_KEY="a-key-nobody-checks")
+    server = daphne(GRIP_URL=f"http://127.0.0.1:{closed_port}", GRIP_SIG_KEY="a-key-nobody-checks")
     with SSEStream(f"{server.url}/events/cashier", headers=bearer(operator)) as stream:
         assert stream.status_code == 200
         response = httpx.post(

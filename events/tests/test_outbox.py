@@ -22,7 +22,7 @@ from events.publisher import EventNotInCatalogue, record
 from orders import services
 from orders.models import Order, OrderStatus
 from orders.services import ConfirmInput, LineInput
-from testsupport import SSEStream, free_port
+from testsupport import SSEStream
 
 
 def logged(channel: str) -> list[tuple[int, str, dict]]:
@@ -169,11 +169,13 @@ def test_concurrent_writers_commit_gap_free_ids_in_commit_order_and_readers_neve
 
 
 @pytest.mark.django_db(transaction=True)
-def test_with_redis_unreachable_the_commit_stands_and_the_events_are_in_the_log(menu, operator, monkeypatch, caplog):
+def test_with_redis_unreachable_the_commit_stands_and_the_events_are_in_the_log(
+    menu, operator, monkeypatch, caplog, closed_port
+):
     from django_eventstream import eventstream
 
     # A real client, aimed at a port nothing listens on: every publish fails.
-    unreachable = redis.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=1)
+    unreachable = redis.Redis(host="127.0.0.1", port=closed_port, socket_connect_timeout=1)
     monkeypatch.setattr(eventstream, "redis_client", unreachable)
     [order_id] = pending_orders(menu, 1)
     order = services.order_confirm(order_id=order_id, by=operator, confirmation=ConfirmInput(payment_method="CASH"))

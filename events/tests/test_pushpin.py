@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import jwt
@@ -32,7 +33,8 @@ from testsupport import (
     RedisServer,
     SSEStream,
     database_url,
-    free_port,
+    hold_port,
+    hold_ports_in_a_row,
     pushpin_installed,
     redis_server_installed,
     require_service,
@@ -63,29 +65,21 @@ def behind_pushpin(daphne, pushpin):
     return start
 
 
-def test_pushpin_takes_another_public_port_when_its_own_was_taken_before_it_bound(pushpin):
-    """The port Pushpin picked when it was made can be bound by another
-    process before Pushpin starts (a test's workers pick theirs in between):
-    it then starts on another one instead of failing."""
+def test_nobody_can_take_pushpins_ports_between_its_making_and_its_start_and_it_binds_them(pushpin, closed_port):
+    """Pushpin's ports are picked when it is made and bound when it starts
+    (a test's workers start in between): they are held meanwhile
+    (scripts/ports.py), and Pushpin binds every one of them."""
     import socket
 
-    taken = pushpin.http_port
-    with socket.socket() as squatter:
-        squatter.bind(("127.0.0.1", taken))
-        squatter.listen()
-        pushpin.targets = [f"127.0.0.1:{free_port()}"]
-        pushpin.start()
-        assert pushpin.http_port != taken
-        assert pushpin.running()
-        assert pushpin._holds_a_stream()  # it answers on the port it took
-
-
-def test_a_port_handed_out_for_a_child_is_not_handed_out_again_before_the_child_binds_it():
-    """Ports are picked for programs that bind them later (workers, Pushpin,
-    HAProxy); the system may give an unbound port out again, and did so about
-    one pick in fifteen here, so free_port remembers what it gave."""
-    picked = [free_port() for _ in range(500)]
-    assert len(set(picked)) == len(picked)
+    ports = [pushpin.http_port, pushpin.publish_port, pushpin.push_in_port, pushpin.push_in_sub_port]
+    ports.append(pushpin.command_port)
+    for port in ports:
+        with socket.socket() as squatter, pytest.raises(OSError):
+            squatter.bind(("127.0.0.1", port))
+    pushpin.targets = [f"127.0.0.1:{closed_port}"]
+    pushpin.start()  # it waits until the publish port answers too
+    assert pushpin.running()
+    assert pushpin._holds_a_stream()  # it answers on its public port
 
 
 def listen(url: str, user, channel: str, last_event_id: str | None = None) -> SSEStream:
@@ -587,23 +581,22 @@ def test_two_workers_behind_pushpin_publish_from_either_worker_and_survive_one_d
 # --- make run-cluster -----------------------------------------------------------------------
 
 
-def consecutive_free_ports(count: int) -> int:
-    for _ in range(50):
-        first = free_port()
-        if first + count < 65535 and all(_port_free(first + n) for n in range(count)):
-            return first
-    raise RuntimeError("no run of free ports")
+@pytest.fixture
+def cluster_ports():
+    """Ports for scripts/cluster.py (`port`, `publish_port`, and two in a row
+    from `first_worker`), held (scripts/ports.py) until the test ends: its
+    Pushpin and workers bind them beside the holds."""
+    public, publish, *workers = hold_port(), hold_port(), *hold_ports_in_a_row(2)
+    yield SimpleNamespace(port=public.port, publish_port=publish.port, first_worker=workers[0].port)
+    for held in (public, publish, *workers):
+        held.release()
 
 
-def _port_free(port: int) -> bool:
-    import socket
-
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
+def cluster_args(ports) -> list[str]:
+    return [
+        *("--workers", "2", "--port", str(ports.port), "--publish-port", str(ports.publish_port)),
+        *("--first-worker-port", str(ports.first_worker), "--no-prepare"),
+    ]
 
 
 def run_cluster(tmp_path, env: dict[str, str], *args: str) -> subprocess.Popen:
@@ -643,16 +636,15 @@ def test_run_cluster_refuses_several_workers_on_sqlite_without_redis(tmp_path, s
 
 
 @pytest.mark.redis
+@pytest.mark.heavy
 def test_run_cluster_serves_api_and_streams_through_pushpin_and_stops_everything_on_sigterm(
-    transactional_db, tmp_path, settings, redis_server, operator, menu
+    transactional_db, tmp_path, settings, redis_server, cluster_ports, operator, menu
 ):
     require_service("pushpin", *pushpin_installed())
     require_service("haproxy", shutil.which("haproxy") is not None, "haproxy is not installed")
-    port, first_worker = free_port(), consecutive_free_ports(2)
+    port, first_worker = cluster_ports.port, cluster_ports.first_worker
     env = cluster_env(settings, REDIS_URL=redis_server.url)
-    process = run_cluster(
-        tmp_path, env, "--workers", "2", "--port", str(port), "--first-worker-port", str(first_worker), "--no-prepare"
-    )
+    process = run_cluster(tmp_path, env, *cluster_args(cluster_ports))
     state_path = tmp_path / "cluster" / "state.json"
     state = restarted = {"pushpin": {"pid": 0, "children": []}, "haproxy": {"pid": 0}, "workers": []}
     try:

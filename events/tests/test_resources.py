@@ -5,6 +5,7 @@ import os
 import socket
 from pathlib import Path
 
+import pytest
 from django.db import connection
 
 from conftest import bearer
@@ -54,6 +55,7 @@ def connection_budget() -> int:
     return options["pool"]["max_size"] if "pool" in options else 1
 
 
+@pytest.mark.heavy
 def test_two_hundred_idle_streams_hold_no_thread_and_no_database_connection_each(daphne, operator):
     # One user opens them all: lift the per-user limit above the count.
     server = daphne(EVENTS_MAX_STREAMS_PER_USER=str(STREAMS))

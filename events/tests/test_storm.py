@@ -18,6 +18,8 @@ from events.tests.rawstream import request_bytes
 from events.tests.test_pushpin import behind_pushpin, pushpin  # noqa: F401  (fixtures)
 from users.models import Role
 
+pytestmark = pytest.mark.heavy
+
 CLIENTS = 300
 ID_LINE = re.compile(rb"^id: (\S+)$", re.MULTILINE)
 

@@ -55,6 +55,7 @@ def test_a_malformed_last_event_id_in_the_query_is_a_stream_reset(shared_daphne,
         reset_of(stream)
 
 
+@pytest.mark.heavy
 def test_bad_inputs_then_fifteen_hundred_streams_leave_the_server_serving_at_a_flat_size(daphne, operator):
     server = daphne()
     pid = server.process.pid

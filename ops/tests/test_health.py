@@ -10,7 +10,7 @@ import httpx
 import pytest
 from django.test import Client
 
-from testsupport import DaphneServer, free_port, server_env
+from testsupport import DaphneServer, hold_port, server_env
 
 
 def test_healthz_answers_without_a_query(db, django_assert_num_queries):
@@ -28,8 +28,8 @@ def test_readyz_is_200_when_the_database_and_the_event_log_answer(db, settings):
     assert response.json() == {"status": "ready", "checks": {"database": "ok", "event_log": "ok"}}
 
 
-def test_readyz_names_a_redis_that_does_not_answer(db, settings):
-    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
+def test_readyz_names_a_redis_that_does_not_answer(db, settings, closed_port):
+    settings.REDIS_URL = f"redis://127.0.0.1:{closed_port}/0"
     settings.READY_TIMEOUT_SECONDS = 1
     response = Client().get("/readyz")
     assert response.status_code == 503
@@ -41,14 +41,15 @@ def test_readyz_names_a_redis_that_does_not_answer(db, settings):
 
 def test_readyz_names_each_pushpin_that_does_not_answer(db, settings):
     settings.REDIS_URL = ""
-    settings.GRIP_PROXIES = [{"control_uri": f"http://127.0.0.1:{free_port()}"} for _ in range(2)]
+    closed = [hold_port(), hold_port()]  # held, so nothing listens there meanwhile
+    settings.GRIP_PROXIES = [{"control_uri": f"http://127.0.0.1:{held.port}"} for held in closed]
     settings.READY_TIMEOUT_SECONDS = 1
     response = Client().get("/readyz")
     assert response.status_code == 503
     assert sorted(response.json()["down"]) == ["pushpin-1", "pushpin-2"]
 
 
-def test_with_one_pushpin_of_two_answering_the_worker_is_ready_and_names_the_other(db, settings):
+def test_with_one_pushpin_of_two_answering_the_worker_is_ready_and_names_the_other(db, settings, closed_port):
     """Another machine's Pushpin down must not take this machine's workers out."""
     with socket.socket() as listening:
         listening.bind(("127.0.0.1", 0))
@@ -58,7 +59,7 @@ def test_with_one_pushpin_of_two_answering_the_worker_is_ready_and_names_the_oth
         settings.REDIS_URL = ""
         settings.GRIP_PROXIES = [
             {"control_uri": f"http://127.0.0.1:{listening.getsockname()[1]}"},
-            {"control_uri": f"http://127.0.0.1:{free_port()}"},
+            {"control_uri": f"http://127.0.0.1:{closed_port}"},
         ]
         settings.READY_TIMEOUT_SECONDS = 1
         response = Client().get("/readyz")

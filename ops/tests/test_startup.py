@@ -9,7 +9,6 @@ import sys
 import pytest
 
 from ops.startup import masked
-from testsupport import free_port
 from testsupport.processes import BASE_DIR
 
 COMMANDS = {
@@ -25,8 +24,8 @@ def start(command: str, database_url: str, **extra: str) -> subprocess.Completed
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
-def test_an_unreachable_postgresql_is_one_line_with_the_password_masked(command):
-    port = free_port()
+def test_an_unreachable_postgresql_is_one_line_with_the_password_masked(command, closed_port):
+    port = closed_port
     result = start(command, f"postgres://staff:s3cret-pw@127.0.0.1:{port}/orders")
 
     assert result.returncode == 1
@@ -45,8 +44,8 @@ def test_an_unopenable_sqlite_file_is_one_line_too(tmp_path):
     ]
 
 
-def test_the_traceback_is_there_when_asked_for():
-    result = start("serve", f"postgres://staff:pw@127.0.0.1:{free_port()}/orders", STARTUP_TRACEBACK="1")
+def test_the_traceback_is_there_when_asked_for(closed_port):
+    result = start("serve", f"postgres://staff:pw@127.0.0.1:{closed_port}/orders", STARTUP_TRACEBACK="1")
     assert result.returncode != 0
     assert "Traceback (most recent call last)" in result.stderr
 

@@ -21,12 +21,11 @@ from events.tests.test_balancer import require_haproxy, wait_for
 from events.tests.test_pushpin import (
     _running,
     cluster_env,
-    consecutive_free_ports,
     redis_server,  # noqa: F401  (a fixture)
     run_cluster,
 )
 from scripts.haproxy import HAProxy
-from testsupport import free_port, pushpin_installed, require_service
+from testsupport import hold_port, hold_ports_in_a_row, pushpin_installed, require_service
 from testsupport.sse import SSEStream
 
 
@@ -35,7 +34,10 @@ class Machine:
         self.name = name
         self.root = tmp_path / name
         self.root.mkdir()
-        self.port, self.publish_port, self.first_worker = free_port(), free_port(), consecutive_free_ports(2)
+        # Held for the machine's life: its cluster script's programs bind
+        # them beside the holds (scripts/ports.py).
+        self.holds = [hold_port(), hold_port(), *hold_ports_in_a_row(2)]
+        self.port, self.publish_port, self.first_worker = (held.port for held in self.holds[:3])
         self.env = {**env, "VAR_DIR": str(self.root)}
         self.process = None
 
@@ -83,6 +85,7 @@ class Machine:
 
 
 @pytest.mark.redis
+@pytest.mark.heavy  # two whole clusters and a balancer: alone, after the others
 def test_two_machines_behind_a_balancer_keep_serving_and_streaming_with_a_worker_of_each_killed(
     transactional_db,
     tmp_path,

@@ -10,10 +10,8 @@ import pytest
 
 from conftest import PASSWORD, bearer
 from events.tests.pages_helpers import chromium_available, launched_chromium
-from testsupport import free_port, require_service
+from testsupport import hold_port, require_service
 
-ALLOWED_PORT = free_port()
-ALLOWED_ORIGIN = f"http://127.0.0.1:{ALLOWED_PORT}"
 OTHER_ORIGIN = "http://127.0.0.1:9"  # never served: only its name is used
 
 
@@ -23,8 +21,18 @@ def fast_password_hasher():
 
 
 @pytest.fixture
-def server(daphne):
-    return daphne(CORS_ALLOWED_ORIGINS=ALLOWED_ORIGIN)
+def allowed_origin():
+    """The SPA's origin: a loopback port held from now (scripts/ports.py)
+    until the test ends, so that nobody else is listening there when the
+    SPA's server binds it (spa_origin)."""
+    held = hold_port()
+    yield f"http://127.0.0.1:{held.port}"
+    held.release()
+
+
+@pytest.fixture
+def server(daphne, allowed_origin):
+    return daphne(CORS_ALLOWED_ORIGINS=allowed_origin)
 
 
 def preflight(server, path: str, origin: str, headers: str = "authorization") -> httpx.Response:
@@ -36,10 +44,10 @@ def preflight(server, path: str, origin: str, headers: str = "authorization") ->
 
 
 @pytest.mark.parametrize("path", ["/v1/orders", "/auth/login", "/events/cashier"])
-def test_a_preflight_from_an_allowed_origin_is_granted(server, path):
-    response = preflight(server, path, ALLOWED_ORIGIN, "authorization,content-type,idempotency-key,last-event-id")
+def test_a_preflight_from_an_allowed_origin_is_granted(server, allowed_origin, path):
+    response = preflight(server, path, allowed_origin, "authorization,content-type,idempotency-key,last-event-id")
     assert response.status_code == 200
-    assert response.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
+    assert response.headers["access-control-allow-origin"] == allowed_origin
     allowed = {name.strip() for name in response.headers["access-control-allow-headers"].split(",")}
     assert {"authorization", "content-type", "idempotency-key", "last-event-id"} <= allowed
 
@@ -52,25 +60,25 @@ def test_another_origin_gets_no_cors_headers(server, path):
     assert "access-control-allow-origin" not in response.headers
 
 
-def test_refusals_carry_the_headers_so_the_spa_can_read_them(server, operator):
+def test_refusals_carry_the_headers_so_the_spa_can_read_them(server, allowed_origin, operator):
     for path in ("/v1/orders", "/events/cashier"):
-        response = httpx.get(server.url + path, headers={"Origin": ALLOWED_ORIGIN}, timeout=10)
+        response = httpx.get(server.url + path, headers={"Origin": allowed_origin}, timeout=10)
         assert response.status_code == 401
-        assert response.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
-    response = httpx.get(server.url + "/events/nowhere", headers={"Origin": ALLOWED_ORIGIN, **bearer(operator)})
+        assert response.headers["access-control-allow-origin"] == allowed_origin
+    response = httpx.get(server.url + "/events/nowhere", headers={"Origin": allowed_origin, **bearer(operator)})
     assert response.status_code == 400
-    assert response.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
+    assert response.headers["access-control-allow-origin"] == allowed_origin
 
 
-def test_pages_outside_the_api_get_no_cors_headers(server):
-    response = httpx.get(server.url + "/admin/login/", headers={"Origin": ALLOWED_ORIGIN}, timeout=10)
+def test_pages_outside_the_api_get_no_cors_headers(server, allowed_origin):
+    response = httpx.get(server.url + "/admin/login/", headers={"Origin": allowed_origin}, timeout=10)
     assert "access-control-allow-origin" not in response.headers
 
 
-def test_without_cors_allowed_origins_nobody_gets_cors_headers(daphne):
+def test_without_cors_allowed_origins_nobody_gets_cors_headers(daphne, allowed_origin):
     server = daphne()
     for path in ("/v1/orders", "/events/cashier"):
-        assert "access-control-allow-origin" not in preflight(server, path, ALLOWED_ORIGIN).headers
+        assert "access-control-allow-origin" not in preflight(server, path, allowed_origin).headers
 
 
 # --- in Chromium, from a page on another origin -----------------------------------------------
@@ -108,14 +116,15 @@ async function blocked(api) {
 
 
 @pytest.fixture
-def spa_origin(tmp_path):
-    """The SPA's page, served by a tiny http.server on ALLOWED_PORT."""
+def spa_origin(tmp_path, allowed_origin):
+    """The SPA's page, served by a tiny http.server on the allowed origin's
+    port (http.server binds with SO_REUSEADDR, beside the hold)."""
     (tmp_path / "index.html").write_text(SPA)
     handler = partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
-    httpd = ThreadingHTTPServer(("127.0.0.1", ALLOWED_PORT), handler)
+    httpd = ThreadingHTTPServer(("127.0.0.1", int(allowed_origin.rsplit(":", 1)[1])), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield ALLOWED_ORIGIN
+    yield allowed_origin
     httpd.shutdown()
     httpd.server_close()
 

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from testsupport import BASE_DIR, free_port
+from testsupport import BASE_DIR
 
 
 def run_pytest(**env: str) -> subprocess.CompletedProcess:
@@ -22,16 +22,14 @@ def run_pytest(**env: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_ci_on_the_production_set_up_stops_at_once_when_redis_is_not_there():
-    closed_port = free_port()  # nothing listens there
+def test_ci_on_the_production_set_up_stops_at_once_when_redis_is_not_there(closed_port):
     result = run_pytest(REQUIRE_SERVICES="1", REDIS_URL=f"redis://127.0.0.1:{closed_port}/0")
     assert result.returncode == 3, result.stdout + result.stderr
     assert "Redis required" in result.stdout + result.stderr
     assert " passed" not in result.stdout
 
 
-def test_a_developer_without_redis_is_warned_and_the_tests_still_run():
-    closed_port = free_port()
+def test_a_developer_without_redis_is_warned_and_the_tests_still_run(closed_port):
     env = {"REDIS_URL": f"redis://127.0.0.1:{closed_port}/0"}
     result = run_pytest(REQUIRE_SERVICES="0", **env)
     assert result.returncode == 0, result.stdout + result.stderr
