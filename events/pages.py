@@ -40,6 +40,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django_eventstream.models import EventCounter
 from rest_framework.request import Request
@@ -48,6 +49,7 @@ from rest_framework.views import APIView
 
 from events.channels import CONFIRMED_ORDER, DISPLAY, ORDER_CANCELLED, ORDER_STATUS_UPDATE, STATION_PROGRESS
 from events.hub import wire_id
+from events.page_labels import board_labels, kitchen_labels
 from events.payloads import order_status_update_display_payload
 from orders import services
 from orders.exceptions import NotFound
@@ -196,7 +198,7 @@ def kitchen_page(request: HttpRequest) -> HttpResponse:
     try:
         printer = _printer_or_none(request.GET.get("printer"))
     except NotFound:
-        message = {"title": "Unknown station", "message": "No printer has this id."}
+        message = {"title": _("Unknown station"), "message": _("No printer has this id.")}
         return render(request, "pages/message.html", message, status=404)
     query = "?" + urlencode({"printer": printer.pk}) if printer else ""
     config = {
@@ -212,6 +214,7 @@ def kitchen_page(request: HttpRequest) -> HttpResponse:
         "recallLimit": RECALL_LIMIT,
         "lateMinutes": settings.KITCHEN_LATE_MINUTES,
         "veryLateMinutes": settings.KITCHEN_VERY_LATE_MINUTES,
+        "labels": kitchen_labels(),
     }
     context = {
         "config": config,
@@ -230,6 +233,7 @@ def display_page(request: HttpRequest) -> HttpResponse:
         "eventTypes": EVENT_TYPES,
         "stateUrl": reverse("pages:display-state"),
         "readyMinutes": settings.BOARD_READY_MINUTES,
+        "labels": board_labels(),
     }
     return render(request, "pages/display.html", {"config": config})
 

@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from users.apikeys import issue_key, revoke_key
 from users.models import ApiKey, User
@@ -11,8 +12,8 @@ from users.services import user_apply_role
 class UserAdmin(BaseUserAdmin):
     list_display = ("username", "role", "first_name", "last_name", "is_active", "is_superuser")
     list_filter = ("role", "is_active", "is_superuser")
-    fieldsets = BaseUserAdmin.fieldsets + (("Role", {"fields": ("role",)}),)
-    add_fieldsets = BaseUserAdmin.add_fieldsets + (("Role", {"fields": ("role",)}),)
+    fieldsets = BaseUserAdmin.fieldsets + ((_("Role"), {"fields": ("role",)}),)
+    add_fieldsets = BaseUserAdmin.add_fieldsets + ((_("Role"), {"fields": ("role",)}),)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -52,14 +53,14 @@ class ApiKeyAdmin(admin.ModelAdmin):
         messages.warning(
             request,
             format_html(
-                "The key for {} is <code>{}</code>. Copy it into the device now: it is not shown again.",
+                _("The key for {} is <code>{}</code>. Copy it into the device now: it is not shown again."),
                 obj.name,
                 raw,
             ),
         )
 
-    @admin.action(description="Revoke the selected keys")
+    @admin.action(description=_("Revoke the selected keys"))
     def revoke(self, request, queryset):
         for key in queryset.filter(revoked_at__isnull=True):
             revoke_key(key=key)
-        self.message_user(request, "Revoked. Devices using these keys are refused from now on.")
+        self.message_user(request, _("Revoked. Devices using these keys are refused from now on."))
