@@ -34,11 +34,18 @@ install-test: $(VENV)/.test-installed messages
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
+## Add the demo menu and staff accounts on purpose, to a database that has data.
 demo: migrate
-	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py load_demo --add
 
-## Serve on http://$(HOST):$(PORT)/ with the demo menu and staff accounts.
-run: demo
+## Serve on http://$(HOST):$(PORT)/. Safe to repeat: a busy port stops it at
+## once (before migrating), and the demo menu and staff accounts go only into
+## an empty database (their passwords are printed once, when made).
+## To serve the festival's LAN: HOST=0.0.0.0 DJANGO_ALLOWED_HOSTS=<this machine's address>.
+run: install
+	$(BIN)/python -m scripts.port_free $(HOST) $(PORT)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "Serving on http://$(HOST):$(PORT)/  (admin: /admin/, API docs: /docs/, kitchen: /kitchen/, board: /display/)"
 	exec $(BIN)/python -m config.serve -b $(HOST) -p $(PORT) config.asgi:application
