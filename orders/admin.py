@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from events.admin import printer_listeners_html
 from orders import services
+from orders.admin_soldout import SoldOutByOperators
 from orders.exceptions import DomainError
 from orders.forms import MoneyField
 from orders.models import (
@@ -96,7 +97,7 @@ class CashRegisterAdmin(admin.ModelAdmin):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(SoldOutByOperators, admin.ModelAdmin):
     list_display = ("name", "position", "printer", "available")
     list_editable = ("position", "available")
     list_filter = ("available", "printer")
@@ -110,7 +111,7 @@ class IngredientAdmin(admin.ModelAdmin):
 
 
 @admin.register(Food)
-class FoodAdmin(admin.ModelAdmin):
+class FoodAdmin(SoldOutByOperators, admin.ModelAdmin):
     list_display = ("name", "category", "price_display", "effective_printer", "available")
     list_editable = ("available",)
     list_filter = ("available", "category", "printer")

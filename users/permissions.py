@@ -61,3 +61,17 @@ class ReadAnyoneWriteAdmin(_PeopleOrListedKeys):
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return True
         return _has_role(request, (Role.ADMIN,))
+
+
+class ReadAnyoneWriteAdminSoldOutOperator(ReadAnyoneWriteAdmin):
+    """Foods and categories: as the menu, and an operator (cashier) may also
+    mark one sold out and back, a PATCH whose body is `available` alone
+    (anything else in the body is a 403 for them, and nothing changes)."""
+
+    def person_may(self, request, view) -> bool:
+        if super().person_may(request, view):
+            return True
+        if request.method != "PATCH" or not _has_role(request, (Role.OPERATOR,)):
+            return False
+        body = request.data
+        return isinstance(body, dict) and set(body) == {"available"}
