@@ -27,6 +27,8 @@ from events.tokens import stream_token_claims
 from users.models import Role
 
 LISTENER_ROLES = (Role.ADMIN, Role.OPERATOR)
+# A cook (Role.KITCHEN) listens to the one channel the kitchen display reads.
+KITCHEN_CHANNEL = "display"
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,8 @@ class Principal:
             from users.apikeys import STREAM_CHANNEL
 
             return STREAM_CHANNEL.get(getattr(self.subject, "kind", None)) == channel
+        if self.subject.has_role(Role.KITCHEN):
+            return channel == KITCHEN_CHANNEL
         return self.subject.has_role(*LISTENER_ROLES)
 
 

@@ -29,7 +29,7 @@ completes the order when the last station is done.
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import wraps
+from functools import partial, wraps
 from typing import Any
 from urllib.parse import urlencode
 
@@ -57,8 +57,11 @@ from orders.models import Order, OrderItem, OrderStatus, Printer, StationMark
 from orders.representations import format_timestamp, order_stations_repr
 from orders.selectors import order_with_items, orders_with_items
 from users.models import Role
+from users.permissions import IsKitchenStaff
 
 PAGE_ROLES = (Role.ADMIN, Role.OPERATOR)
+# The kitchen display and its bumps are for cooks too (not the board, not pick-ups).
+KITCHEN_ROLES = (*PAGE_ROLES, Role.KITCHEN)
 # How many of the last bumped orders the kitchen offers to recall.
 RECALL_LIMIT = 8
 # Served by events/stream.py in front of Django (config/asgi.py), so no URL name.
@@ -178,7 +181,7 @@ def board_entry(order: Order) -> dict[str, Any]:
 # --- pages ----------------------------------------------------------------------------
 
 
-def staff_page(view):
+def staff_page(view, roles=PAGE_ROLES):
     """Anonymous → the login page; a signed-in waiter → 403 (the event stream
     would refuse them anyway)."""
 
@@ -186,14 +189,14 @@ def staff_page(view):
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), login_url=reverse("pages:login"))
-        if not request.user.has_role(*PAGE_ROLES):
+        if not request.user.has_role(*roles):
             return render(request, "pages/refused.html", status=403)
         return view(request, *args, **kwargs)
 
     return never_cache(wrapper)
 
 
-@staff_page
+@partial(staff_page, roles=KITCHEN_ROLES)
 def kitchen_page(request: HttpRequest) -> HttpResponse:
     try:
         printer = _printer_or_none(request.GET.get("printer"))
@@ -214,6 +217,7 @@ def kitchen_page(request: HttpRequest) -> HttpResponse:
         "recallLimit": RECALL_LIMIT,
         "lateMinutes": settings.KITCHEN_LATE_MINUTES,
         "veryLateMinutes": settings.KITCHEN_VERY_LATE_MINUTES,
+        "mayPickUp": request.user.has_role(*PAGE_ROLES),
         "labels": kitchen_labels(),
     }
     context = {
@@ -256,6 +260,8 @@ def _now() -> str:
 class KitchenStateView(APIView):
     """GET /kitchen/state[?printer=<id>]: what the kitchen display shows."""
 
+    permission_classes = [IsKitchenStaff]
+
     def get(self, request: Request) -> Response:
         printer = _printer_or_none(request.query_params.get("printer"))
         position = display_log_position()
@@ -276,6 +282,8 @@ class KitchenOrderView(APIView):
     """GET /kitchen/orders/<id>[?printer=<id>]: one card, for an order the
     page heard of on the stream."""
 
+    permission_classes = [IsKitchenStaff]
+
     def get(self, request: Request, order_id: int) -> Response:
         printer = _printer_or_none(request.query_params.get("printer"))
         return Response(kitchen_card(order_with_items(order_id), printer))
@@ -284,6 +292,8 @@ class KitchenOrderView(APIView):
 class KitchenBumpView(APIView):
     """POST /kitchen/orders/<id>/bump: CONFIRMED → COMPLETED (409 otherwise)."""
 
+    permission_classes = [IsKitchenStaff]
+
     def post(self, request: Request, order_id: int) -> Response:
         order = services.order_set_status(order_id=order_id, by=request.user, status=OrderStatus.COMPLETED)
         return Response(board_entry(order))
@@ -291,6 +301,8 @@ class KitchenBumpView(APIView):
 
 class KitchenRecallView(APIView):
     """POST /kitchen/orders/<id>/recall: COMPLETED → CONFIRMED (409 otherwise)."""
+
+    permission_classes = [IsKitchenStaff]
 
     def post(self, request: Request, order_id: int) -> Response:
         order = services.order_recall(order_id=order_id, by=request.user)
@@ -312,6 +324,8 @@ class StationDoneView(APIView):
     unknown order or printer, 409 when the order is not CONFIRMED, has
     nothing for the station, or the station already marked it."""
 
+    permission_classes = [IsKitchenStaff]
+
     def post(self, request: Request, order_id: int, printer_id: str) -> Response:
         order = services.order_station_done(order_id=order_id, printer_id=printer_id, by=request.user)
         return Response(kitchen_card(order_with_items(order.id), None))
@@ -321,6 +335,8 @@ class StationUndoView(APIView):
     """POST /kitchen/orders/<id>/stations/<printer id>/undo: take a station's
     mark back (a COMPLETED order returns to CONFIRMED). 409 when the station
     has no mark or the order is picked up or cancelled."""
+
+    permission_classes = [IsKitchenStaff]
 
     def post(self, request: Request, order_id: int, printer_id: str) -> Response:
         order = services.order_station_undo(order_id=order_id, printer_id=printer_id, by=request.user)

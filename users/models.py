@@ -10,6 +10,8 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Admin"
     OPERATOR = "operator", "Operator (cashier)"
     WAITER = "waiter", "Waiter"
+    # Cooks who sign in: the kitchen display and its bump, nothing else.
+    KITCHEN = "kitchen", "Kitchen (cook)"
 
 
 class User(AbstractUser):

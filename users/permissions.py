@@ -47,6 +47,13 @@ class IsAdminOrOperator(_PeopleOrListedKeys):
         return _has_role(request, (Role.ADMIN, Role.OPERATOR))
 
 
+class IsKitchenStaff(_PeopleOrListedKeys):
+    """The kitchen display's reads and bumps: admins, operators and cooks."""
+
+    def person_may(self, request, view) -> bool:
+        return _has_role(request, (Role.ADMIN, Role.OPERATOR, Role.KITCHEN))
+
+
 class IsStaffMember(_PeopleOrListedKeys):
     """Any role: admin, operator or waiter."""
 

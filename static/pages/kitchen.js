@@ -255,7 +255,8 @@
       recall.addEventListener("click", () => act(entry, "recall", recall));
       const pickup = h("button", { type: "button", class: "pickup-button", "aria-label": t("pickupLabel", { order: describe(entry) }) }, t("pickup"));
       pickup.addEventListener("click", () => act(entry, "pickup", pickup));
-      buttons.push(recall, pickup);
+      buttons.push(recall);
+      if (config.mayPickUp !== false) buttons.push(pickup); // a cook bumps; the counter hands out
     }
     return h("li", { "data-order-id": entry.id, "data-display-code": entry.displayCode }, [
       h("span", { class: "code" }, entry.displayCode),
