@@ -29,6 +29,8 @@ from users.models import Role
 LISTENER_ROLES = (Role.ADMIN, Role.OPERATOR)
 # A cook (Role.KITCHEN) listens to the one channel the kitchen display reads.
 KITCHEN_CHANNEL = "display"
+# Every role that may hold some stream open (events/revocation.py re-checks it).
+STREAM_ROLES = (*LISTENER_ROLES, Role.KITCHEN)
 
 
 @dataclass(frozen=True)

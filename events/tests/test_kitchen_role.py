@@ -91,3 +91,23 @@ def test_a_cooks_token_opens_the_display_stream_only(shared_daphne, transactiona
         return httpx.head(f"{shared_daphne.url}/events/{channel}", headers=headers, timeout=10).status_code
 
     assert [status("display"), status("cashier"), status("printer")] == [200, 403, 403]
+
+
+def test_a_cooks_display_stream_outlives_the_rechecks_of_its_right(daphne):
+    """The re-check (events/revocation.py) keeps a cook's stream: an event
+    published after a few re-checks still reaches it."""
+    import time
+
+    from conftest import bearer
+    from events.publisher import publish
+    from testsupport import SSEStream
+
+    server = daphne(EVENTS_POLL_SECONDS="0.2")
+    user = make_user("cuoca", Role.KITCHEN)
+    with SSEStream(f"{server.url}/events/display", headers=bearer(user)) as stream:
+        assert stream.status_code == 200
+        assert stream.next().is_position
+        time.sleep(1.5)  # three re-checks (EVENTS_REVALIDATE_SECONDS 0.5)
+        publish("display", "order-status-update", {"still": "listening"})
+        assert stream.next().json() == {"still": "listening"}
+        assert not stream.closed.is_set()
