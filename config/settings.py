@@ -241,6 +241,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "users.authentication.BearerAuthentication",
         "users.apikeys.ApiKeyAuthentication",
+        "events.screens.ScreenKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["users.permissions.IsAdminOrOperator"],

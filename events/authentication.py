@@ -55,6 +55,17 @@ class Principal:
         return self.subject.has_role(*LISTENER_ROLES)
 
 
+def screen_cookie(headers: dict[str, str]) -> str | None:
+    """The key a screen keeps in its cookie (events/screens.py), or None."""
+    if "cookie" not in headers:
+        return None
+    from django.http.cookie import parse_cookie
+
+    from events.screens import SCREEN_COOKIE
+
+    return parse_cookie(headers["cookie"]).get(SCREEN_COOKIE) or None
+
+
 @cache
 def bearer_authenticator_class():
     """The first JWT authenticator the REST API is configured with (the
@@ -116,6 +127,9 @@ def credential_key(
     for header, kind in (("authorization", "bearer"), ("x-api-key", "api-key")):
         if header in headers:
             return cache_key(kind, headers[header])
+    screen_key = screen_cookie(headers)
+    if screen_key is not None:
+        return cache_key("api-key", screen_key)
     if "token" in query:
         return cache_key("token", query["token"][0])
     return None
@@ -164,6 +178,8 @@ def authenticate(
             ),
         )
     raw_key = headers.get("x-api-key")
+    if raw_key is None:
+        raw_key = screen_cookie(headers)  # a screen's key (events/screens.py)
     if raw_key is not None:
         from users.apikeys import authenticate_key
 

@@ -56,7 +56,7 @@ from orders.exceptions import NotFound
 from orders.models import Order, OrderItem, OrderStatus, Printer, StationMark
 from orders.representations import format_timestamp, order_stations_repr
 from orders.selectors import order_with_items, orders_with_items
-from users.models import Role
+from users.models import ApiKeyKind, Role
 from users.permissions import IsKitchenStaff
 
 PAGE_ROLES = (Role.ADMIN, Role.OPERATOR)
@@ -261,6 +261,7 @@ class KitchenStateView(APIView):
     """GET /kitchen/state[?printer=<id>]: what the kitchen display shows."""
 
     permission_classes = [IsKitchenStaff]
+    api_key_access = {(ApiKeyKind.KITCHEN, "GET")}  # a kitchen screen (events/screens.py)
 
     def get(self, request: Request) -> Response:
         printer = _printer_or_none(request.query_params.get("printer"))
@@ -283,6 +284,7 @@ class KitchenOrderView(APIView):
     page heard of on the stream."""
 
     permission_classes = [IsKitchenStaff]
+    api_key_access = {(ApiKeyKind.KITCHEN, "GET")}  # a kitchen screen (events/screens.py)
 
     def get(self, request: Request, order_id: int) -> Response:
         printer = _printer_or_none(request.query_params.get("printer"))
@@ -293,6 +295,7 @@ class KitchenBumpView(APIView):
     """POST /kitchen/orders/<id>/bump: CONFIRMED → COMPLETED (409 otherwise)."""
 
     permission_classes = [IsKitchenStaff]
+    api_key_access = {(ApiKeyKind.KITCHEN, "POST")}  # a kitchen screen (events/screens.py)
 
     def post(self, request: Request, order_id: int) -> Response:
         order = services.order_set_status(order_id=order_id, by=request.user, status=OrderStatus.COMPLETED)
@@ -303,6 +306,7 @@ class KitchenRecallView(APIView):
     """POST /kitchen/orders/<id>/recall: COMPLETED → CONFIRMED (409 otherwise)."""
 
     permission_classes = [IsKitchenStaff]
+    api_key_access = {(ApiKeyKind.KITCHEN, "POST")}  # a kitchen screen (events/screens.py)
 
     def post(self, request: Request, order_id: int) -> Response:
         order = services.order_recall(order_id=order_id, by=request.user)
@@ -325,6 +329,7 @@ class StationDoneView(APIView):
     nothing for the station, or the station already marked it."""
 
     permission_classes = [IsKitchenStaff]
+    api_key_access = {(ApiKeyKind.KITCHEN, "POST")}  # a kitchen screen (events/screens.py)
 
     def post(self, request: Request, order_id: int, printer_id: str) -> Response:
         order = services.order_station_done(order_id=order_id, printer_id=printer_id, by=request.user)
@@ -337,6 +342,7 @@ class StationUndoView(APIView):
     has no mark or the order is picked up or cancelled."""
 
     permission_classes = [IsKitchenStaff]
+    api_key_access = {(ApiKeyKind.KITCHEN, "POST")}  # a kitchen screen (events/screens.py)
 
     def post(self, request: Request, order_id: int, printer_id: str) -> Response:
         order = services.order_station_undo(order_id=order_id, printer_id=printer_id, by=request.user)
@@ -345,6 +351,8 @@ class StationUndoView(APIView):
 
 class DisplayStateView(APIView):
     """GET /display/state: what the board shows."""
+
+    api_key_access = {(ApiKeyKind.DISPLAY, "GET")}  # a TV (events/screens.py)
 
     def get(self, request: Request) -> Response:
         position = display_log_position()

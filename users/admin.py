@@ -1,11 +1,16 @@
+from urllib.parse import urlencode
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from users.apikeys import issue_key, revoke_key
-from users.models import ApiKey, User
+from users.models import ApiKey, ApiKeyKind, User
 from users.services import user_apply_role
+
+# The page each screen key opens (events/screens.py).
+SCREEN_PAGES = {ApiKeyKind.DISPLAY: "/display/", ApiKeyKind.KITCHEN: "/kitchen/"}
 
 
 @admin.register(User)
@@ -50,6 +55,23 @@ class ApiKeyAdmin(admin.ModelAdmin):
             obj.save(update_fields=["name"])
             return
         raw = issue_key(key=obj)
+        page = SCREEN_PAGES.get(obj.kind)
+        if page is not None:
+            # A screen gets an address to open once: the page keeps the key
+            # in a cookie and drops it from the address bar (events/screens.py).
+            address = request.build_absolute_uri(f"{page}?{urlencode({'key': raw})}")
+            messages.warning(
+                request,
+                format_html(
+                    _(
+                        'The screen address for {} is <code class="screen-address">{}</code>. Open it once on '
+                        "the screen now (copy it, or type it): it is not shown again."
+                    ),
+                    obj.name,
+                    address,
+                ),
+            )
+            return
         messages.warning(
             request,
             format_html(

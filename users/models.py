@@ -30,6 +30,7 @@ class User(AbstractUser):
 class ApiKeyKind(models.TextChoices):
     PRINTER_AGENT = "printer-agent", "Printer agent"
     DISPLAY = "display", "Display"
+    KITCHEN = "kitchen", "Kitchen display"
 
 
 class ApiKey(models.Model):
