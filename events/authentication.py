@@ -18,11 +18,13 @@ from functools import cache
 from typing import Any
 
 from django.conf import settings
+from django.http.cookie import parse_cookie
 from django.utils.module_loading import import_string
 
 from events import grip, identity, log
 from events.credentials import cache_key
 from events.identity import Identity
+from events.screens import SCREEN_COOKIE
 from events.tokens import stream_token_claims
 from users.models import Role
 
@@ -59,10 +61,6 @@ def screen_cookie(headers: dict[str, str]) -> str | None:
     """The key a screen keeps in its cookie (events/screens.py), or None."""
     if "cookie" not in headers:
         return None
-    from django.http.cookie import parse_cookie
-
-    from events.screens import SCREEN_COOKIE
-
     return parse_cookie(headers["cookie"]).get(SCREEN_COOKIE) or None
 
 
