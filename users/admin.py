@@ -17,8 +17,24 @@ SCREEN_PAGES = {ApiKeyKind.DISPLAY: "/display/", ApiKeyKind.KITCHEN: "/kitchen/"
 class UserAdmin(BaseUserAdmin):
     list_display = ("username", "role", "first_name", "last_name", "is_active", "is_superuser")
     list_filter = ("role", "is_active", "is_superuser")
-    fieldsets = BaseUserAdmin.fieldsets + ((_("Role"), {"fields": ("role",)}),)
-    add_fieldsets = BaseUserAdmin.add_fieldsets + ((_("Role"), {"fields": ("role",)}),)
+    # Who they are, what they do, then the rest: the role beside the name.
+    fieldsets = (
+        (None, {"fields": ("username", "first_name", "role", "password")}),
+        *(
+            (title, {**options, "fields": tuple(f for f in options["fields"] if f != "first_name")})
+            for title, options in BaseUserAdmin.fieldsets[1:]
+        ),
+    )
+    # A new staff member: name, role and password, nothing else to scroll past.
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "first_name", "role", "usable_password", "password1", "password2"),
+            },
+        ),
+    )
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
