@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test test-production install install-test system-deps migrate demo lint bench bench-cluster bench-storm mutation clean
+.PHONY: run test test-production install install-test system-deps messages migrate demo lint bench bench-cluster bench-storm mutation clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,25 +20,41 @@ $(VENV)/.test-installed: requirements.txt requirements-test.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-test.txt
 	touch $@ $(VENV)/.run-installed
 
-install: $(VENV)/.run-installed
-install-test: $(VENV)/.test-installed
+## The translations (locale/*/LC_MESSAGES/*.po) compiled to .mo files, which
+## are never committed: gettext's msgfmt does it (`make system-deps`).
+MESSAGE_SOURCES := $(wildcard locale/*/LC_MESSAGES/*.po)
+MESSAGE_FILES := $(MESSAGE_SOURCES:.po=.mo)
+$(MESSAGE_FILES): %.mo: %.po | $(BIN)/python
+	$(BIN)/python manage.py compilemessages --verbosity 0
+messages: $(MESSAGE_FILES)
+
+install: $(VENV)/.run-installed messages
+install-test: $(VENV)/.test-installed messages
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
+## Add the demo menu and staff accounts on purpose, to a database that has data.
 demo: migrate
-	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py load_demo --add
 
-## Serve on http://$(HOST):$(PORT)/ with the demo menu and staff accounts.
-run: demo
+## Serve on http://$(HOST):$(PORT)/. Safe to repeat: a busy port stops it at
+## once (before migrating), and the demo menu and staff accounts go only into
+## an empty database (their passwords are printed once, when made).
+## To serve the festival's LAN: HOST=0.0.0.0 DJANGO_ALLOWED_HOSTS=<this machine's address>.
+run: install
+	$(BIN)/python -m scripts.port_free $(HOST) $(PORT)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "Serving on http://$(HOST):$(PORT)/  (admin: /admin/, API docs: /docs/, kitchen: /kitchen/, board: /display/)"
 	exec $(BIN)/python -m config.serve -b $(HOST) -p $(PORT) config.asgi:application
 
 ## Debian packages the tests drive: chromium (Playwright uses it; no browser
-## download), pushpin (the GRIP proxy), haproxy (the balancer of run-cluster)
-## and redis-server (tests that restart Redis).
-SYSTEM_TEST_PACKAGES := chromium:chromium pushpin:pushpin haproxy:haproxy redis-server:redis-server
+## download), pushpin (the GRIP proxy), haproxy (the balancer of run-cluster),
+## redis-server (tests that restart Redis) and gettext (msgfmt compiles the
+## translations).
+SYSTEM_TEST_PACKAGES := chromium:chromium pushpin:pushpin haproxy:haproxy redis-server:redis-server msgfmt:gettext
 ## Fonts the kitchen and the board need for any customer's name or dish
 ## (Latin, Greek, Cyrillic, Arabic, CJK): a kitchen PC needs them too.
 SYSTEM_FONT_PACKAGES := fonts-noto-core fonts-noto-cjk

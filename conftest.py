@@ -3,6 +3,7 @@ small menu, and real Daphne servers."""
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 
 import pytest
@@ -198,3 +199,24 @@ def _close_database_pools(django_db_setup):
     for connection in connections.all():
         if hasattr(connection, "close_pool"):
             connection.close_pool()
+
+
+# Tests read English in UTC unless they say otherwise: the product's own
+# defaults are Italian (LANGUAGE_CODE) and the festival's zone (TIME_ZONE,
+# Europe/Rome). Set before any server or agent process is started, which
+# inherit them; in this process the fixture below.
+os.environ["LANGUAGE_CODE"] = "en"
+os.environ["TIME_ZONE"] = "UTC"
+
+
+@pytest.fixture(autouse=True)
+def english_in_utc(settings):
+    """English active and UTC for the test (a test that wants Italian sets
+    settings.LANGUAGE_CODE, sends Accept-Language or activates it; one that
+    wants a zone sets settings.TIME_ZONE)."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    settings.TIME_ZONE = "UTC"
+    with translation.override("en"):
+        yield

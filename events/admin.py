@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.translation import gettext as _
 
 from events import presence
 from events.channels import CHANNELS, PRINTER
@@ -55,7 +56,7 @@ class LiveConnectionsAdmin(admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": "Live connections",
+            "title": _("Live connections"),
             "channels": [(channel, live.get(channel, [])) for channel in CHANNELS],
             "interval": presence.interval(),
             **(extra_context or {}),

@@ -18,16 +18,22 @@ from functools import cache
 from typing import Any
 
 from django.conf import settings
+from django.http.cookie import parse_cookie
 from django.utils.module_loading import import_string
 
 from events import grip, identity, log
 from events.credentials import cache_key
 from events.identity import Identity
+from events.screens import SCREEN_COOKIE
 from events.tokens import stream_token_claims
 from users.models import Role
 from users.tokens import login_id_of, revoked_jtis
 
 LISTENER_ROLES = (Role.ADMIN, Role.OPERATOR)
+# A cook (Role.KITCHEN) listens to the one channel the kitchen display reads.
+KITCHEN_CHANNEL = "display"
+# Every role that may hold some stream open (events/revocation.py re-checks it).
+STREAM_ROLES = (*LISTENER_ROLES, Role.KITCHEN)
 
 
 @dataclass(frozen=True)
@@ -47,7 +53,16 @@ class Principal:
             from users.apikeys import STREAM_CHANNEL
 
             return STREAM_CHANNEL.get(getattr(self.subject, "kind", None)) == channel
+        if self.subject.has_role(Role.KITCHEN):
+            return channel == KITCHEN_CHANNEL
         return self.subject.has_role(*LISTENER_ROLES)
+
+
+def screen_cookie(headers: dict[str, str]) -> str | None:
+    """The key a screen keeps in its cookie (events/screens.py), or None."""
+    if "cookie" not in headers:
+        return None
+    return parse_cookie(headers["cookie"]).get(SCREEN_COOKIE) or None
 
 
 @cache
@@ -111,6 +126,9 @@ def credential_key(
     for header, kind in (("authorization", "bearer"), ("x-api-key", "api-key")):
         if header in headers:
             return cache_key(kind, headers[header])
+    screen_key = screen_cookie(headers)
+    if screen_key is not None:
+        return cache_key("api-key", screen_key)
     if "token" in query:
         return cache_key("token", query["token"][0])
     return None
@@ -160,6 +178,8 @@ def authenticate(
             ),
         )
     raw_key = headers.get("x-api-key")
+    if raw_key is None:
+        raw_key = screen_cookie(headers)  # a screen's key (events/screens.py)
     if raw_key is not None:
         from users.apikeys import authenticate_key
 

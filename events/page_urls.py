@@ -5,12 +5,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from events import pages
+from events.screens import screen_page
+from users.models import ApiKeyKind
 
 app_name = "pages"
 
 urlpatterns = [
     path("", pages.home_page, name="home"),
-    path("kitchen/", pages.kitchen_page, name="kitchen"),
+    path("kitchen/", screen_page(pages.kitchen_page, kind=ApiKeyKind.KITCHEN), name="kitchen"),
     path("kitchen/state", pages.KitchenStateView.as_view(), name="kitchen-state"),
     path("kitchen/orders/<int:order_id>", pages.KitchenOrderView.as_view(), name="kitchen-order"),
     path("kitchen/orders/<int:order_id>/bump", pages.KitchenBumpView.as_view(), name="kitchen-bump"),
@@ -26,7 +28,7 @@ urlpatterns = [
         pages.StationUndoView.as_view(),
         name="station-undo",
     ),
-    path("display/", pages.display_page, name="display"),
+    path("display/", screen_page(pages.display_page, kind=ApiKeyKind.DISPLAY), name="display"),
     path("display/state", pages.DisplayStateView.as_view(), name="display-state"),
     path(
         "login/",

@@ -31,7 +31,7 @@ status): the display never hears it as `order-status-update`.
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import wraps
+from functools import partial, wraps
 from typing import Any
 from urllib.parse import urlencode
 
@@ -41,6 +41,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django_eventstream.models import EventCounter
 from drf_spectacular.types import OpenApiTypes
@@ -51,15 +52,19 @@ from rest_framework.views import APIView
 
 from events.channels import CONFIRMED_ORDER, DISPLAY, ORDER_CANCELLED, ORDER_STATUS_UPDATE, STATION_PROGRESS
 from events.hub import wire_id
+from events.page_labels import board_labels, kitchen_labels
 from events.payloads import order_status_update_display_payload
 from orders import services
 from orders.exceptions import NotFound
 from orders.models import Order, OrderStationState, OrderStatus, Station
 from orders.representations import format_timestamp, order_stations_repr
 from orders.selectors import order_with_items, orders_with_items
-from users.models import Role
+from users.models import ApiKeyKind, Role
+from users.permissions import IsKitchenStaff
 
 PAGE_ROLES = (Role.ADMIN, Role.OPERATOR)
+# The kitchen display and its bumps are for cooks too (not the board, not pick-ups).
+KITCHEN_ROLES = (*PAGE_ROLES, Role.KITCHEN)
 # How many of the last bumped orders the kitchen offers to recall.
 RECALL_LIMIT = 8
 # Served by events/stream.py in front of Django (config/asgi.py), so no URL name.
@@ -168,7 +173,7 @@ def board_entry(order: Order) -> dict[str, Any]:
 # --- pages ----------------------------------------------------------------------------
 
 
-def staff_page(view):
+def staff_page(view, roles=PAGE_ROLES):
     """Anonymous → the login page; a signed-in waiter → 403 (the event stream
     would refuse them anyway)."""
 
@@ -176,19 +181,19 @@ def staff_page(view):
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), login_url=reverse("pages:login"))
-        if not request.user.has_role(*PAGE_ROLES):
+        if not request.user.has_role(*roles):
             return render(request, "pages/refused.html", status=403)
         return view(request, *args, **kwargs)
 
     return never_cache(wrapper)
 
 
-@staff_page
+@partial(staff_page, roles=KITCHEN_ROLES)
 def kitchen_page(request: HttpRequest) -> HttpResponse:
     try:
         station = _station_or_none(request.GET.get("station"))
     except NotFound:
-        message = {"title": "Unknown station", "message": "No station has this id."}
+        message = {"title": _("Unknown station"), "message": _("No station has this id.")}
         return render(request, "pages/message.html", message, status=404)
     query = "?" + urlencode({"station": station.pk}) if station else ""
     config = {
@@ -204,6 +209,8 @@ def kitchen_page(request: HttpRequest) -> HttpResponse:
         "recallLimit": RECALL_LIMIT,
         "lateMinutes": settings.KITCHEN_LATE_MINUTES,
         "veryLateMinutes": settings.KITCHEN_VERY_LATE_MINUTES,
+        "mayPickUp": request.user.has_role(*PAGE_ROLES),
+        "labels": kitchen_labels(),
     }
     context = {
         "config": config,
@@ -222,6 +229,7 @@ def display_page(request: HttpRequest) -> HttpResponse:
         "eventTypes": EVENT_TYPES,
         "stateUrl": reverse("pages:display-state"),
         "readyMinutes": settings.BOARD_READY_MINUTES,
+        "labels": board_labels(),
     }
     return render(request, "pages/display.html", {"config": config})
 
@@ -244,6 +252,9 @@ def _now() -> str:
 class KitchenStateView(APIView):
     """GET /kitchen/state[?station=<id>]: what the kitchen display shows."""
 
+    permission_classes = [IsKitchenStaff]
+    api_key_access = {(ApiKeyKind.KITCHEN, "GET")}  # a kitchen screen (events/screens.py)
+
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
         station = _station_or_none(request.query_params.get("station"))
@@ -265,6 +276,9 @@ class KitchenOrderView(APIView):
     """GET /kitchen/orders/<id>[?station=<id>]: one card, for an order the
     page heard of on the stream."""
 
+    permission_classes = [IsKitchenStaff]
+    api_key_access = {(ApiKeyKind.KITCHEN, "GET")}  # a kitchen screen (events/screens.py)
+
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, order_id: int) -> Response:
         station = _station_or_none(request.query_params.get("station"))
@@ -274,6 +288,9 @@ class KitchenOrderView(APIView):
 class KitchenBumpView(APIView):
     """POST /kitchen/orders/<id>/bump: CONFIRMED → COMPLETED (409 otherwise)."""
 
+    permission_classes = [IsKitchenStaff]
+    api_key_access = {(ApiKeyKind.KITCHEN, "POST")}  # a kitchen screen (events/screens.py)
+
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, order_id: int) -> Response:
         order = services.order_set_status(order_id=order_id, by=request.user, status=OrderStatus.COMPLETED)
@@ -282,6 +299,9 @@ class KitchenBumpView(APIView):
 
 class KitchenRecallView(APIView):
     """POST /kitchen/orders/<id>/recall: COMPLETED → CONFIRMED (409 otherwise)."""
+
+    permission_classes = [IsKitchenStaff]
+    api_key_access = {(ApiKeyKind.KITCHEN, "POST")}  # a kitchen screen (events/screens.py)
 
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, order_id: int) -> Response:
@@ -305,6 +325,9 @@ class StationDoneView(APIView):
     unknown order or station, 409 when the order is not CONFIRMED, has
     nothing for the station, or the station already marked it."""
 
+    permission_classes = [IsKitchenStaff]
+    api_key_access = {(ApiKeyKind.KITCHEN, "POST")}  # a kitchen screen (events/screens.py)
+
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, order_id: int, station_id: str) -> Response:
         order = services.order_station_done(order_id=order_id, station_id=station_id, by=request.user)
@@ -316,6 +339,9 @@ class StationUndoView(APIView):
     mark back (a COMPLETED order returns to CONFIRMED). 409 when the station
     has no mark or the order is picked up or cancelled."""
 
+    permission_classes = [IsKitchenStaff]
+    api_key_access = {(ApiKeyKind.KITCHEN, "POST")}  # a kitchen screen (events/screens.py)
+
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, order_id: int, station_id: str) -> Response:
         order = services.order_station_undo(order_id=order_id, station_id=station_id, by=request.user)
@@ -324,6 +350,8 @@ class StationUndoView(APIView):
 
 class DisplayStateView(APIView):
     """GET /display/state: what the board shows."""
+
+    api_key_access = {(ApiKeyKind.DISPLAY, "GET")}  # a TV (events/screens.py)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:

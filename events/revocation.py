@@ -51,7 +51,7 @@ def invalid_identities(
     not the whole blacklist."""
     from django.contrib.auth import get_user_model
 
-    from events.authentication import LISTENER_ROLES
+    from events.authentication import STREAM_ROLES
     from users.tokens import revoked_jtis, revoked_jtis_since
 
     identities = set(identities)
@@ -61,7 +61,7 @@ def invalid_identities(
     user_ids = {found.user_id for found in pending if found.user_id is not None}
     users = get_user_model().objects.filter(pk__in=user_ids) if user_ids else ()
     # Per user: None when they may no longer listen, else their auth hash.
-    rights = {user.pk: user.get_session_auth_hash() if user.has_role(*LISTENER_ROLES) else None for user in users}
+    rights = {user.pk: user.get_session_auth_hash() if user.has_role(*STREAM_ROLES) else None for user in users}
     for found in pending:
         if found.user_id is None:
             continue

@@ -8,12 +8,17 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from events.admin import printer_listeners_html
 from orders import services
+from orders.admin_soldout import SoldOutByOperators
 from orders.exceptions import DomainError
+from orders.forms import MoneyField
 from orders.models import (
     CashRegister,
     Category,
@@ -27,11 +32,18 @@ from orders.models import (
     Reprint,
     Station,
 )
-from orders.money import format_money
+from orders.money import display_money
 
-admin.site.site_header = "Ordering backend · admin"
-admin.site.site_title = "Ordering backend"
-admin.site.index_title = "Menu, printers, tills and orders"
+admin.site.site_header = _("Ordering backend · admin")
+admin.site.site_title = _("Ordering backend")
+admin.site.index_title = _("Menu, printers, tills and orders")
+
+
+def _shown(amount) -> str:
+    """An amount as the admin's reader writes it (12,50 € in Italian)."""
+    return display_money(amount, get_language())
+
+
 # "View site": the staff landing page (links to the kitchen, the board, the docs).
 admin.site.site_url = "/"
 
@@ -41,11 +53,17 @@ def _printer_users(printers) -> list[str]:
     uses = []
     for printer in printers:
         for category in Category.objects.filter(printer=printer).order_by("name"):
-            uses.append(f"Category “{category.name}” prints on {printer.name}")
+            uses.append(
+                _("Category “{category}” prints on {printer}").format(category=category.name, printer=printer.name)
+            )
         for food in Food.objects.filter(printer=printer).order_by("name"):
-            uses.append(f"Food “{food.name}” prints on {printer.name}")
+            uses.append(_("Food “{food}” prints on {printer}").format(food=food.name, printer=printer.name))
         for register in CashRegister.objects.filter(default_printer=printer).order_by("name"):
-            uses.append(f"Cash register “{register.name}” prints its receipts on {printer.name}")
+            uses.append(
+                _("Cash register “{register}” prints its receipts on {printer}").format(
+                    register=register.name, printer=printer.name
+                )
+            )
     return uses
 
 
@@ -59,7 +77,7 @@ class PrinterAdmin(admin.ModelAdmin):
     # Above the list: who listens on /events/printer (events/presence.py).
     change_list_template = "admin/orders/printer/change_list.html"
 
-    @admin.display(description="Listening on /events/printer now")
+    @admin.display(description=_("Listening on /events/printer now"))
     def listening_now(self, obj: Printer) -> str:
         return mark_safe(printer_listeners_html())  # rendered by a template, escaped there
 
@@ -131,7 +149,7 @@ class StationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(SoldOutByOperators, admin.ModelAdmin):
     list_display = ("name", "position", "printer", "station", "available")
     list_editable = ("position", "station", "available")
     list_filter = ("available", "printer", "station")
@@ -162,26 +180,29 @@ class IngredientAdmin(admin.ModelAdmin):
 
 
 @admin.register(Food)
-class FoodAdmin(admin.ModelAdmin):
+class FoodAdmin(SoldOutByOperators, admin.ModelAdmin):
     list_display = ("name", "category", "price_display", "effective_printer", "available")
     list_editable = ("available",)
     list_filter = ("available", "category", "printer")
     search_fields = ("name", "description")
     list_select_related = ("category__printer", "printer")
     filter_horizontal = ("ingredients",)
+    formfield_overrides = {models.DecimalField: {"form_class": MoneyField}}
 
-    @admin.display(description="price", ordering="price")
+    @admin.display(description=_("price"), ordering="price")
     def price_display(self, food: Food) -> str:
-        return format_money(food.price)
+        return _shown(food.price)
 
-    @admin.display(description="prints on")
+    @admin.display(description=_("prints on"))
     def effective_printer(self, food: Food) -> str:
         """The printer its lines go to: its own, else its category's."""
         if food.printer_id:
             return food.printer.name
         if food.category.printer_id:
-            return f"{food.category.printer.name} (through {food.category.name})"
-        return "nowhere"
+            return _("{printer} (through {category})").format(
+                printer=food.category.printer.name, category=food.category.name
+            )
+        return _("nowhere")
 
 
 class OrderItemInline(admin.TabularInline):
@@ -201,21 +222,21 @@ class OrderItemInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.display(description="food")
+    @admin.display(description=_("food"))
     def food_name(self, item: OrderItem) -> str:
         return item.food.name
 
-    @admin.display(description="unit price")
+    @admin.display(description=_("unit price"))
     def unit_price_display(self, item: OrderItem) -> str:
-        return format_money(item.unit_price)
+        return _shown(item.unit_price)
 
-    @admin.display(description="surcharge per unit")
+    @admin.display(description=_("surcharge per unit"))
     def unit_surcharge_display(self, item: OrderItem) -> str:
-        return format_money(item.unit_surcharge)
+        return _shown(item.unit_surcharge)
 
-    @admin.display(description="total")
+    @admin.display(description=_("total"))
     def total_display(self, item: OrderItem) -> str:
-        return format_money(item.total)
+        return _shown(item.total)
 
 
 def reprint_in_words(reprint: Reprint) -> str:
@@ -225,9 +246,9 @@ def reprint_in_words(reprint: Reprint) -> str:
     named = [f"{item.quantity} × {item.food.name}" for item in items]
     missing = len(reprint.item_ids) - len(named)
     if missing:
-        named.append(f"{missing} line(s) no longer in the order")
-    parts = (["the receipt"] if reprint.receipt else []) + ([", ".join(named)] if named else [])
-    return (" and ".join(parts) or "nothing").capitalize()
+        named.append(_("{count} line(s) no longer in the order").format(count=missing))
+    parts = ([str(_("the receipt"))] if reprint.receipt else []) + ([", ".join(named)] if named else [])
+    return (str(_(" and ")).join(parts) or str(_("nothing"))).capitalize()
 
 
 class ReprintInline(admin.TabularInline):
@@ -244,7 +265,7 @@ class ReprintInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.display(description="printed again")
+    @admin.display(description=_("printed again"))
     def what(self, reprint: Reprint) -> str:
         return reprint_in_words(reprint)
 
@@ -260,7 +281,7 @@ def _run_on_each(modeladmin, request, queryset: QuerySet, verb: str, call) -> No
         except DomainError as exc:
             refused.append(f"{order.display_code}: {exc.message}")
     if done:
-        modeladmin.message_user(request, f"{verb} {done} order(s).", messages.SUCCESS)
+        modeladmin.message_user(request, _("{verb} {count} order(s).").format(verb=verb, count=done), messages.SUCCESS)
     for message in refused:
         modeladmin.message_user(request, message, messages.ERROR)
 
@@ -272,12 +293,13 @@ def _confirm_action(method: str):
             modeladmin,
             request,
             queryset,
-            "Confirmed",
+            _("Confirmed"),
             lambda order: services.order_confirm(order_id=order.id, by=request.user, confirmation=confirmation),
         )
 
     action.__name__ = f"confirm_{method.lower()}"
-    return admin.action(description=f"Confirm, paid by {method.lower()}", permissions=["change"])(action)
+    description = _("Confirm, paid in cash") if method == PaymentMethod.CASH else _("Confirm, paid by card")
+    return admin.action(description=description, permissions=["change"])(action)
 
 
 def _status_action(status: str, verb: str, description: str):
@@ -294,13 +316,13 @@ def _status_action(status: str, verb: str, description: str):
     return admin.action(description=description, permissions=["change"])(action)
 
 
-@admin.action(description="Reprint all items and the receipt", permissions=["change"])
+@admin.action(description=_("Reprint all items and the receipt"), permissions=["change"])
 def reprint_everything(modeladmin, request, queryset):
     _run_on_each(
         modeladmin,
         request,
         queryset,
-        "Sent to the printers",
+        _("Sent to the printers"),
         lambda order: services.order_reprint(
             order_id=order.id, by=request.user, item_ids=list(order.items.values_list("id", flat=True)), receipt=True
         ),
@@ -330,9 +352,9 @@ class OrderAdmin(admin.ModelAdmin):
     actions = [
         _confirm_action(PaymentMethod.CASH),
         _confirm_action(PaymentMethod.CARD),
-        _status_action(OrderStatus.COMPLETED, "Completed", "Mark completed (ready for pickup)"),
-        _status_action(OrderStatus.PICKED_UP, "Marked picked up", "Mark picked up"),
-        _status_action(OrderStatus.CANCELLED, "Cancelled", "Cancel"),
+        _status_action(OrderStatus.COMPLETED, _("Completed"), _("Mark completed (ready for pickup)")),
+        _status_action(OrderStatus.PICKED_UP, _("Marked picked up"), _("Mark picked up")),
+        _status_action(OrderStatus.CANCELLED, _("Cancelled"), _("Cancel")),
         reprint_everything,
     ]
     readonly_fields = [field.name for field in Order._meta.fields] + [
@@ -344,28 +366,28 @@ class OrderAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("id", "display_code", "status", "table", "customer")}),
         (
-            "Confirmation",
+            _("Confirmation"),
             {"fields": ("ticket_number", "ticket_day", "confirmed_at", "user", "cash_register", "payment_method")},
         ),
-        ("Amounts", {"fields": ("sub_total_display", "surcharge_display", "discount_display", "total_display")}),
-        ("History", {"fields": ("created_at", "created_by", "code_day", "status_changed_at", "completed_at")}),
+        (_("Amounts"), {"fields": ("sub_total_display", "surcharge_display", "discount_display", "total_display")}),
+        (_("History"), {"fields": ("created_at", "created_by", "code_day", "status_changed_at", "completed_at")}),
     )
 
-    @admin.display(description="total", ordering="total")
+    @admin.display(description=_("total"), ordering="total")
     def total_display(self, order: Order) -> str:
-        return format_money(order.total)
+        return _shown(order.total)
 
-    @admin.display(description="sub-total")
+    @admin.display(description=_("sub-total"))
     def sub_total_display(self, order: Order) -> str:
-        return format_money(order.sub_total)
+        return _shown(order.sub_total)
 
-    @admin.display(description="surcharge")
+    @admin.display(description=_("surcharge"))
     def surcharge_display(self, order: Order) -> str:
-        return format_money(order.surcharge)
+        return _shown(order.surcharge)
 
-    @admin.display(description="discount")
+    @admin.display(description=_("discount"))
     def discount_display(self, order: Order) -> str:
-        return format_money(order.discount)
+        return _shown(order.discount)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # Every field is read-only: a Save button would save nothing.

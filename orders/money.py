@@ -52,3 +52,26 @@ def parse_money(raw, *, round_float_noise: bool = False) -> Decimal:
     if value != cents and not (round_float_noise and from_number and abs(value - cents) <= FLOAT_NOISE):
         raise ValueError("Must have at most 2 decimal places.")
     return round_money(value)
+
+
+# How people read an amount, per language: (decimal mark, thousands mark,
+# pattern). Pure Python, so the printer agent formats its tickets with it too.
+_DISPLAY = {
+    "it": (",", ".", "{amount} €"),
+    "en": (".", ",", "€{amount}"),
+}
+
+
+def display_money(value: Decimal | str, language: str) -> str:
+    """An amount for a page or a ticket, in the language's format with €:
+    "12,50 €" (it), "€12.50" (en). Never for the API, whose wire format is
+    format_money's. A language outside _DISPLAY reads as Italian."""
+    decimal_mark, thousands_mark, pattern = _DISPLAY.get((language or "it")[:2], _DISPLAY["it"])
+    amount = round_money(Decimal(value))
+    sign = "-" if amount < ZERO else ""
+    whole, cents = f"{abs(amount):.2f}".split(".")
+    groups = []
+    while len(whole) > 3:
+        whole, groups = whole[:-3], [whole[-3:], *groups]
+    text = thousands_mark.join([whole, *groups]) + decimal_mark + cents
+    return sign + pattern.format(amount=text)

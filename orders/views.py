@@ -53,7 +53,13 @@ from orders.serializers import (
 )
 from users.apikeys import Device
 from users.models import ApiKeyKind
-from users.permissions import IsAdmin, IsAdminOrOperator, IsStaffMember, ReadAnyoneWriteAdmin
+from users.permissions import (
+    IsAdmin,
+    IsAdminOrOperator,
+    IsStaffMember,
+    ReadAnyoneWriteAdmin,
+    ReadAnyoneWriteAdminSoldOutOperator,
+)
 
 # What devices' API keys may do is listed on each view (`api_key_access`,
 # see users/permissions.py); a view without the attribute refuses every key.
@@ -290,7 +296,7 @@ class _ResourceViewSet(viewsets.ModelViewSet):
 class CategoryViewSet(_ResourceViewSet):
     queryset = Category.objects.all()
     serializer_class = CategorySerializer
-    permission_classes = [ReadAnyoneWriteAdmin]
+    permission_classes = [ReadAnyoneWriteAdminSoldOutOperator]
     resource_name = "Category"
     conflicts = {**_ResourceViewSet.conflicts, "DELETE": "The category still has foods."}
 
@@ -378,7 +384,7 @@ class StationViewSet(_ResourceViewSet):
 
 class FoodViewSet(_ResourceViewSet):
     serializer_class = FoodSerializer
-    permission_classes = [ReadAnyoneWriteAdmin]
+    permission_classes = [ReadAnyoneWriteAdminSoldOutOperator]
     resource_name = "Food"
     api_key_access = {(PRINTER_AGENT, "GET")}
     conflicts = {**_ResourceViewSet.conflicts, "DELETE": "Orders use the food; mark it unavailable instead."}

@@ -4,14 +4,29 @@ that draws a ticket with python-escpos.
 
 The list of tickets of an event depends only on the payload and the
 directory, in a fixed order, so that after a crash the agent finds the
-ticket it was printing by its index."""
+ticket it was printing by its index.
+
+Tickets speak the festival's language (LANGUAGE_CODE, it or en, as the
+server's pages) from the project's catalogue (locale/), read with the
+standard library's gettext; amounts are shown by orders.money.display_money
+(pure Python) and times in TIME_ZONE (default Europe/Rome)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import gettext as gettext_module
+import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from orders.money import display_money
+
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+DATE_FORMATS = {"it": "%d/%m/%Y %H:%M", "en": "%Y-%m-%d %H:%M"}
 
 WIDTH = 42  # characters per line in font A on 80 mm paper, with margins
 
@@ -49,22 +64,53 @@ def _row(left: str, right: str) -> str:
     return f"{left}{' ' * space}{right}"
 
 
-def _when(timestamp: str | None) -> str:
-    if not timestamp:
-        return ""
-    try:
-        moment = datetime.fromisoformat(timestamp)
-    except ValueError:
-        return timestamp
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+@dataclass(frozen=True)
+class Words:
+    """A ticket language: its gettext, its money and its date format."""
+
+    language: str
+    gettext: Callable[[str], str]
+
+    def money(self, amount: str | float | None) -> str:
+        """An amount as the API writes it (a decimal string) or as the
+        closure carries it (a JSON number, at most 2 decimals)."""
+        if amount is None or amount == "" or isinstance(amount, bool):
+            return ""
+        return display_money(str(amount) if isinstance(amount, int | float) else amount, self.language)
+
+    def when(self, timestamp: str | None) -> str:
+        if not timestamp:
+            return ""
+        try:
+            moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+        except ValueError:
+            return timestamp
+        try:
+            zone = ZoneInfo(os.environ.get("TIME_ZONE") or "Europe/Rome")
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = ZoneInfo("UTC")
+        return moment.astimezone(zone).strftime(DATE_FORMATS[self.language])
 
 
-def _heading(order: dict[str, Any]) -> list[str]:
+@lru_cache
+def words(language: str | None = None) -> Words:
+    """The words of `language` (default: LANGUAGE_CODE, else Italian)."""
+    code = (language or os.environ.get("LANGUAGE_CODE") or "it")[:2]
+    code = code if code in DATE_FORMATS else "it"
+    catalogue = gettext_module.translation("django", localedir=LOCALE_DIR, languages=[code], fallback=True)
+    return Words(language=code, gettext=catalogue.gettext)
+
+
+def _heading(order: dict[str, Any], w: Words) -> list[str]:
+    _ = w.gettext
     number = order.get("ticketNumber")
     return [
-        _row(f"Ticket #{number}" if number is not None else "Ticket", order.get("displayCode") or ""),
-        f"Table {order.get('table', '')} - {order.get('customer', '')}",
-        _when(order.get("confirmedAt")),
+        _row(
+            _("Ticket #{number}").format(number=number) if number is not None else _("Ticket"),
+            order.get("displayCode") or "",
+        ),
+        _("Table {table} - {customer}").format(table=order.get("table", ""), customer=order.get("customer", "")),
+        w.when(order.get("confirmedAt")),
     ]
 
 
@@ -88,54 +134,49 @@ def _by_printer(items: Iterable[dict[str, Any]], fallback: str | None) -> dict[s
     return groups
 
 
-def _kitchen_tickets(order: dict[str, Any], items, *, fallback: str | None, reprint: bool) -> list[Ticket]:
+def _kitchen_tickets(order: dict[str, Any], items, *, fallback: str | None, reprint: bool, w: Words) -> list[Ticket]:
+    _ = w.gettext
     return [
         Ticket(
             printer_id=printer,
             kind="kitchen",
-            title="REPRINT" if reprint else "KITCHEN",
-            lines=(*_heading(order), "-" * WIDTH, *_item_lines(group)),
+            title=_("REPRINT") if reprint else _("KITCHEN"),
+            lines=(*_heading(order, w), "-" * WIDTH, *_item_lines(group)),
         )
         for printer, group in _by_printer(items, fallback).items()
     ]
 
 
-def _receipt(order: dict[str, Any], printer: str, *, reprint: bool) -> Ticket:
+def _receipt(order: dict[str, Any], printer: str, *, reprint: bool, w: Words) -> Ticket:
     """The customer's receipt; the first one of a cash payment also opens the
     till's drawer (one job, so the drawer opens only if the receipt went out)."""
-    lines = [*_heading(order), "-" * WIDTH]
+    _ = w.gettext
+    methods = {"CASH": _("Cash"), "CARD": _("Card")}
+    lines = [*_heading(order, w), "-" * WIDTH]
     for item in order.get("orderItems", []):
         name = item.get("food", {}).get("name", item.get("foodId"))
-        lines.append(_row(f"{item['quantity']} x {name}"[: WIDTH - 12], item["total"]))
+        lines.append(_row(f"{item['quantity']} x {name}"[: WIDTH - 14], w.money(item["total"])))
+    method = order.get("paymentMethod") or ""
     lines += [
         "-" * WIDTH,
-        _row("Subtotal", order.get("subTotal", "")),
-        _row("Surcharge", order.get("surcharge", "")),
-        _row("Discount", order.get("discount", "")),
-        _row("TOTAL", order.get("total", "")),
-        _row("Payment", order.get("paymentMethod") or ""),
+        _row(_("Subtotal"), w.money(order.get("subTotal"))),
+        _row(_("Surcharge"), w.money(order.get("surcharge"))),
+        _row(_("Discount"), w.money(order.get("discount"))),
+        _row(_("TOTAL"), w.money(order.get("total"))),
+        _row(_("Payment"), methods.get(method, method)),
     ]
     return Ticket(
         printer_id=printer,
         kind="receipt",
-        title="RECEIPT (COPY)" if reprint else "RECEIPT",
+        title=_("RECEIPT (COPY)") if reprint else _("RECEIPT"),
         lines=tuple(lines),
         drawer=not reprint and order.get("paymentMethod") == "CASH",
     )
 
 
-def _amount(value: Any) -> str:
-    """Money as the closure carries it: a JSON number (2 decimals at most),
-    or a decimal string from a server of the list era."""
-    if isinstance(value, bool) or value is None:
-        return ""
-    if isinstance(value, int | float):
-        return f"{value:.2f}".rstrip("0").rstrip(".")
-    return str(value)
-
-
-def _closure(payload: dict[str, Any], printer: str) -> Ticket:
-    lines = [f"Cash register {payload.get('cashRegister')}"]
+def _closure(payload: dict[str, Any], printer: str, w: Words) -> Ticket:
+    _ = w.gettext
+    lines = [_("Cash register {name}").format(name=payload.get("cashRegister"))]
     # One report object with numbers (today's contract); a list of reports
     # from an older server still prints.
     reports = payload.get("report") or []
@@ -143,47 +184,54 @@ def _closure(payload: dict[str, Any], printer: str) -> Ticket:
         reports = [reports]
     for report in reports:
         lines += [
-            _when(report.get("timestamp")),
+            w.when(report.get("timestamp")),
             "-" * WIDTH,
-            _row("Orders", str(report.get("totalOrders"))),
-            _row("Cash", _amount(report.get("totalCashRevenue"))),
-            _row("Card", _amount(report.get("totalCardRevenue"))),
-            _row("TOTAL", _amount(report.get("totalRevenue"))),
+            _row(_("Orders"), str(report.get("totalOrders"))),
+            _row(_("Cash"), w.money(report.get("totalCashRevenue"))),
+            _row(_("Card"), w.money(report.get("totalCardRevenue"))),
+            _row(_("TOTAL"), w.money(report.get("totalRevenue"))),
             "-" * WIDTH,
         ]
         for category in report.get("categoryStats", []):
-            lines.append(_row(f"{category['categoryName']} ({category['quantity']})", _amount(category["revenue"])))
+            lines.append(_row(f"{category['categoryName']} ({category['quantity']})", w.money(category["revenue"])))
             for food in category.get("foodStats", []):
-                lines.append(_row(f"  {food['foodName']} ({food['quantity']})", _amount(food.get("revenue"))))
+                lines.append(_row(f"  {food['foodName']} ({food['quantity']})", w.money(food["revenue"])))
         lines.append("-" * WIDTH)
         for till in report.get("cashRegisterStats", []):
-            lines.append(_row(str(till.get("cashRegisterName") or "-"), _amount(till.get("totalRevenue"))))
+            lines.append(_row(str(till.get("cashRegisterName") or "-"), w.money(till.get("totalRevenue"))))
     if not any(report.get("totalOrders") for report in reports):
-        lines.append("No sales.")
-    return Ticket(printer_id=printer, kind="closure", title="GENERAL CLOSURE", lines=tuple(lines))
+        lines.append(_("No sales."))
+    return Ticket(printer_id=printer, kind="closure", title=_("GENERAL CLOSURE"), lines=tuple(lines))
 
 
-def tickets_for(event: str, payload: dict[str, Any], directory: Directory) -> list[Ticket]:
+def tickets_for(
+    event: str, payload: dict[str, Any], directory: Directory, *, language: str | None = None
+) -> list[Ticket]:
     """Every ticket an event prints, in a fixed order; [] for an event that
-    prints nothing here (or whose printer is unknown: the caller logs it)."""
+    prints nothing here (or whose printer is unknown: the caller logs it).
+    `language`: it or en (default: LANGUAGE_CODE, else Italian)."""
+    w = words(language)
+    _ = w.gettext
     if event == CONFIRMED_ORDER:
         till = directory.receipt_printer(payload.get("cashRegisterId"))
-        tickets = _kitchen_tickets(payload, payload.get("orderItems", []), fallback=till, reprint=False)
-        return tickets + ([_receipt(payload, till, reprint=False)] if till else [])
+        tickets = _kitchen_tickets(payload, payload.get("orderItems", []), fallback=till, reprint=False, w=w)
+        return tickets + ([_receipt(payload, till, reprint=False, w=w)] if till else [])
     if event == REPRINT_ORDER:
         till = directory.receipt_printer(payload.get("cashRegisterId"))
-        tickets = _kitchen_tickets(payload, payload.get("reprintOrderItems", []), fallback=till, reprint=True)
+        tickets = _kitchen_tickets(payload, payload.get("reprintOrderItems", []), fallback=till, reprint=True, w=w)
         if payload.get("reprintReceipt") and till:
-            tickets.append(_receipt(payload, till, reprint=True))
+            tickets.append(_receipt(payload, till, reprint=True, w=w))
         return tickets
     if event == ORDER_CANCELLED:
         lines = (
-            _row(f"Ticket #{payload.get('ticketNumber')}", payload.get("displayCode") or ""),
-            f"Table {payload.get('table', '')} - {payload.get('customer', '')}",
-            "Do not prepare this order.",
+            _row(_("Ticket #{number}").format(number=payload.get("ticketNumber")), payload.get("displayCode") or ""),
+            _("Table {table} - {customer}").format(
+                table=payload.get("table", ""), customer=payload.get("customer", "")
+            ),
+            _("Do not prepare this order."),
         )
         return [
-            Ticket(printer_id=printer, kind="cancellation", title="CANCELLED", lines=lines)
+            Ticket(printer_id=printer, kind="cancellation", title=_("CANCELLED"), lines=lines)
             for printer in dict.fromkeys(payload.get("printers", []))
         ]
     if event == OPEN_DRAWER:
@@ -191,7 +239,7 @@ def tickets_for(event: str, payload: dict[str, Any], directory: Directory) -> li
         return [Ticket(printer_id=printer, kind="drawer", title="", drawer=True)] if printer else []  # no paper
     if event == GENERAL_CLOSURE:
         printer = directory.receipt_printer(payload.get("cashRegister"))
-        return [_closure(payload, printer)] if printer else []
+        return [_closure(payload, printer, w)] if printer else []
     return []
 
 
@@ -212,7 +260,7 @@ def draw(printer, ticket: Ticket, *, reference: str, possible_duplicate: bool) -
 def _print(printer, ticket: Ticket, *, reference: str, possible_duplicate: bool) -> None:
     if possible_duplicate:
         printer.set(align="center", bold=True, double_height=True, double_width=True, invert=True)
-        printer.textln("POSSIBLE DUPLICATE")
+        printer.textln(words().gettext("POSSIBLE DUPLICATE"))
     printer.set(align="center", bold=True, double_height=True, double_width=True, invert=False)
     printer.textln(ticket.title)
     printer.set(align="left", bold=False, normal_textsize=True)
@@ -221,6 +269,6 @@ def _print(printer, ticket: Ticket, *, reference: str, possible_duplicate: bool)
     printer.ln()
     printer.set(align="left", font="b")
     if possible_duplicate:
-        printer.textln("POSSIBLE DUPLICATE: this ticket may have been printed already.")
+        printer.textln(words().gettext("POSSIBLE DUPLICATE: this ticket may have been printed already."))
     printer.textln(f"ref {reference}")
     printer.cut()

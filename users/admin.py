@@ -1,18 +1,40 @@
+from urllib.parse import urlencode
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from users.apikeys import issue_key, revoke_key
-from users.models import ApiKey, User
+from users.models import ApiKey, ApiKeyKind, User
 from users.services import user_apply_role
+
+# The page each screen key opens (events/screens.py).
+SCREEN_PAGES = {ApiKeyKind.DISPLAY: "/display/", ApiKeyKind.KITCHEN: "/kitchen/"}
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     list_display = ("username", "role", "first_name", "last_name", "is_active", "is_superuser")
     list_filter = ("role", "is_active", "is_superuser")
-    fieldsets = BaseUserAdmin.fieldsets + (("Role", {"fields": ("role",)}),)
-    add_fieldsets = BaseUserAdmin.add_fieldsets + (("Role", {"fields": ("role",)}),)
+    # Who they are, what they do, then the rest: the role beside the name.
+    fieldsets = (
+        (None, {"fields": ("username", "first_name", "role", "password")}),
+        *(
+            (title, {**options, "fields": tuple(f for f in options["fields"] if f != "first_name")})
+            for title, options in BaseUserAdmin.fieldsets[1:]
+        ),
+    )
+    # A new staff member: name, role and password, nothing else to scroll past.
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "first_name", "role", "usable_password", "password1", "password2"),
+            },
+        ),
+    )
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -49,17 +71,34 @@ class ApiKeyAdmin(admin.ModelAdmin):
             obj.save(update_fields=["name"])
             return
         raw = issue_key(key=obj)
+        page = SCREEN_PAGES.get(obj.kind)
+        if page is not None:
+            # A screen gets an address to open once: the page keeps the key
+            # in a cookie and drops it from the address bar (events/screens.py).
+            address = request.build_absolute_uri(f"{page}?{urlencode({'key': raw})}")
+            messages.warning(
+                request,
+                format_html(
+                    _(
+                        'The screen address for {} is <code class="screen-address">{}</code>. Open it once on '
+                        "the screen now (copy it, or type it): it is not shown again."
+                    ),
+                    obj.name,
+                    address,
+                ),
+            )
+            return
         messages.warning(
             request,
             format_html(
-                "The key for {} is <code>{}</code>. Copy it into the device now: it is not shown again.",
+                _("The key for {} is <code>{}</code>. Copy it into the device now: it is not shown again."),
                 obj.name,
                 raw,
             ),
         )
 
-    @admin.action(description="Revoke the selected keys")
+    @admin.action(description=_("Revoke the selected keys"))
     def revoke(self, request, queryset):
         for key in queryset.filter(revoked_at__isnull=True):
             revoke_key(key=key)
-        self.message_user(request, "Revoked. Devices using these keys are refused from now on.")
+        self.message_user(request, _("Revoked. Devices using these keys are refused from now on."))

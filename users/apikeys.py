@@ -36,7 +36,11 @@ from users.models import ApiKey, ApiKeyKind
 DEVICE_ID_PREFIX = "apikey:"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 # The one event channel each kind of key may open.
-STREAM_CHANNEL: dict[str, str] = {ApiKeyKind.PRINTER_AGENT: "printer", ApiKeyKind.DISPLAY: "display"}
+STREAM_CHANNEL: dict[str, str] = {
+    ApiKeyKind.PRINTER_AGENT: "printer",
+    ApiKeyKind.DISPLAY: "display",
+    ApiKeyKind.KITCHEN: "display",
+}
 
 _KEY_FORMAT = re.compile(r"([0-9a-f]{12})\.([A-Za-z0-9_-]{43})", re.ASCII)
 # Compared against when no row has the prefix, so an unknown prefix costs

@@ -10,6 +10,8 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Admin"
     OPERATOR = "operator", "Operator (cashier)"
     WAITER = "waiter", "Waiter"
+    # Cooks who sign in: the kitchen display and its bump, nothing else.
+    KITCHEN = "kitchen", "Kitchen (cook)"
 
 
 class User(AbstractUser):
@@ -28,6 +30,7 @@ class User(AbstractUser):
 class ApiKeyKind(models.TextChoices):
     PRINTER_AGENT = "printer-agent", "Printer agent"
     DISPLAY = "display", "Display"
+    KITCHEN = "kitchen", "Kitchen display"
 
 
 class ApiKey(models.Model):

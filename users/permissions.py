@@ -47,6 +47,13 @@ class IsAdminOrOperator(_PeopleOrListedKeys):
         return _has_role(request, (Role.ADMIN, Role.OPERATOR))
 
 
+class IsKitchenStaff(_PeopleOrListedKeys):
+    """The kitchen display's reads and bumps: admins, operators and cooks."""
+
+    def person_may(self, request, view) -> bool:
+        return _has_role(request, (Role.ADMIN, Role.OPERATOR, Role.KITCHEN))
+
+
 class IsStaffMember(_PeopleOrListedKeys):
     """Any role: admin, operator or waiter."""
 
@@ -78,3 +85,17 @@ class IsPerson(BasePermission):
     def has_permission(self, request, view) -> bool:
         user = request.user
         return bool(user and user.is_authenticated and not isinstance(user, Device))
+
+
+class ReadAnyoneWriteAdminSoldOutOperator(ReadAnyoneWriteAdmin):
+    """Foods and categories: as the menu, and an operator (cashier) may also
+    mark one sold out and back, a PATCH whose body is `available` alone
+    (anything else in the body is a 403 for them, and nothing changes)."""
+
+    def person_may(self, request, view) -> bool:
+        if super().person_may(request, view):
+            return True
+        if request.method != "PATCH" or not _has_role(request, (Role.OPERATOR,)):
+            return False
+        body = request.data
+        return isinstance(body, dict) and set(body) == {"available"}

@@ -315,7 +315,7 @@ def test_the_food_list_shows_the_printer_each_food_prints_on(admin_site, menu):
     assert "Kitchen (through Pizza)" in html  # margherita: its category's printer
     assert '<td class="field-effective_printer">Bar</td>' in html  # lemonade: its own
     assert '<td class="field-effective_printer">nowhere</td>' in html
-    assert '<td class="field-price_display">12.5</td>' in html
+    assert '<td class="field-price_display">€12.50</td>' in html
 
 
 def test_the_order_page_is_read_only_with_food_names_money_and_reprints_in_words(admin_site, orders, operator, menu):
@@ -325,8 +325,7 @@ def test_the_order_page_is_read_only_with_food_names_money_and_reprints_in_words
     assert 'name="_save"' not in html
     assert 'name="_continue"' not in html
     assert "2 × Margherita" in html
-    assert "<p>25</p>" in html  # the total as everywhere else: "25", not "25.00"
-    assert "25.00" not in html
+    assert "<p>€25.00</p>" in html  # the total as the reader writes amounts (25,00 € in Italian)
     assert "The receipt" in html
     assert "2 × Margherita" in html
     assert "item_ids" not in html

@@ -79,11 +79,22 @@ def test_the_page_shows_the_days_figures_as_the_api_computes_them(client, manage
     # 8 × 12.5 + 8 × 3.5 = 128 over five orders; each took 12 minutes.
     assert (report["totalRevenue"], report["totalOrders"], report["averageCompletionTime"]) == ("128", 5, 720.0)
     html = response.content.decode()
-    assert '<strong id="total-revenue">128</strong>' in html
+    assert '<strong id="total-revenue">€128.00</strong>' in html
     assert html.count('class="hour"') == 4  # 18:00 … 21:00
     assert 'data-hour="20:00" data-revenue="0"' in html
     assert "Till 1" in html
     assert '<strong id="completion-time">12.0 min</strong>' in html
+
+
+def test_in_italian_the_page_shows_amounts_as_italians_write_them(client, manager, evening):
+    client.force_login(manager)
+
+    html = client.get(PAGE, HTTP_ACCEPT_LANGUAGE="it").content.decode()
+
+    assert '<html lang="it"' in html
+    assert '<strong id="total-revenue">128,00 €</strong>' in html
+    assert "Incasso per ora" in html
+    assert "Revenue per hour" not in html
 
 
 def test_the_admin_index_links_to_the_day_reports(client, manager):
@@ -143,7 +154,7 @@ def test_chromium_draws_the_revenue_chart_of_the_evening(report_server, manager,
             response = page.goto(report_server.url + PAGE)
             assert response.status == 200
 
-            expect(page.locator("#total-revenue")).to_have_text("128")
+            expect(page.locator("#total-revenue")).to_have_text("€128.00")
             bars = page.locator("#revenue-chart rect.bar")
             expect(bars).to_have_count(4)
             heights = [box["height"] for box in (bars.nth(i).bounding_box() for i in range(4))]

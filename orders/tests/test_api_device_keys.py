@@ -150,7 +150,7 @@ def test_a_malformed_key_is_a_401(keys, ids, raw):
 @pytest.mark.parametrize("kind", ApiKeyKind.values)
 def test_a_revoked_key_is_a_401_at_once(keys, ids, kind):
     client = key_client(keys[kind])
-    path = "/v1/printers" if kind == ApiKeyKind.PRINTER_AGENT else "/v1/orders"
+    path = {ApiKeyKind.PRINTER_AGENT: "/v1/printers", ApiKeyKind.KITCHEN: "/kitchen/state"}.get(kind, "/v1/orders")
     assert client.get(path).status_code == 200
     revoke_key(key=ApiKey.objects.get(kind=kind))
     response = client.get(path)
@@ -235,4 +235,16 @@ def test_the_views_allow_lists_are_exactly_api_md(db):
         # Stations, as MySagra lets a printer agent read them (clients-heads.md S2).
         ("printer-agent", "GET", "/v1/stations"),
         ("printer-agent", "GET", "/v1/stations/{id}"),
+        # The screens' pages (events/screens.py): the board's state, the kitchen's reads and bumps.
+        ("display", "GET", "/display/state"),
+        ("kitchen", "GET", "/kitchen/state"),
+        ("kitchen", "GET", "/kitchen/orders/{id}"),
+        ("kitchen", "POST", "/kitchen/orders/{id}/bump"),
+        ("kitchen", "POST", "/kitchen/orders/{id}/recall"),
+        ("kitchen", "POST", "/kitchen/orders/{id}/stations/{id}/done"),
+        ("kitchen", "POST", "/kitchen/orders/{id}/stations/{id}/undo"),
+        # API.md: /auth/me takes a key, and describes the device.
+        ("printer-agent", "GET", "/auth/me"),
+        ("display", "GET", "/auth/me"),
+        ("kitchen", "GET", "/auth/me"),
     }

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from orders.money import MAX_MONEY, format_money, parse_money, round_money
+from orders.money import MAX_MONEY, display_money, format_money, parse_money, round_money
 
 
 @pytest.mark.parametrize(
@@ -92,3 +92,24 @@ def test_bad_money_is_refused_with_a_message_for_the_client(raw, message):
     with pytest.raises(ValueError) as excinfo:
         parse_money(raw)
     assert str(excinfo.value) == message
+
+
+@pytest.mark.parametrize(
+    ("value", "language", "shown"),
+    [
+        (Decimal("12.5"), "it", "12,50 €"),
+        (Decimal("12.5"), "en", "€12.50"),
+        ("1234567.5", "it", "1.234.567,50 €"),
+        ("1234567.5", "en", "€1,234,567.50"),
+        (Decimal("0"), "it", "0,00 €"),
+        (Decimal("-3.05"), "it", "-3,05 €"),
+        (Decimal("8"), "it-it", "8,00 €"),
+        (Decimal("8"), "fr", "8,00 €"),
+    ],
+)
+def test_display_money_shows_the_languages_format_with_the_euro_sign(value, language, shown):
+    assert display_money(value, language) == shown
+
+
+def test_the_wire_format_does_not_change_with_display_money():
+    assert format_money(Decimal("12.50")) == "12.5"

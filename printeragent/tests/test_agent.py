@@ -30,7 +30,7 @@ from printeragent.tests.scripted import (
     reference,
     replay,
 )
-from printeragent.tickets import tickets_for
+from printeragent.tickets import tickets_for, words
 
 
 def run(server, state_path, printers) -> Agent:
@@ -56,7 +56,7 @@ def test_a_confirmed_order_prints_a_kitchen_ticket_per_printer_and_a_receipt_at_
     ]
     assert "2 x Pizza" in tickets[0].lines and "   > well done" in tickets[0].lines
     assert "1 x Beer" in tickets[1].lines and not any("Pizza" in line for line in tickets[1].lines)
-    assert any(line.startswith("TOTAL") and line.endswith("29.5") for line in tickets[3].lines)
+    assert any(line.startswith("TOTAL") and line.endswith("€29.50") for line in tickets[3].lines)
     # Paid cash: the receipt also opens the drawer; paid by card it does not.
     assert [t.drawer for t in tickets] == [False, False, False, True]
     assert not tickets_for("confirmed-order", order(paymentMethod="CARD"), directory())[3].drawer
@@ -110,7 +110,7 @@ def test_the_drawer_and_the_closure_go_to_the_tills_printer():
     )
     assert [(t.printer_id, t.drawer) for t in drawer] == [(TILL_PRINTER, True)]
     assert [(t.printer_id, t.title) for t in closure] == [(TILL_PRINTER, "GENERAL CLOSURE")]
-    assert any(line.startswith("TOTAL") and line.endswith("40") for line in closure[0].lines)
+    assert any(line.startswith("TOTAL") and line.endswith("€40.00") for line in closure[0].lines)
     assert tickets_for("general-closure", {"cashRegister": "gone", "report": []}, directory()) == []
 
 
@@ -148,16 +148,39 @@ def test_the_closure_prints_the_one_report_with_numbers_that_the_server_sends():
     )
     [ticket] = closure
     assert ticket.printer_id == TILL_PRINTER
-    assert any(line.startswith("TOTAL") and line.endswith(" 61.5") for line in ticket.lines)
-    assert any(line.startswith("Cash") and line.endswith(" 41") for line in ticket.lines)
+    assert any(line.startswith("TOTAL") and line.endswith(" €61.50") for line in ticket.lines)
+    assert any(line.startswith("Cash") and line.endswith(" €41.00") for line in ticket.lines)
     assert any(line.startswith("Orders") and line.endswith(" 3") for line in ticket.lines)
-    assert any(line.startswith("Pizza (3)") and line.endswith(" 37.5") for line in ticket.lines)
-    assert any(line.startswith("  Margherita (3)") and line.endswith(" 37.5") for line in ticket.lines)
-    assert any(line.startswith("Till 1") and line.endswith(" 61.5") for line in ticket.lines)
+    assert any(line.startswith("Pizza (3)") and line.endswith(" €37.50") for line in ticket.lines)
+    assert any(line.startswith("  Margherita (3)") and line.endswith(" €37.50") for line in ticket.lines)
+    assert any(line.startswith("Till 1") and line.endswith(" €61.50") for line in ticket.lines)
     assert "No sales." not in ticket.lines
     empty = {"timestamp": "2026-07-04T23:10:00.000Z", "totalOrders": 0, "totalRevenue": 0, "totalCashRevenue": 0}
     [quiet] = tickets_for("general-closure", {"cashRegister": "till", "report": empty}, directory())
     assert "No sales." in quiet.lines
+
+
+def test_in_italian_tickets_speak_italian_with_amounts_and_times_as_italians_write_them(monkeypatch):
+    monkeypatch.setenv("TIME_ZONE", "Europe/Rome")
+    confirmed = order(confirmedAt="2026-07-04T18:30:00.000Z")
+
+    kitchen, *_others, receipt = tickets_for("confirmed-order", confirmed, directory(), language="it")
+
+    assert kitchen.title == "CUCINA" and receipt.title == "RICEVUTA"
+    assert "04/07/2026 20:30" in kitchen.lines  # 18:30 UTC is 20:30 in Rome in July
+    assert any(line.startswith("TOTALE") and line.endswith("29,50 €") for line in receipt.lines)
+    assert any(line.startswith("Pagamento") and line.endswith("Contanti") for line in receipt.lines)
+    closure = tickets_for("general-closure", {"cashRegister": "till", "report": []}, directory(), language="it")
+    assert closure[0].title == "CHIUSURA GENERALE" and "Nessuna vendita." in closure[0].lines
+
+
+def test_without_a_language_tickets_follow_language_code(monkeypatch):
+    monkeypatch.setenv("LANGUAGE_CODE", "it")
+    words.cache_clear()
+    try:
+        assert tickets_for("confirmed-order", order(), directory())[0].title == "CUCINA"
+    finally:
+        words.cache_clear()
 
 
 def test_the_drawer_is_opened_with_the_escpos_pulse(tmp_path):

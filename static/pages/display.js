@@ -11,7 +11,7 @@
 (function () {
   "use strict";
 
-  const { readConfig, announce, h, Sound, Connection, reconcile } = window.Live;
+  const { readConfig, t, announce, h, Sound, Connection, reconcile } = window.Live;
   const config = readConfig();
   const FRESH_MS = 60000;
   const FRESH_COUNT = 3; // only the newest ready codes blink
@@ -81,7 +81,7 @@
     const entry = put(data, status, serverNow());
     if (becameReady) {
       entry.freshUntil = Date.now() + FRESH_MS;
-      announce(`Order ${entry.displayCode} is ready for pickup.`);
+      announce(t("readyAnnounce", { code: entry.displayCode }));
       Sound.chime();
       setTimeout(render, FRESH_MS + 100);
     }
@@ -93,7 +93,7 @@
     const label = entry.ticketNumber === null || entry.ticketNumber === undefined ? "" : `#${entry.ticketNumber}`;
     return h("li", { class: "ticket", "data-order-id": entry.id, "data-display-code": entry.displayCode }, [
       h("span", { class: "code" }, entry.displayCode),
-      label ? h("span", { class: "number" }, [h("span", { class: "visually-hidden" }, "ticket "), label]) : null,
+      label ? h("span", { class: "number" }, [h("span", { class: "visually-hidden" }, t("ticket") + " "), label]) : null,
     ]);
   }
 
@@ -137,7 +137,7 @@
       if (status === "COMPLETED" && hiddenCount > 0) withMore.push(withMore.shift()); // "+N" after the newest
       reconcile(list, withMore, cache, build);
       const more = cache.get(MORE_ID);
-      if (more) more.querySelector(".code").textContent = `+${hiddenCount} more`;
+      if (more) more.querySelector(".code").textContent = t("more", { count: hiddenCount });
     };
     // Largest size at which everything fits: binary search in whole pixels.
     show(entries, 0);

@@ -18,7 +18,7 @@
 (function () {
   "use strict";
 
-  const { readConfig, request, refused, sessionGone, announce, h, Sound, Connection, reconcile } = window.Live;
+  const { readConfig, t, request, refused, sessionGone, announce, h, Sound, Connection, reconcile } = window.Live;
   const config = readConfig();
   const station = config.stationId; // null on the all-stations view
   const CARD_RETRY_MS = 2000;
@@ -46,7 +46,7 @@
 
   function describe(entry) {
     const ticket = ticketLabel(entry);
-    return ticket ? `order ${entry.displayCode} (ticket ${ticket})` : `order ${entry.displayCode}`;
+    return ticket ? t("orderWithTicket", { code: entry.displayCode, ticket: ticket }) : t("order", { code: entry.displayCode });
   }
 
   // --- state -----------------------------------------------------------------------
@@ -168,7 +168,7 @@
     if (!entry.stations) entry.stations = entry.card.stations;
     if (entry.isNew && entry.status === "CONFIRMED") {
       const card = entry.card;
-      announce(`New ${describe(entry)}, table ${card.table}, ${card.lines.length} ${card.lines.length === 1 ? "line" : "lines"}.`);
+      announce(t(card.lines.length === 1 ? "newOrderOneLine" : "newOrderLines", { order: describe(entry), table: card.table, count: card.lines.length }));
       Sound.chime();
     }
     entry.isNew = false;
@@ -186,15 +186,15 @@
     const card = entry.card;
     const titleId = `card-${card.id}-title`;
     const action = station
-      ? h("button", { type: "button", class: "bump", "aria-label": `Done: ${describe(entry)} at ${config.stationName}` }, `Done · ${config.stationName}`)
-      : h("button", { type: "button", class: "bump", "aria-label": `Bump ${describe(entry)}: mark ready` }, "Bump · ready");
+      ? h("button", { type: "button", class: "bump", "aria-label": t("doneAtLabel", { order: describe(entry), station: config.stationName }) }, t("doneAt", { station: config.stationName }))
+      : h("button", { type: "button", class: "bump", "aria-label": t("bumpLabel", { order: describe(entry) }) }, t("bump"));
     action.addEventListener("click", () => act(entry, station ? `stations/${encodeURIComponent(station)}/done` : "bump", action));
     const lines = card.lines.map((line) =>
       h("li", {}, [
         h("span", { class: "qty" }, `${line.quantity}×`),
         " ",
         h("span", { class: "food" }, line.name),
-        line.notes ? h("span", { class: "note" }, [h("span", { class: "note-label" }, "Note: "), line.notes]) : null,
+        line.notes ? h("span", { class: "note" }, [h("span", { class: "note-label" }, t("note") + " "), line.notes]) : null,
       ])
     );
     const ticket = ticketLabel(entry);
@@ -206,18 +206,18 @@
           h("h3", { id: titleId }, [
             h("span", { class: "code" }, card.displayCode),
             ticket ? " " : null,
-            ticket ? h("span", { class: "ticket" }, [h("span", { class: "visually-hidden" }, "ticket "), ticket]) : null,
+            ticket ? h("span", { class: "ticket" }, [h("span", { class: "visually-hidden" }, t("ticket") + " "), ticket]) : null,
           ]),
           h("p", { class: "age" }, [h("span", { class: "late-label" }, ""), h("span", { class: "minutes" }, "")]),
         ]),
         h("p", { class: "meta" }, [
-          h("span", { class: "table" }, `Table ${card.table}`),
+          h("span", { class: "table" }, t("table", { table: card.table })),
           " · ",
           h("span", { class: "customer" }, card.customer),
         ]),
         h("ul", { class: "lines" }, lines),
-        card.otherStationLines ? h("p", { class: "other" }, `+ ${card.otherStationLines} more for other stations`) : null,
-        h("ul", { class: "progress", "aria-label": "Stations" }),
+        card.otherStationLines ? h("p", { class: "other" }, t("otherStations", { count: card.otherStationLines })) : null,
+        h("ul", { class: "progress", "aria-label": t("stations") }),
         action,
       ]
     );
@@ -237,7 +237,7 @@
         h("li", { class: item.done ? "done" : "todo", "data-station-id": item.stationId }, [
           item.name,
           " ",
-          h("span", { class: "mark" }, item.done ? "✓ done" : "… making"),
+          h("span", { class: "mark" }, item.done ? t("stationDone") : t("stationMaking")),
         ])
       )
     );
@@ -247,15 +247,16 @@
   function buildRecallItem(entry) {
     const buttons = [];
     if (station) {
-      const undo = h("button", { type: "button", class: "recall-button", "aria-label": `Undo done: ${describe(entry)}` }, "Undo");
+      const undo = h("button", { type: "button", class: "recall-button", "aria-label": t("undoLabel", { order: describe(entry) }) }, t("undo"));
       undo.addEventListener("click", () => act(entry, `stations/${encodeURIComponent(station)}/undo`, undo));
       buttons.push(undo);
     } else {
-      const recall = h("button", { type: "button", class: "recall-button", "aria-label": `Recall ${describe(entry)}` }, "Recall");
+      const recall = h("button", { type: "button", class: "recall-button", "aria-label": t("recallLabel", { order: describe(entry) }) }, t("recall"));
       recall.addEventListener("click", () => act(entry, "recall", recall));
-      const pickup = h("button", { type: "button", class: "pickup-button", "aria-label": `Picked up: ${describe(entry)}` }, "Picked up");
+      const pickup = h("button", { type: "button", class: "pickup-button", "aria-label": t("pickupLabel", { order: describe(entry) }) }, t("pickup"));
       pickup.addEventListener("click", () => act(entry, "pickup", pickup));
-      buttons.push(recall, pickup);
+      buttons.push(recall);
+      if (config.mayPickUp !== false) buttons.push(pickup); // a cook bumps; the counter hands out
     }
     return h("li", { "data-order-id": entry.id, "data-display-code": entry.displayCode }, [
       h("span", { class: "code" }, entry.displayCode),
@@ -276,7 +277,7 @@
       const done = new Set((entry.stations || []).filter((item) => item.done).map((item) => item.stationId));
       for (const line of entry.card.lines) {
         if (line.stationId && done.has(line.stationId)) continue;
-        const stationName = station ? "" : names.get(line.stationId) || "No station";
+        const stationName = station ? "" : names.get(line.stationId) || t("noStation");
         const key = `${stationName}\u0000${line.name}`;
         const total = totals.get(key) || { station: stationName, dish: line.name, quantity: 0 };
         total.quantity += line.quantity;
@@ -315,7 +316,7 @@
     for (const entry of waiting) updateProgress(cardElements.get(entry.id), entry);
     document.getElementById("orders-empty").hidden = waiting.length > 0;
     document.getElementById("recall-empty").hidden = finished.length > 0;
-    document.getElementById("order-count").textContent = `${waiting.length} ${waiting.length === 1 ? "order" : "orders"}`;
+    document.getElementById("order-count").textContent = t(waiting.length === 1 ? "oneOrder" : "orders", { count: waiting.length });
     renderSummary(waiting);
     updateAges();
     updateOffscreen();
@@ -330,8 +331,8 @@
       const late = !veryLate && minutes >= lateMinutes;
       element.classList.toggle("late", late);
       element.classList.toggle("very-late", veryLate);
-      element.querySelector(".late-label").textContent = veryLate ? "VERY LATE " : late ? "LATE " : "";
-      element.querySelector(".minutes").textContent = `${minutes} min`;
+      element.querySelector(".late-label").textContent = veryLate ? t("veryLate") + " " : late ? t("late") + " " : "";
+      element.querySelector(".minutes").textContent = t("minutes", { count: minutes });
     }
   }
 
@@ -347,7 +348,7 @@
     }
     const label = document.getElementById("offscreen-count");
     label.hidden = hidden === 0;
-    label.textContent = hidden ? `· ${hidden} off-screen` : "";
+    label.textContent = hidden ? t("offscreen", { count: hidden }) : "";
     label.dataset.count = String(hidden);
   }
 
@@ -380,7 +381,7 @@
     setTimeout(() => observer.disconnect(), 10000);
   }
 
-  const PAST = { bump: "Bumped", recall: "Recalled", pickup: "Picked up", done: "Done", undo: "Undone" };
+  const PAST = { bump: "bumped", recall: "recalled", pickup: "pickedUp", done: "done", undo: "undone" };
 
   async function act(entry, path, button) {
     const verb = path.split("/").pop();
@@ -391,7 +392,7 @@
     try {
       result = await request("POST", `${config.ordersUrl}${entry.id}/${path}`);
     } catch (error) {
-      notice(`No connection: ${describe(entry)} was not changed (${verb}). Try again.`);
+      notice(t("noConnection", { order: describe(entry) }));
     }
     button.disabled = false;
     element.classList.remove("pending");
@@ -399,11 +400,11 @@
     if (refused(result)) return sessionGone();
     if (result.ok) {
       keepFocusNear(element);
-      announce(`${PAST[verb]}: ${describe(entry)}.`);
+      announce(t(PAST[verb], { order: describe(entry) }));
     } else if (result.status === 409) {
-      notice(`${describe(entry)}: ${(result.body && result.body.message) || "already changed on another screen."}`);
+      notice(t("conflict", { order: describe(entry), message: (result.body && result.body.message) || t("changedElsewhere") }));
     } else {
-      notice(`Could not ${verb} ${describe(entry)} (${(result.body && result.body.message) || result.status}).`);
+      notice(t("failed", { order: describe(entry), message: (result.body && result.body.message) || result.status }));
     }
   }
 

@@ -20,8 +20,19 @@
   const RETRY_FIRST_MS = 1000;
   const RETRY_MAX_MS = 15000;
 
+  let configCache = null;
   function readConfig() {
-    return JSON.parse(document.getElementById("page-config").textContent);
+    if (!configCache) configCache = JSON.parse(document.getElementById("page-config").textContent);
+    return configCache;
+  }
+
+  /* A string of the page's catalogue (config.labels, translated by the
+     server), with {name} placeholders filled from `values`. Every word the
+     scripts show comes from here. */
+  function t(key, values) {
+    const text = (readConfig().labels || {})[key];
+    if (text === undefined) return key;
+    return text.replace(/\{(\w+)\}/g, (whole, name) => (values && name in values ? String(values[name]) : whole));
   }
 
   function csrfToken() {
@@ -119,7 +130,7 @@
       if (!this.button) return;
       this.button.setAttribute("aria-pressed", String(this.enabled));
       this.button.textContent = "";
-      this.button.append("Sound ", h("span", { class: "toggle-state", "aria-hidden": "true" }, this.enabled ? "on" : "off"));
+      this.button.append(t("sound") + " ", h("span", { class: "toggle-state", "aria-hidden": "true" }, this.enabled ? t("soundOn") : t("soundOff")));
     },
 
     unlock() {
@@ -181,7 +192,7 @@
       const banner = document.getElementById("connection-banner");
       if (banner) {
         if (state === "lost" && banner.hidden) {
-          banner.textContent = "Connection lost. Reconnecting… Orders on screen may be out of date.";
+          banner.textContent = t("connectionLost");
           banner.hidden = false;
         } else if (state !== "lost" && !banner.hidden) {
           banner.hidden = true;
@@ -189,8 +200,8 @@
         }
       }
       const status = document.getElementById("connection-status");
-      if (status) status.textContent = { connecting: "Connecting…", live: "Live", lost: "Reconnecting…" }[state];
-      if (previous === "lost" && state === "live") announce("Connection restored.");
+      if (status) status.textContent = { connecting: t("connecting"), live: t("live"), lost: t("reconnecting") }[state];
+      if (previous === "lost" && state === "live") announce(t("connectionRestored"));
       document.dispatchEvent(new CustomEvent("live:state", { detail: state }));
     }
 
@@ -344,6 +355,7 @@
   window.Live = {
     reconcile: reconcile,
     readConfig: readConfig,
+    t: t,
     request: request,
     refused: refused,
     sessionGone: sessionGone,

@@ -61,14 +61,14 @@ def test_the_quick_path_is_foods_then_cash_then_confirm_with_change_extras_disco
     food(page, "Margherita").click()
     food(page, "Margherita").click()
     food(page, "Lemonade").click()
-    expect(page.locator("#sum-total")).to_have_text("28.50")
+    expect(page.locator("#sum-total")).to_have_text("€28.50")
     page.locator("#pay-cash").click()
     page.locator('.tender[data-amount="50"]').click()
-    expect(page.locator("#change")).to_have_text("21.50")
+    expect(page.locator("#change")).to_have_text("€21.50")
     page.locator("#confirm").click()
     expect(page.locator("#done-ticket")).to_have_text("1")
     code = page.locator("#done-code").inner_text()
-    expect(page.locator("#done-change")).to_contain_text("21.50")
+    expect(page.locator("#done-change")).to_contain_text("€21.50")
     first = Order.objects.get(display_code=code)
     assert (first.status, first.payment_method, first.total, first.ticket_number) == (
         OrderStatus.CONFIRMED,
@@ -90,7 +90,7 @@ def test_the_quick_path_is_foods_then_cash_then_confirm_with_change_extras_disco
     page.locator("#line-notes").fill("well done")
     page.locator("#line-done").click()
     page.locator("#discount").fill("2")
-    expect(page.locator("#sum-total")).to_have_text("12.00")
+    expect(page.locator("#sum-total")).to_have_text("€12.00")
     page.locator("#pay-card").click()
     expect(page.locator("#cash-part")).to_be_hidden()
     page.locator("#confirm").click()
@@ -155,7 +155,7 @@ def test_a_waiters_order_reaches_the_till_live_and_its_confirmation_reaches_the_
     pending.click()
     expect(till.locator("#cart-lines li")).to_have_count(1)
     expect(till.locator("#cart-lines li")).to_contain_text("No basil")
-    expect(till.locator("#sum-total")).to_have_text("25.00")
+    expect(till.locator("#sum-total")).to_have_text("€25.00")
     till.locator("#pay-card").click()
     till.locator("#confirm").click()
     expect(till.locator("#done-code")).to_have_text(code)
@@ -371,5 +371,29 @@ def test_the_days_orders_are_found_reprinted_and_cancelled_and_an_admin_opens_th
     expect(page.locator("#notice-text")).to_contain_text("Tap again")
     assert not Closure.objects.exists()
     page.locator("#closure-button").click()
-    expect(page.locator("#notice-text")).to_have_text("Day closed: 1 orders, 3.50 (cash 3.50, card 0.00).")
+    expect(page.locator("#notice-text")).to_have_text("Day closed: 1 orders, €3.50 (cash €3.50, card €0.00).")
     assert Closure.objects.get().cash_register_id == menu["till"].id
+
+
+@pytest.mark.parametrize(
+    ("locale", "lang", "total", "button"),
+    [("it-IT", "it", "16,00 €", "Contanti"), ("en-US", "en", "€16.00", "Cash")],
+)
+def test_the_till_speaks_the_browsers_language_and_shows_amounts_in_its_format(
+    till_server, chromium, menu, operator, locale, lang, total, button
+):
+    from playwright.sync_api import expect
+
+    from events.tests.pages_helpers import session_cookie
+
+    context = chromium.new_context(viewport={"width": 1280, "height": 800}, locale=locale)
+    context.set_default_timeout(WAIT_MS)
+    context.add_cookies([session_cookie(operator, till_server.url)])
+    page = open_page(context, till_server.url + "/till/")
+    expect(page.locator("html")).to_have_attribute("lang", lang)
+    food(page, "Margherita").click()
+    food(page, "Lemonade").click()
+
+    expect(page.locator("#sum-total")).to_have_text(total)
+    expect(page.locator("#pay-cash")).to_have_text(button)
+    context.close()

@@ -174,7 +174,9 @@ def test_adding_a_key_in_the_admin_shows_its_secret_once(admin_browser):
     )
     assert response.status_code == 200
     page = response.content.decode()
-    raw = re.search(r"<code>([0-9a-f]{12}\.[A-Za-z0-9_-]{43})</code>", page).group(1)
+    # A screen's key comes as the address to open on the screen.
+    address = r'<code class="screen-address">http://testserver/display/\?key=([0-9a-f]{12}\.[A-Za-z0-9_-]{43})</code>'
+    raw = re.search(address, page).group(1)
     key = authenticate_key(raw)
     assert key is not None and (key.name, key.kind) == ("Board by the door", "display")
 
@@ -183,6 +185,15 @@ def test_adding_a_key_in_the_admin_shows_its_secret_once(admin_browser):
     for later in (again, listing):
         assert raw.partition(".")[2] not in later
         assert key.prefix in later
+
+
+def test_a_printer_agents_key_is_shown_as_the_key_and_a_kitchen_screens_as_its_address(admin_browser):
+    agent = admin_browser.post("/admin/users/apikey/add/", {"name": "Agent", "kind": "printer-agent"}, follow=True)
+    kitchen = admin_browser.post("/admin/users/apikey/add/", {"name": "Grill", "kind": "kitchen"}, follow=True)
+
+    assert re.search(r"<code>[0-9a-f]{12}\.[A-Za-z0-9_-]{43}</code>", agent.content.decode())
+    raw = re.search(r"http://testserver/kitchen/\?key=([^<]+)</code>", kitchen.content.decode()).group(1)
+    assert authenticate_key(raw).kind == ApiKeyKind.KITCHEN
 
 
 def test_the_admin_list_shows_prefix_kind_created_last_use_and_address(admin_browser):

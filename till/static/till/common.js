@@ -116,6 +116,13 @@
     return sign + Math.floor(whole / 100) + "." + String(whole % 100).padStart(2, "0");
   }
 
+  /* 1250 → "12,50 €" (it) or "€12.50" (en): for people, in the page's
+     language (<html lang>), the same format as the server's display_money. */
+  const moneyFormat = new Intl.NumberFormat(document.documentElement.lang || "it", { style: "currency", currency: "EUR" });
+  function display(cents) {
+    return moneyFormat.format(cents / 100).replace(/\u00a0/g, " ");
+  }
+
   // --- elements -------------------------------------------------------------------------
 
   /* Sets text only, never HTML: names and notes come from people. */
@@ -185,7 +192,7 @@
     const tabs = document.getElementById("categories");
     const grid = document.getElementById("foods");
     tabs.replaceChildren(
-      ...[{ id: "", name: labels.all || "All" }].concat(menu.categories).map((category) =>
+      ...[{ id: "", name: labels.all }].concat(menu.categories).map((category) =>
         h(
           "button",
           {
@@ -221,7 +228,7 @@
                 if (forSale(menu, food)) onFood(food);
               },
             },
-            [h("span", { class: "food-name" }, food.name), h("span", { class: "food-price" }, open ? money(food.priceCents) : labels.soldOut)]
+            [h("span", { class: "food-name" }, food.name), h("span", { class: "food-price" }, open ? display(food.priceCents) : labels.soldOut)]
           )
         );
       }
@@ -279,6 +286,7 @@
     newKey: newKey,
     toCents: toCents,
     money: money,
+    display: display,
     h: h,
     Store: Store,
     loadMenu: loadMenu,

@@ -153,7 +153,7 @@
             h("span", { class: "line-name" }, [h("strong", {}, line.quantity + " × "), line.name]),
             notes ? h("span", { class: "line-notes" }, notes) : null,
             out ? h("span", { class: "badge" }, L.soldOut) : null,
-            h("span", { class: "line-price" }, K.money(line.quantity * line.priceCents + surcharge)),
+            h("span", { class: "line-price" }, K.display(line.quantity * line.priceCents + surcharge)),
           ]),
           h("button", { type: "button", class: "step", "aria-label": L.remove + " 1 " + line.name, onclick: () => changeQuantity(line, -1) }, "−"),
           h("button", { type: "button", class: "step", "aria-label": "+1 " + line.name, onclick: () => changeQuantity(line, 1) }, "+"),
@@ -162,10 +162,10 @@
     );
     $("cart-empty").textContent = cart.lines.length ? "" : L.empty;
     const sum = totals();
-    $("sum-sub").textContent = K.money(sum.sub);
-    $("sum-extra").textContent = K.money(sum.extra);
-    $("sum-discount").textContent = K.money(-sum.discount);
-    $("sum-total").textContent = K.money(sum.total);
+    $("sum-sub").textContent = K.display(sum.sub);
+    $("sum-extra").textContent = K.display(sum.extra);
+    $("sum-discount").textContent = K.display(-sum.discount);
+    $("sum-total").textContent = K.display(sum.total);
     const problem = cart.lines.length ? cartProblem() : "";
     $("cart-problem").hidden = !problem;
     $("cart-problem").textContent = problem;
@@ -193,7 +193,7 @@
           h("button", { type: "button", class: "pending-order" + (state.cart.orderId === order.id ? " loaded" : ""), "data-order-id": order.id, "data-display-code": order.displayCode, onclick: () => loadPending(order) }, [
             h("strong", { class: "code" }, order.displayCode),
             h("span", {}, order.table + " · " + order.customer),
-            h("span", { class: "muted" }, order.orderItems.reduce((n, item) => n + item.quantity, 0) + " · " + K.money(K.toCents(order.total)) + " · " + age(order)),
+            h("span", { class: "muted" }, order.orderItems.reduce((n, item) => n + item.quantity, 0) + " · " + K.display(K.toCents(order.total)) + " · " + age(order)),
           ]),
         ])
       )
@@ -363,7 +363,7 @@
     $("pay-title").textContent = method === "CASH" ? L.cash : L.card;
     $("cash-part").hidden = method !== "CASH";
     $("tendered").value = "";
-    $("pay-total").textContent = K.money(totals().total);
+    $("pay-total").textContent = K.display(totals().total);
     renderChange();
     $("pay-panel").hidden = false;
     $("confirm").disabled = false;
@@ -381,9 +381,9 @@
     const out = $("change");
     out.classList.remove("short");
     if (!tendered) out.textContent = "—";
-    else if (tendered >= total) out.textContent = K.money(tendered - total);
+    else if (tendered >= total) out.textContent = K.display(tendered - total);
     else {
-      out.textContent = K.format(L.tooLittle, { amount: K.money(total - tendered) });
+      out.textContent = K.format(L.tooLittle, { amount: K.display(total - tendered) });
       out.classList.add("short");
     }
   }
@@ -486,8 +486,8 @@
     $("done-ticket").textContent = String(order.ticketNumber);
     $("done-code").textContent = order.displayCode;
     const total = K.toCents(order.total);
-    $("done-total").textContent = (order.paymentMethod === "CASH" ? L.cash : L.card) + " " + K.money(total);
-    $("done-change").textContent = order.paymentMethod === "CASH" && tendered >= total && tendered ? L.change + " " + K.money(tendered - total) : "";
+    $("done-total").textContent = (order.paymentMethod === "CASH" ? L.cash : L.card) + " " + K.display(total);
+    $("done-change").textContent = order.paymentMethod === "CASH" && tendered >= total && tendered ? L.change + " " + K.display(tendered - total) : "";
     $("done-panel").hidden = false;
     $("done-next").focus();
   }
@@ -572,7 +572,7 @@
                 h("span", {}, order.ticketNumber ? "#" + order.ticketNumber : "—"),
                 h("span", {}, order.table + " · " + order.customer),
                 h("span", { class: "status status-" + order.status.toLowerCase() }, statusLabel(order.status)),
-                h("span", { class: "line-price" }, K.money(K.toCents(order.total))),
+                h("span", { class: "line-price" }, K.display(K.toCents(order.total))),
               ]),
             ])
           )
@@ -596,7 +596,7 @@
     const lines = [];
     for (const group of order.categorizedItems || []) {
       for (const item of group.items) {
-        lines.push(h("li", {}, [h("strong", {}, item.quantity + " × "), item.food.name, item.notes ? h("span", { class: "line-notes" }, " " + item.notes) : null, h("span", { class: "line-price" }, K.money(K.toCents(item.total)))]));
+        lines.push(h("li", {}, [h("strong", {}, item.quantity + " × "), item.food.name, item.notes ? h("span", { class: "line-notes" }, " " + item.notes) : null, h("span", { class: "line-price" }, K.display(K.toCents(item.total)))]));
       }
     }
     const actions = [];
@@ -607,7 +607,7 @@
       h("h3", {}, [order.displayCode, order.ticketNumber ? " · #" + order.ticketNumber : "", " · ", statusLabel(order.status)]),
       h("p", {}, order.table + " · " + order.customer + (order.paymentMethod ? " · " + (order.paymentMethod === "CASH" ? L.cash : L.card) : "")),
       h("ul", { class: "detail-lines" }, lines),
-      h("p", { class: "detail-total" }, [L.discount + " " + K.money(K.toCents(order.discount)) + " · ", h("strong", {}, K.money(K.toCents(order.total)))]),
+      h("p", { class: "detail-total" }, [L.discount + " " + K.display(K.toCents(order.discount)) + " · ", h("strong", {}, K.display(K.toCents(order.total)))]),
       h("div", { class: "panel-actions" }, actions)
     );
   }
@@ -699,9 +699,9 @@
       K.notice(
         K.format(L.closed, {
           orders: figures.totalOrders,
-          total: K.money(K.toCents(figures.totalRevenue)),
-          cash: K.money(K.toCents(figures.totalCashRevenue)),
-          card: K.money(K.toCents(figures.totalCardRevenue)),
+          total: K.display(K.toCents(figures.totalRevenue)),
+          cash: K.display(K.toCents(figures.totalCashRevenue)),
+          card: K.display(K.toCents(figures.totalCardRevenue)),
         })
       );
     } catch (error) {
