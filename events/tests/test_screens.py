@@ -141,11 +141,15 @@ def test_the_screen_cookie_opens_its_channel_only(shared_daphne, transactional_d
 def test_revoking_a_screens_key_closes_its_open_stream(daphne):
     server = daphne(EVENTS_POLL_SECONDS="0.2")
     key, raw = create_key(name="TV", kind=ApiKeyKind.DISPLAY)
-    with SSEStream(f"{server.url}/events/display", headers={"Cookie": f"{SCREEN_COOKIE}={raw}"}) as stream:
-        assert stream.status_code == 200
-        assert stream.next().is_position
+    _, other_raw = create_key(name="Other TV", kind=ApiKeyKind.DISPLAY)
+    with (
+        SSEStream(f"{server.url}/events/display", headers={"Cookie": f"{SCREEN_COOKIE}={raw}"}) as stream,
+        SSEStream(f"{server.url}/events/display", headers={"Cookie": f"{SCREEN_COOKIE}={other_raw}"}) as bystander,
+    ):
+        assert stream.status_code == bystander.status_code == 200
+        assert stream.next().is_position and bystander.next().is_position
         revoke_key(key=key)
-        assert_closed_and_deaf(stream, time.monotonic(), channel="display")
+        assert_closed_and_deaf(stream, bystander, time.monotonic(), channel="display")
 
 
 @pytest.mark.browser
