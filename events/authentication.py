@@ -21,19 +21,14 @@ from django.conf import settings
 from django.http.cookie import parse_cookie
 from django.utils.module_loading import import_string
 
-from events import grip, identity, log
+from events import holders, identity, log
 from events.credentials import cache_key
 from events.identity import Identity
+from events.roles import KITCHEN_CHANNEL, LISTENER_ROLES
 from events.screens import SCREEN_COOKIE
 from events.tokens import stream_token_claims
 from users.models import Role
 from users.tokens import login_id_of, revoked_jtis
-
-LISTENER_ROLES = (Role.ADMIN, Role.OPERATOR)
-# A cook (Role.KITCHEN) listens to the one channel the kitchen display reads.
-KITCHEN_CHANNEL = "display"
-# Every role that may hold some stream open (events/revocation.py re-checks it).
-STREAM_ROLES = (*LISTENER_ROLES, Role.KITCHEN)
 
 
 @dataclass(frozen=True)
@@ -43,7 +38,7 @@ class Principal:
 
     @property
     def holder_channel(self) -> str:
-        return grip.holder_channel(self.identity)
+        return holders.holder_channel(self.identity)
 
     def may_listen(self, channel: str) -> bool:
         """The role check (403): people by role; a device key by its kind:
@@ -121,8 +116,8 @@ def credential_key(
     authenticate() concludes for these headers and query: the credential it
     would check, in the same order. None for a session (Channels'
     middleware checks it) or no credential at all."""
-    if via_grip and grip.NEXT_PARAM in query:
-        return cache_key("holder", grip.recovering_holder(headers) or "")
+    if via_grip and holders.NEXT_PARAM in query:
+        return cache_key("holder", holders.recovering_holder(headers) or "")
     for header, kind in (("authorization", "bearer"), ("x-api-key", "api-key")):
         if header in headers:
             return cache_key(kind, headers[header])
@@ -145,8 +140,8 @@ def authenticate(
     recovery request (a GRIP next link, which carries none of the client's
     headers) is its listener's, as the holder channel in its Grip-Last names
     them (events/grip.py)."""
-    if via_grip and grip.NEXT_PARAM in query:
-        holder = grip.identity_from_holder_channel(grip.recovering_holder(headers) or "")
+    if via_grip and holders.NEXT_PARAM in query:
+        holder = holders.identity_from_holder_channel(holders.recovering_holder(headers) or "")
         if holder is None:
             return None
         if holder.expires_at is not None and holder.expires_at <= time.time():

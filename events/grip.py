@@ -35,7 +35,7 @@ the meta `require_sub` naming its event type's channel, and a hold
 subscribes to the type channels of its stream, so Pushpin's require-sub
 filter drops the rest; the next link keeps the selection for recoveries.
 Revocation: a hold also subscribes to its holder channel, which names the
-listener (`holder_channel`), and on which events/revocation.py publishes a
+listener (events/holders.py), and on which events/revocation.py publishes a
 `close`.
 
 A recovery request carries none of the client's headers. Its listener is
@@ -65,28 +65,14 @@ from __future__ import annotations
 
 import base64
 import math
-import random
 from urllib.parse import quote
 
 import jwt
 from django.conf import settings
-from django.core import signing
 
-from events.hub import KEEPALIVE_FRAME
-from events.identity import Identity
+from events.holders import HOLDER_POSITION, NEXT_PARAM, parse_grip_last, recover_seconds
 from events.opening import LAST_EVENT_ID, STREAM_HEADERS, plan_opening, write_opening
-
-NEXT_PARAM = "recover"
-# A worker forgets a hold it has not answered for in this long (its
-# revocation watch, events/revocation.py): a busy stream goes long without a
-# recovery, but not a day.
-HOLD_MEMORY_SECONDS = 24 * 3600
-HOLDER_PREFIX = "holder."
-# The holder position every hold declares, and the id and prev-id of the
-# close published on a holder channel (events/revocation.py): equal, so a
-# close follows every hold and every earlier close.
-HOLDER_POSITION = "0"
-_HOLDER_SALT = "events.grip-holder"
+from events.wire import KEEPALIVE_FRAME
 
 
 def enabled() -> bool:
@@ -155,62 +141,6 @@ def install_publisher() -> None:
     django_eventstream.eventstream.publish_event = publish_event
 
 
-# --- the holder channel: the listener, as Pushpin gives it back ----------------------
-
-
-def holder_channel(holder: Identity) -> str:
-    """The Pushpin channel named after the stream's listener: every hold of
-    this identity subscribes to it (events/revocation.py publishes a `close`
-    on it), with a prev-id, so that Pushpin names it in the Grip-Last of
-    every recovery request, where the worker reads the listener back.
-
-    The name is the identity, signed, without its credential (the name
-    shows in Pushpin's logs), only the credential's digest: the same name
-    for the identity read back from it, and for every stream of it. It
-    never reaches the client (Pushpin consumes Grip-* headers)."""
-    data = [
-        holder.kind,
-        holder.user_id,
-        holder.key_id,
-        holder.expires_at,
-        holder.auth_hash,
-        holder.credential_digest(),
-        holder.token_id,
-        holder.login_id,
-    ]
-    return HOLDER_PREFIX + signing.Signer(salt=_HOLDER_SALT).sign_object(data, compress=False)
-
-
-def identity_from_holder_channel(name: str) -> Identity | None:
-    """The identity a valid holder channel names, else None."""
-    if not name.startswith(HOLDER_PREFIX):
-        return None
-    try:
-        data = signing.Signer(salt=_HOLDER_SALT).unsign_object(name[len(HOLDER_PREFIX) :])
-        # Seven fields: a name given before identities had a login id.
-        kind, user_id, key_id, expires_at, auth_hash, digest, token_id, login_id = [*data, ""][:8]
-        return Identity(
-            str(kind),
-            user_id=user_id,
-            key_id=key_id,
-            expires_at=expires_at,
-            auth_hash=str(auth_hash),
-            known_digest=str(digest),
-            token_id=str(token_id or ""),
-            login_id=str(login_id or ""),
-        )
-    except (signing.BadSignature, ValueError, TypeError):
-        return None
-
-
-def recovering_holder(headers: dict[str, str]) -> str | None:
-    """The holder channel a recovery request names in its Grip-Last."""
-    for name in parse_grip_last(headers.get("grip-last", "")):
-        if name.startswith(HOLDER_PREFIX):
-            return name
-    return None
-
-
 def next_link(path: str, events: frozenset[str]) -> str:
     """The recovery link: the same for every stream of a channel and
     selection (it keeps ?events=), so that Pushpin's update limiter takes
@@ -223,38 +153,8 @@ def next_link(path: str, events: frozenset[str]) -> str:
 # --- headers --------------------------------------------------------------------------
 
 
-def parse_grip_last(value: str) -> dict[str, str]:
-    """`events-printer; last-id=41, events-cashier; last-id=7` → {channel: last id}."""
-    found: dict[str, str] = {}
-    for part in value.split(","):
-        name, *params = (piece.strip() for piece in part.split(";"))
-        for param in params:
-            key, _, raw = param.partition("=")
-            if name and key.strip().lower() == "last-id":
-                found[name] = raw.strip().strip('"')
-    return found
-
-
 def _cstring(data: str) -> str:
     return data.replace("\\", "\\\\").replace("\r", "\\r").replace("\n", "\\n")
-
-
-def recover_seconds() -> int:
-    """The idle time after which this hold asks for its next link:
-    GRIP_RECOVER_SECONDS plus up to half as much again, drawn per answer.
-
-    Pushpin keeps one timer per (timeout, path), and every idle stream of
-    that pair asks at once when it fires; the requests of such a round that
-    come faster than its proxy takes them are refused, and a stream whose
-    recovery fails five times is closed. Spread over up to
-    GRIP_RECOVER_SECONDS / 2 + 1 timers, a round is that much smaller."""
-    base = settings.GRIP_RECOVER_SECONDS
-    return base + random.randint(0, base // 2)
-
-
-def longest_recover_seconds() -> int:
-    """The most `recover_seconds` gives."""
-    return settings.GRIP_RECOVER_SECONDS + settings.GRIP_RECOVER_SECONDS // 2
 
 
 def hold_headers(

@@ -27,38 +27,20 @@ import logging
 import re
 import time
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from events import log, memory, presence, revocation, stream_limit
 from events.channels import CHANNELS
 from events.credentials import CredentialCache
+from events.threads import in_thread
+from events.wire import KEEPALIVE_FRAME, frame, wire_id
 from ops import metrics
 
 logger = logging.getLogger(__name__)
 
-KEEPALIVE_FRAME = b": keep-alive\n\n"
 # An event id in a wake-up message: ASCII digits only ("²" is a digit to str.isdigit()).
 EVENT_ID = re.compile(r"[0-9]{1,18}", re.ASCII)
 REDIS_READ_SECONDS = 1.0  # the longest a swallowed cancellation goes unnoticed (Hub._redis_loop)
-
-
-def frame(event_type: str, event_id: str | None, data: str) -> bytes:
-    lines = [f"event: {event_type}"]
-    if event_id is not None:
-        lines.append(f"id: {event_id}")
-    lines.append(f"data: {data}")
-    return ("\n".join(lines) + "\n\n").encode()
-
-
-def wire_id(channel: str, event_id: int) -> str:
-    """django-eventstream's id format, so that its own clients and Pushpin's
-    replay agree with ours: "printer:42"."""
-    return f"{channel}:{event_id}"
-
-
-def in_thread(func, *args):
-    return sync_to_async(func, thread_sensitive=False)(*args)
 
 
 class Subscriber:

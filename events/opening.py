@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from events import log
 from events.channels import CATALOGUE, default_events
-from events.hub import frame, in_thread, wire_id
+from events.threads import in_thread
+from events.wire import frame, wire_id
 
 STREAM_HEADERS = [
     (b"content-type", b"text/event-stream"),

@@ -51,9 +51,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from events.channels import CONFIRMED_ORDER, DISPLAY, ORDER_CANCELLED, ORDER_STATUS_UPDATE, STATION_PROGRESS
-from events.hub import wire_id
 from events.page_labels import board_labels, kitchen_labels
 from events.payloads import order_status_update_display_payload
+from events.wire import wire_id
 from orders import services
 from orders.exceptions import NotFound
 from orders.models import Order, OrderStationState, OrderStatus, Station

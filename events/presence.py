@@ -105,7 +105,7 @@ def snapshot(subscribers: dict, held: dict, now: float | None = None) -> list[li
                 continue
             key = (channel, *_holder(subscriber.identity), subscriber.address, False)
             groups.setdefault(key, []).append(int(subscriber.opened_at))
-    from events.grip import longest_recover_seconds
+    from events.holders import longest_recover_seconds
 
     horizon = now - 2 * longest_recover_seconds()
     for key, entry in list(held.items()):

@@ -51,7 +51,7 @@ def invalid_identities(
     not the whole blacklist."""
     from django.contrib.auth import get_user_model
 
-    from events.authentication import STREAM_ROLES
+    from events.roles import STREAM_ROLES
     from users.tokens import revoked_jtis, revoked_jtis_since
 
     identities = set(identities)
@@ -138,7 +138,7 @@ def close_pushpin_streams(channels: list[str]) -> None:
     from django_grip import publish
     from gripcontrol import HttpStreamFormat
 
-    from events.grip import HOLDER_POSITION
+    from events.holders import HOLDER_POSITION
 
     for channel in channels:
         publish(channel, HttpStreamFormat(close=True), id=HOLDER_POSITION, prev_id=HOLDER_POSITION, blocking=True)
@@ -149,8 +149,8 @@ async def watch(hub) -> None:
     the Pushpin holds it answered and of its credential cache
     (events/credentials.py), and close the streams of those that failed,
     including streams opened while the re-check ran."""
-    from events.grip import HOLD_MEMORY_SECONDS, holder_channel
-    from events.hub import in_thread
+    from events.holders import HOLD_MEMORY_SECONDS, holder_channel
+    from events.threads import in_thread
 
     interval = settings.EVENTS_REVALIDATE_SECONDS
     # What the last successful re-check found valid, and when it started.

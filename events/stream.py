@@ -42,9 +42,10 @@ from events.authentication import (  # noqa: F401  (pages share the roles)
 from events.backpressure import TransportWatch
 from events.channels import CHANNELS
 from events.credentials import cache_key
-from events.hub import Subscriber, get_hub, in_thread
+from events.hub import Subscriber, get_hub
 from events.identity import Identity
 from events.opening import STREAM_HEADERS, plan_opening, requested_events, write_opening, write_replay
+from events.threads import in_thread
 
 logger = logging.getLogger(__name__)
 

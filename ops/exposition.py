@@ -26,7 +26,7 @@ from prometheus_client.core import GaugeMetricFamily
 
 from events import log
 from events.channels import CHANNELS
-from events.grip import longest_recover_seconds
+from events.holders import longest_recover_seconds
 from events.hub import running_hub
 from ops.proxies import is_trusted, parse_address
 from orders.models import Printer

@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from conftest import bearer
-from events import grip
+from events import holders
 from events.identity import API_KEY, Identity
 from events.tests.test_pushpin import behind_pushpin, pushpin, signed_by  # noqa: F401  (fixtures)
 from testsupport import SSEStream
@@ -111,14 +111,14 @@ def test_a_device_stream_held_by_pushpin_is_recovered_only_while_its_key_lives(
     # Pushpin's recovery request carries no X-API-KEY, only the holder
     # channel the worker gave it, which names the device; it holds while the
     # key lives.
-    holder = grip.holder_channel(Identity(API_KEY, key_id=key.pk))
+    holder = holders.holder_channel(Identity(API_KEY, key_id=key.pk))
     signed = {
         "Grip-Sig": signed_by(pushpin.sig_key),
         "Grip-Last": f"events-printer; last-id=0, {holder}; last-id=0",
     }
-    link = f"/events/printer?{grip.NEXT_PARAM}=1"
+    link = f"/events/printer?{holders.NEXT_PARAM}=1"
     assert httpx.get(worker.url + link, headers=signed, timeout=10).status_code == 200
-    display_link = f"/events/display?{grip.NEXT_PARAM}=1"
+    display_link = f"/events/display?{holders.NEXT_PARAM}=1"
     assert httpx.get(worker.url + display_link, headers=signed, timeout=10).status_code == 403
     # A stream of the same key straight to the worker: its end marks the
     # re-check that forgot the key.

@@ -5,9 +5,10 @@ import asyncio
 
 import pytest
 
-from events.hub import get_hub, in_thread, stop_hub
+from events.hub import get_hub, stop_hub
 from events.publisher import publish
 from events.stream import _Stream
+from events.threads import in_thread
 
 
 class SlowClient:

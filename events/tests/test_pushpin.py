@@ -23,7 +23,7 @@ from django_eventstream.models import Event as StoredEvent
 from gripcontrol import parse_grip_uri
 
 from conftest import bearer, make_user
-from events import grip
+from events import holders
 from events.channels import default_events
 from events.identity import BEARER, Identity
 from events.publisher import publish
@@ -195,6 +195,9 @@ def test_an_order_confirmed_through_the_api_reaches_a_printer_stream_held_by_pus
             "id": menu["margherita"].id,
             "name": "Margherita",
             "printerId": menu["kitchen"].id,
+            # clients-heads.md P2: the category with its station (none in this menu).
+            "categoryId": menu["pizza"].id,
+            "category": {"id": menu["pizza"].id, "name": "Pizza", "station": None},
         }
         assert json.loads(StoredEvent.objects.get(channel="printer", eid=1).data) == printed.data
 
@@ -290,7 +293,7 @@ def settle_first_recovery(worker, channel: str, holds: int = 1) -> None:
     a new hold, whatever the link's timeout (seen in its logs every time);
     wait until the worker has answered one for each hold (its access log
     shows them), so that what a test sees next has the cause it names."""
-    recovery = re.compile(rf'"GET /events/{channel}\?{grip.NEXT_PARAM}=[^"]*" 200')
+    recovery = re.compile(rf'"GET /events/{channel}\?{holders.NEXT_PARAM}=[^"]*" 200')
     deadline = time.monotonic() + 15
     while len(recovery.findall(worker.log_path.read_text(errors="replace"))) < holds:
         if time.monotonic() > deadline:
@@ -351,9 +354,9 @@ def test_a_recovery_is_honoured_only_with_pushpins_signature_and_for_the_listene
     for n in range(3):
         lose_a_publish("printer", {"n": n})
     holder = Identity(BEARER, user_id=operator.pk, auth_hash=operator.get_session_auth_hash())
-    link = f"/events/printer?{grip.NEXT_PARAM}=1"
+    link = f"/events/printer?{holders.NEXT_PARAM}=1"
     # Pushpin sends one Grip-Last per channel with a prev-id.
-    last = [("Grip-Last", "events-printer; last-id=1"), ("Grip-Last", f"{grip.holder_channel(holder)}; last-id=0")]
+    last = [("Grip-Last", "events-printer; last-id=1"), ("Grip-Last", f"{holders.holder_channel(holder)}; last-id=0")]
 
     def recover(*headers: tuple[str, str], path: str = link) -> httpx.Response:
         return httpx.get(worker.url + path, headers=[*headers], timeout=10)
@@ -367,12 +370,12 @@ def test_a_recovery_is_honoured_only_with_pushpins_signature_and_for_the_listene
     sig = ("Grip-Sig", signed_by(pushpin.sig_key))
     # No holder channel, or one whose signature is not ours: no listener.
     assert recover(sig, last[0]).status_code == 401
-    genuine = grip.holder_channel(holder)
-    at = len(grip.HOLDER_PREFIX)
+    genuine = holders.holder_channel(holder)
+    at = len(holders.HOLDER_PREFIX)
     tampered = genuine[:at] + ("A" if genuine[at] != "A" else "B") + genuine[at + 1 :]
     assert recover(sig, last[0], ("Grip-Last", f"{tampered}; last-id=0")).status_code == 401
     # The listener's role still decides.
-    waiters = grip.holder_channel(Identity(BEARER, user_id=waiter.pk, auth_hash=waiter.get_session_auth_hash()))
+    waiters = holders.holder_channel(Identity(BEARER, user_id=waiter.pk, auth_hash=waiter.get_session_auth_hash()))
     assert recover(sig, last[0], ("Grip-Last", f"{waiters}; last-id=0")).status_code == 403
 
     # Signed: the events after Grip-Last, no position message, and a new hold
@@ -383,13 +386,13 @@ def test_a_recovery_is_honoured_only_with_pushpins_signature_and_for_the_listene
     types = ", ".join(f"events-printer.type.{name}" for name in sorted(default_events("printer")))
     assert answer.headers["grip-channel"] == (
         f"events-printer; prev-id=3; filter=build-id; filter=require-sub, "
-        f"{grip.holder_channel(holder)}; prev-id=0, {types}"
+        f"{holders.holder_channel(holder)}; prev-id=0, {types}"
     )
     assert answer.headers["grip-set-meta"] == 'id_format="printer:%(events-printer)s"'
     assert answer.headers["grip-keep-alive"] == ": keep-alive\\n\\n; format=cstring; timeout=15"
     selection = "%2C".join(sorted(default_events("printer")))
     link, timeout = answer.headers["grip-link"].split("; timeout=")
-    assert link == f"</events/printer?{grip.NEXT_PARAM}=1&events={selection}>; rel=next"
+    assert link == f"</events/printer?{holders.NEXT_PARAM}=1&events={selection}>; rel=next"
     # GRIP_RECOVER_SECONDS (60) plus up to half as much again: Pushpin's
     # rounds of recoveries are spread over that many timers.
     assert 60 <= int(timeout) <= 90
@@ -424,7 +427,7 @@ def test_the_recovery_link_is_one_per_channel_and_selection_while_each_listener_
     for name, user, credential in zip(
         holder_channels, (operator, operator, manager), (operators_token, operators_token, managers_token), strict=True
     ):
-        assert grip.identity_from_holder_channel(name).user_id == user.pk
+        assert holders.identity_from_holder_channel(name).user_id == user.pk
         assert credential["Authorization"].split()[1] not in name
 
 
