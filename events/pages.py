@@ -58,7 +58,7 @@ from orders.representations import format_timestamp, order_stations_repr
 from orders.selectors import order_with_items, orders_with_items
 from users.models import Role
 
-PAGE_ROLES = (Role.ADMIN, Role.OPERATOR)
+PAGE_ROLES = (Role.ADMIN, Role.OPERATOR, Role.MAINTAINER)
 # How many of the last bumped orders the kitchen offers to recall.
 RECALL_LIMIT = 8
 # Served by events/stream.py in front of Django (config/asgi.py), so no URL name.
