@@ -24,10 +24,12 @@ import time
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 
 from events import log, presence, revocation
 from events.channels import CHANNELS
 from events.credentials import CredentialCache
+from orders.representations import with_string_order_ids
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +44,19 @@ def frame(event_type: str, event_id: str | None, data: str) -> bytes:
         lines.append(f"id: {event_id}")
     lines.append(f"data: {data}")
     return ("\n".join(lines) + "\n\n").encode()
+
+
+def event_frame(event: log.LogEvent, string_ids: bool = False) -> bytes:
+    """A logged event as a stream writes it; `string_ids`: with its order
+    ids as strings, for a stream opened with the mysagra cookie (the log
+    keeps one payload, as every other stream reads it)."""
+    data = event.data
+    if string_ids:
+        try:
+            data = json.dumps(with_string_order_ids(json.loads(data)), cls=DjangoJSONEncoder)
+        except ValueError:
+            logger.warning("event %s:%s is not JSON; sent as logged", event.channel, event.id)
+    return frame(event.type, wire_id(event.channel, event.id), data)
 
 
 def wire_id(channel: str, event_id: int) -> str:
@@ -71,6 +86,7 @@ class Subscriber:
         "limit",
         "address",
         "opened_at",
+        "string_ids",
     )
 
     def __init__(
@@ -81,8 +97,11 @@ class Subscriber:
         identity=None,
         events: frozenset[str] | None = None,
         address: str | None = None,
+        string_ids: bool = False,
     ):
         self.channel = channel
+        # Order ids as strings (a cookie stream): it is handed those frames.
+        self.string_ids = string_ids
         # The event types this stream receives (?events=); None: all.
         self.events = events
         # Who holds the stream (events/identity.py); None for in-process tests.
@@ -199,9 +218,16 @@ class Hub:
     # --- subscribers ----------------------------------------------------------
 
     def subscribe(
-        self, channel: str, identity=None, events: frozenset[str] | None = None, address: str | None = None
+        self,
+        channel: str,
+        identity=None,
+        events: frozenset[str] | None = None,
+        address: str | None = None,
+        string_ids: bool = False,
     ) -> Subscriber:
-        subscriber = Subscriber(channel, settings.EVENTS_CLIENT_QUEUE, self.loop.time(), identity, events, address)
+        subscriber = Subscriber(
+            channel, settings.EVENTS_CLIENT_QUEUE, self.loop.time(), identity, events, address, string_ids
+        )
         self.subscribers[channel].add(subscriber)
         if identity is not None:
             self.by_holder.setdefault(identity.holder, set()).add(subscriber)
@@ -333,9 +359,15 @@ class Hub:
 
     def _deliver(self, event: log.LogEvent) -> None:
         self.last_ids[event.channel] = event.id
-        data = frame(event.type, wire_id(event.channel, event.id), event.data)
+        data = event_frame(event)
+        with_string_ids = None  # made once, if a cookie stream is open
         for subscriber in self.subscribers[event.channel]:
-            subscriber.push(event.id, data, event.type)
+            if subscriber.string_ids:
+                if with_string_ids is None:
+                    with_string_ids = event_frame(event, string_ids=True)
+                subscriber.push(event.id, with_string_ids, event.type)
+            else:
+                subscriber.push(event.id, data, event.type)
 
     async def _ticker(self) -> None:
         """Keep-alives for streams that have been silent for the interval, and
