@@ -39,6 +39,11 @@ def operator(db) -> User:
 
 
 @pytest.fixture
+def maintainer(db) -> User:
+    return make_user("mara", Role.MAINTAINER)
+
+
+@pytest.fixture
 def waiter(db) -> User:
     return make_user("walt", Role.WAITER)
 

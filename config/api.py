@@ -13,9 +13,12 @@ from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from orders.exceptions import DomainError, InvalidInput
+from orders.representations import with_string_order_ids
+from users.authentication import signed_in_by_cookie
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +38,18 @@ class DecimalJSONParser(JSONParser):
             # Valid JSON nested deeper than the parser's stack: still the
             # client's fault, so a 400 and not a 500.
             raise exceptions.ParseError("Malformed JSON: nested too deeply") from None
+
+
+class ApiJSONRenderer(JSONRenderer):
+    """JSON, with order ids as strings for a caller signed in by the mysagra
+    cookie (clients-heads.md, O1): the one place where REST answers take the
+    caller's id type; integers for everyone else."""
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        request = (renderer_context or {}).get("request")
+        if request is not None and signed_in_by_cookie(request):
+            data = with_string_order_ids(data)
+        return super().render(data, accepted_media_type, renderer_context)
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -181,10 +181,16 @@ EVENT_PAYLOADS: dict[tuple[str, str], dict[str, Any]] = {
 _EVENTS_DESCRIPTION = """\
 A Server-Sent Events stream (`text/event-stream`), served outside the REST API.
 
-**Who**: staff members with the admin or operator role, on any channel (`Authorization: Bearer`);
-devices with an API key (`X-API-KEY`): `printer-agent` keys open `printer`, `display` keys open
+**Who**: staff members with the admin, operator or maintainer role, on any channel
+(`Authorization: Bearer`, or the `mysagra_session`/`mysagra_token` cookie that `POST /auth/login`
+sets); devices with an API key (`X-API-KEY`): `printer-agent` keys open `printer`, `display` keys open
 `display`. Browsers' `EventSource` cannot send headers: pass `?token=` (from `POST /auth/stream-token`),
 or use a staff member's session on the same origin.
+
+**Cookie streams** (opened with the `mysagra_*` cookie): order ids (`id`, `orderId`) are JSON
+strings (`"42"`), as in that caller's REST answers, and a cashier stream without `?events=` gets
+every cashier event, the opt-in ones included. Every other credential reads integers and the
+defaults below.
 
 **Refusals**, checked in this order: 401 (no or bad credentials), 403 (role or key kind),
 400 (`field: "channel"` for an unknown channel, `field: "events"` for an unknown event name),

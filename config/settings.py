@@ -268,11 +268,15 @@ REST_FRAMEWORK = {
         "users.authentication.BearerAuthentication",
         "users.apikeys.ApiKeyAuthentication",
         "events.screens.ScreenKeyAuthentication",
+        # Today's MySagra clients: the login token in the mysagra_session or
+        # mysagra_token cookie (no CSRF token asked), before Django's session.
+        "users.authentication.CookieAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["users.permissions.IsAdminOrOperator"],
     "DEFAULT_PARSER_CLASSES": ["config.api.DecimalJSONParser"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON; order ids as strings for callers signed in by the mysagra cookie.
+    "DEFAULT_RENDERER_CLASSES": ["config.api.ApiJSONRenderer"],
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "config.openapi.ApiSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -297,6 +301,10 @@ SIMPLE_JWT = {
 # The access token of POST /auth/login: clients that sign a person in once per
 # shift and never refresh.
 LOGIN_TOKEN_HOURS = env_int("LOGIN_TOKEN_HOURS", 12, minimum=1, maximum=24 * 30)
+# POST /auth/login also sets that token as the mysagra_session and
+# mysagra_token cookies (today's MySagra clients), for as long as it lasts;
+# Secure under HTTPS=1.
+LOGIN_COOKIE_SECURE = env_bool("LOGIN_COOKIE_SECURE", HTTPS)
 
 # A retry with the same Idempotency-Key within this many hours gets the first
 # answer back instead of writing again (config/idempotency.py).

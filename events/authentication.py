@@ -1,10 +1,12 @@
 """Who is asking for an event stream: a Bearer token (checked by the first
 JWT authenticator of REST_FRAMEWORK's DEFAULT_AUTHENTICATION_CLASSES, so
 that every check the REST API makes on a token applies to streams too), a
-device's X-API-KEY, a stream token (?token=), Pushpin's recovery request
-(its listener named by the holder channel in its Grip-Last), or a staff
-member's Django session, in that order. A bad Authorization or X-API-KEY
-header is final: no fallback to the others.
+device's X-API-KEY, a stream token (?token=), the login token in the
+mysagra_session or mysagra_token cookie (users.authentication's
+CookieAuthentication, REST's own check), Pushpin's recovery request (its
+listener named by the holder channel in its Grip-Last), or a staff member's
+Django session, in that order. A bad Authorization, X-API-KEY or mysagra
+cookie is final: no fallback to the others.
 
 Each answer carries the stream's Identity (events/identity.py), which
 events/revocation.py re-checks while the stream is open.
@@ -27,6 +29,7 @@ from events.identity import Identity
 from events.roles import KITCHEN_CHANNEL, LISTENER_ROLES
 from events.screens import SCREEN_COOKIE
 from events.tokens import stream_token_claims
+from users.authentication import SESSION_COOKIE, CookieAuthentication, cookie_credential
 from users.models import Role
 from users.tokens import login_id_of, revoked_jtis
 
@@ -51,6 +54,12 @@ class Principal:
         if self.subject.has_role(Role.KITCHEN):
             return channel == KITCHEN_CHANNEL
         return self.subject.has_role(*LISTENER_ROLES)
+
+    @property
+    def by_cookie(self) -> bool:
+        """Signed in by the mysagra cookie: today's MySagra clients, who get
+        a cashier's whole catalogue by default and string order ids."""
+        return self.identity.kind == identity.COOKIE
 
 
 def screen_cookie(headers: dict[str, str]) -> str | None:
@@ -90,6 +99,29 @@ def user_from_bearer(authorization: str):
     return found
 
 
+def user_from_cookie(raw: str):
+    """(user, validated token) for a mysagra cookie's value, or None: REST's
+    own cookie check."""
+    from django.http import HttpRequest
+    from rest_framework.exceptions import APIException
+
+    request = HttpRequest()
+    request.COOKIES = {SESSION_COOKIE: raw}
+    try:
+        found = CookieAuthentication().authenticate(request)
+    except APIException:  # AuthenticationFailed, InvalidToken …
+        return None
+    if found is None or not found[0].is_active:
+        return None
+    return found
+
+
+def request_cookie(headers: dict[str, str]) -> str | None:
+    """The mysagra cookie's value in the Cookie header, or None."""
+    cookie = headers.get("cookie")
+    return cookie_credential(parse_cookie(cookie)) if cookie else None
+
+
 def _active_user(user_id):
     from django.contrib.auth import get_user_model
 
@@ -126,6 +158,9 @@ def credential_key(
         return cache_key("api-key", screen_key)
     if "token" in query:
         return cache_key("token", query["token"][0])
+    raw_cookie = request_cookie(headers)
+    if raw_cookie is not None:
+        return cache_key("cookie", raw_cookie)
     return None
 
 
@@ -200,6 +235,25 @@ def authenticate(
                 expires_at=expires_at,
                 auth_hash=user.get_session_auth_hash(),
                 login_id=login_id,
+            ),
+        )
+    raw_cookie = request_cookie(headers)
+    if raw_cookie is not None:
+        found = user_from_cookie(raw_cookie)
+        if found is None:
+            return None
+        user, token = found
+        exp = token.get("exp")
+        return Principal(
+            user,
+            Identity(
+                identity.COOKIE,
+                user_id=user.pk,
+                credential=raw_cookie,
+                expires_at=float(exp) if isinstance(exp, int | float) else None,
+                auth_hash=user.get_session_auth_hash(),
+                token_id=str(token.get("jti") or ""),
+                login_id=login_id_of(token),
             ),
         )
     return None

@@ -41,12 +41,17 @@ CATALOGUE: dict[str, tuple[str, ...]] = {
     PRINTER: (CONFIRMED_ORDER, REPRINT_ORDER, ORDER_CANCELLED, OPEN_DRAWER, GENERAL_CLOSURE),
 }
 # Received only by a stream that names them in ?events=: cashier SPAs in use
-# show every cashier event they do not know as an order.
+# show every cashier event they do not know as an order. Not so for streams
+# opened with the mysagra cookie (today's MySagra clients expect them:
+# clients-heads.md, E2).
 OPT_IN: frozenset[str] = frozenset({CATEGORY_AVAILABILITY_CHANGED, PRINTER_STATUS_CHANGED})
 
 
 @cache
-def default_events(channel: str) -> frozenset[str]:
+def default_events(channel: str, by_cookie: bool = False) -> frozenset[str]:
     """The events a stream without ?events= receives (one shared set per
-    channel: every open stream keeps it)."""
+    channel and kind of caller: every open stream keeps it): the catalogue
+    without the opt-in events, the whole catalogue for a cookie stream."""
+    if by_cookie:
+        return frozenset(CATALOGUE[channel])
     return frozenset(CATALOGUE[channel]) - OPT_IN

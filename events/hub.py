@@ -33,7 +33,7 @@ from events import log, memory, presence, revocation, stream_limit
 from events.channels import CHANNELS
 from events.credentials import CredentialCache
 from events.threads import in_thread
-from events.wire import KEEPALIVE_FRAME, frame, wire_id
+from events.wire import KEEPALIVE_FRAME, event_frame
 from ops import metrics
 
 logger = logging.getLogger(__name__)
@@ -60,6 +60,7 @@ class Subscriber:
         "limit",
         "address",
         "opened_at",
+        "string_ids",
     )
 
     def __init__(
@@ -70,8 +71,11 @@ class Subscriber:
         identity=None,
         events: frozenset[str] | None = None,
         address: str | None = None,
+        string_ids: bool = False,
     ):
         self.channel = channel
+        # Order ids as strings (a cookie stream): it is handed those frames.
+        self.string_ids = string_ids
         # The event types this stream receives (?events=); None: all.
         self.events = events
         # Who holds the stream (events/identity.py); None for in-process tests.
@@ -201,9 +205,16 @@ class Hub:
     # --- subscribers ----------------------------------------------------------
 
     def subscribe(
-        self, channel: str, identity=None, events: frozenset[str] | None = None, address: str | None = None
+        self,
+        channel: str,
+        identity=None,
+        events: frozenset[str] | None = None,
+        address: str | None = None,
+        string_ids: bool = False,
     ) -> Subscriber:
-        subscriber = Subscriber(channel, settings.EVENTS_CLIENT_QUEUE, self.loop.time(), identity, events, address)
+        subscriber = Subscriber(
+            channel, settings.EVENTS_CLIENT_QUEUE, self.loop.time(), identity, events, address, string_ids
+        )
         self.subscribers[channel].add(subscriber)
         if identity is not None:
             self.by_holder.setdefault(identity.holder, set()).add(subscriber)
@@ -355,9 +366,15 @@ class Hub:
     def _deliver(self, event: log.LogEvent) -> None:
         self.last_ids[event.channel] = event.id
         metrics.event_handed_over(event.channel, event.id)  # once per event, not per stream
-        data = frame(event.type, wire_id(event.channel, event.id), event.data)
+        data = event_frame(event)
+        with_string_ids = None  # made once, if a cookie stream is open
         for subscriber in self.subscribers[event.channel]:
-            subscriber.push(event.id, data, event.type)
+            if subscriber.string_ids:
+                if with_string_ids is None:
+                    with_string_ids = event_frame(event, string_ids=True)
+                subscriber.push(event.id, with_string_ids, event.type)
+            else:
+                subscriber.push(event.id, data, event.type)
 
     async def _ticker(self) -> None:
         """Keep-alives for streams that have been silent for the interval, and

@@ -13,6 +13,10 @@ import hashlib
 from dataclasses import dataclass
 
 BEARER = "bearer"
+# The same login token, from the mysagra cookie (users/authentication.py):
+# revoked as a Bearer token is; its streams take the cookie callers' event
+# defaults and string order ids (clients-heads.md, E2/E7).
+COOKIE = "cookie"
 STREAM_TOKEN = "stream-token"
 SESSION = "session"
 API_KEY = "api-key"
@@ -23,7 +27,7 @@ class Identity:
     kind: str
     user_id: str | None = None  # a person; None for a device
     key_id: str | None = None  # a device's API key
-    # The session key, or the raw Bearer token (re-checked by the configured
+    # The session key, or the raw Bearer token or cookie (re-checked by the configured
     # authenticator, so that a logout refuses it on streams as on REST).
     credential: str = ""
     expires_at: float | None = None  # Unix time at which the credential ends

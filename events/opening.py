@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from events import log
 from events.channels import CATALOGUE, default_events
 from events.threads import in_thread
-from events.wire import frame, wire_id
+from events.wire import event_frame, frame, wire_id
 
 STREAM_HEADERS = [
     (b"content-type", b"text/event-stream"),
@@ -43,12 +43,13 @@ def parse_last_event_id(raw: str, channel: str) -> int | None:
     return int(match[2])
 
 
-def requested_events(values: list[str] | None, channel: str) -> frozenset[str] | str:
+def requested_events(values: list[str] | None, channel: str, by_cookie: bool = False) -> frozenset[str] | str:
     """The events a stream asked for with ?events=a,b (repeatable), or its
-    channel's defaults without it; a message naming the first name that is
-    not in the channel's catalogue instead."""
+    channel's defaults without it (a cookie stream's, `by_cookie`); a
+    message naming the first name that is not in the channel's catalogue
+    instead."""
     if values is None:
-        return default_events(channel)
+        return default_events(channel, by_cookie)
     names = [name.strip() for value in values for name in value.split(",")]
     for name in names:
         if name not in CATALOGUE[channel]:
@@ -108,14 +109,21 @@ async def plan_opening(channel: str, raw_last_id: str | None, head: int | None) 
 
 
 async def write_opening(
-    write, opening: Opening, *, events: frozenset[str] | None, upto: int | None = None, announce: bool = True
+    write,
+    opening: Opening,
+    *,
+    events: frozenset[str] | None,
+    upto: int | None = None,
+    announce: bool = True,
+    string_ids: bool = False,
 ) -> int:
     """Tell the client its position at once (an id-only message, so a drop
     before the first event loses nothing), replay what it missed (only the
     `events` it asked for), or tell it to reset when the log no longer has
     it. Returns the id of the last event the client now has.
     `announce=False` leaves out the position (a GRIP recovery continues a
-    stream that is already open)."""
+    stream that is already open). `string_ids`: order ids as strings (a
+    cookie stream)."""
     channel = opening.channel
     if opening.reset:
         await write(
@@ -134,18 +142,25 @@ async def write_opening(
         return opening.head
     if announce:
         await write(position_frame(channel, opening.replay_after))
-    return await write_replay(write, channel, opening.replay_after, events=events, upto=upto)
+    return await write_replay(write, channel, opening.replay_after, events=events, upto=upto, string_ids=string_ids)
 
 
 async def write_replay(
-    write, channel: str, after: int, *, events: frozenset[str] | None = None, upto: int | None = None
+    write,
+    channel: str,
+    after: int,
+    *,
+    events: frozenset[str] | None = None,
+    upto: int | None = None,
+    string_ids: bool = False,
 ) -> int:
     """Every logged event of the channel after `after` (up to `upto` when
-    given) whose type is in `events` (None: all), page by page; returns the last id
-    read (the client's position, even when the page had nothing for it).
-    A page is bounded in count and in bytes (log.events_after) and written
-    before the next is read: a client that does not read holds about one
-    page in the server, whatever the size of the events."""
+    given) whose type is in `events` (None: all), page by page, with string
+    order ids if `string_ids`; returns the last id read (the client's
+    position, even when the page had nothing for it). A page is bounded in
+    count and in bytes (log.events_after) and written before the next is
+    read: a client that does not read holds about one page in the server,
+    whatever the size of the events."""
     last = after
     while upto is None or last < upto:
         read = await in_thread(log.events_after, channel, last)
@@ -154,7 +169,7 @@ async def write_replay(
         del read  # not kept while the page is written
         wanted = page if events is None else [e for e in page if e.type in events]
         if wanted:
-            await write(b"".join(frame(e.type, wire_id(e.channel, e.id), e.data) for e in wanted))
+            await write(b"".join(event_frame(e, string_ids) for e in wanted))
         if page:
             last = page[-1].id
         if not more:

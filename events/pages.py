@@ -62,7 +62,7 @@ from orders.selectors import order_with_items, orders_with_items
 from users.models import ApiKeyKind, Role
 from users.permissions import IsKitchenStaff
 
-PAGE_ROLES = (Role.ADMIN, Role.OPERATOR)
+PAGE_ROLES = (Role.ADMIN, Role.OPERATOR, Role.MAINTAINER)
 # The kitchen display and its bumps are for cooks too (not the board, not pick-ups).
 KITCHEN_ROLES = (*PAGE_ROLES, Role.KITCHEN)
 # How many of the last bumped orders the kitchen offers to recall.

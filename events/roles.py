@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from users.models import Role
 
-LISTENER_ROLES = (Role.ADMIN, Role.OPERATOR)
+LISTENER_ROLES = (Role.ADMIN, Role.OPERATOR, Role.MAINTAINER)
 # A cook (Role.KITCHEN) listens to the one channel the kitchen display reads.
 KITCHEN_CHANNEL = "display"
 # Every role that may hold some stream open (events/revocation.py re-checks it).

@@ -17,6 +17,12 @@ events/revocation.py.
 Behind Pushpin (settings.GRIP_URL and GRIP_SIG_KEY, and a request that
 Pushpin signed) the same checks run, and events/grip.py answers with the same
 opening and replay plus the instructions for Pushpin to hold the stream.
+
+A stream opened with the mysagra cookie (today's MySagra clients,
+clients-heads.md E2/E7) receives the whole catalogue of its channel by
+default and its order ids as strings; this process serves it itself, also
+behind Pushpin (which relays it), since Pushpin's publishes carry the log's
+integer ids.
 """
 
 from __future__ import annotations
@@ -199,6 +205,7 @@ class _Accepted:
     raw_last_id: str | None
     address: str | None
     head_only: bool  # a HEAD request
+    string_ids: bool  # order ids as strings: opened with the mysagra cookie
 
 
 def _note_who(scope, principal) -> None:
@@ -263,12 +270,12 @@ async def _check(scope, send) -> _Accepted | None:
             },
         )
         return None
-    events = requested_events(query.get("events"), channel)
+    events = requested_events(query.get("events"), channel, principal.by_cookie)
     if isinstance(events, str):
         await _send_json(send, 400, {"message": "Validation error", "errors": [{"field": "events", "message": events}]})
         return None
     raw_last_id = headers.get("last-event-id") or (query.get("lastEventId") or [None])[0] or None
-    if via_grip and scope["method"] == "GET":
+    if via_grip and scope["method"] == "GET" and not principal.by_cookie:
         # Pushpin holds the stream; this process answers with the opening,
         # and remembers the holder, to close the stream if its right ends.
         holder_channel = principal.holder_channel
@@ -288,8 +295,17 @@ async def _check(scope, send) -> _Accepted | None:
             head=hub.last_ids[channel],
         )
         return None
+    # A cookie stream is served by this process even behind Pushpin, which
+    # relays it as it is: Pushpin's publishes carry the integer order ids of
+    # the log, a cookie stream the string ones (clients-heads.md, O1/E7).
     return _Accepted(
-        channel, principal.identity, events, raw_last_id, _client_address(scope), scope["method"] == "HEAD"
+        channel,
+        principal.identity,
+        events,
+        raw_last_id,
+        _client_address(scope),
+        scope["method"] == "HEAD",
+        principal.by_cookie,
     )
 
 
@@ -306,9 +322,11 @@ async def _serve(accepted: _Accepted, receive, response: _GuardedSend) -> None:
     if not await hub.admit(holder, limit):
         await _send_json(response, 429, _too_many(limit), [(b"retry-after", b"5")])
         return
-    # No await between subscribing and reading the head: every event after
-    # `head` reaches this subscriber's queue.
-    subscriber = hub.subscribe(accepted.channel, accepted.identity, accepted.events, accepted.address)
+    # No await between counting, subscribing and reading the head: the limit
+    # holds, and every event after `head` reaches this subscriber's queue.
+    subscriber = hub.subscribe(
+        accepted.channel, accepted.identity, accepted.events, accepted.address, accepted.string_ids
+    )
     head = hub.last_ids[accepted.channel]
     watcher = asyncio.ensure_future(_watch_disconnect(receive, subscriber))
     try:
@@ -370,10 +388,14 @@ class _Stream:
 
     async def open(self, raw_last_id: str | None, head: int) -> None:
         opening = await plan_opening(self.channel, raw_last_id, head)
-        self.last = await write_opening(self.write, opening, events=self.subscriber.events)
+        self.last = await write_opening(
+            self.write, opening, events=self.subscriber.events, string_ids=self.subscriber.string_ids
+        )
 
     async def replay(self) -> None:
-        self.last = await write_replay(self.write, self.channel, self.last, events=self.subscriber.events)
+        self.last = await write_replay(
+            self.write, self.channel, self.last, events=self.subscriber.events, string_ids=self.subscriber.string_ids
+        )
 
     async def run(self) -> None:
         subscriber = self.subscriber

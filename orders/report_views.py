@@ -15,7 +15,7 @@ from orders import services
 from orders.reports import GROUP_BY_CHOICES, build_reports
 from orders.schemas import ref
 from orders.serializers import StrictCharField
-from users.permissions import IsAdmin, IsAdminOrOperator
+from users.permissions import IsAdminOrMaintainer, IsAdminOrOperator
 
 ISO_8601 = ["iso-8601", "%Y-%m-%d"]
 
@@ -47,7 +47,7 @@ class ClosureSerializer(serializers.Serializer):
 
 
 class ReportsView(APIView):
-    permission_classes = [IsAdmin]
+    permission_classes = [IsAdminOrMaintainer]
 
     @extend_schema(parameters=[ReportQuerySerializer], responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:

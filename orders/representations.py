@@ -31,6 +31,30 @@ def format_timestamp(moment: datetime | None) -> str | None:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
+# The keys under which an order's id appears in a body: an order's own
+# `id`, a line's, a station state's or an event's `orderId`. Every other id
+# of the contract is a string already, so an integer under these keys is an
+# order id (ticket numbers have keys of their own and stay numbers).
+ORDER_ID_KEYS = frozenset({"id", "orderId"})
+
+
+def with_string_order_ids(body: Any) -> Any:
+    """The body (REST answer or event payload) with every order id written
+    as a string of its digits ("42"), for callers signed in by the
+    mysagra cookie (clients-heads.md, O1/E7); others keep integers. A copy:
+    the body given is not changed."""
+    if isinstance(body, dict):
+        return {
+            key: str(value)
+            if key in ORDER_ID_KEYS and isinstance(value, int) and not isinstance(value, bool)
+            else with_string_order_ids(value)
+            for key, value in body.items()
+        }
+    if isinstance(body, list):
+        return [with_string_order_ids(value) for value in body]
+    return body
+
+
 def order_item_repr(item: OrderItem) -> dict[str, Any]:
     return {
         "id": item.id,

@@ -55,6 +55,7 @@ from users.apikeys import Device
 from users.models import ApiKeyKind
 from users.permissions import (
     IsAdmin,
+    IsAdminOrMaintainer,
     IsAdminOrOperator,
     IsStaffMember,
     ReadAnyoneWriteAdmin,
@@ -408,14 +409,18 @@ class IngredientViewSet(_ResourceViewSet):
 
 
 class _DeviceViewSet(_ResourceViewSet):
-    """Printers and cash registers: admins and operators read, admins write."""
+    """Printers and cash registers: admins, operators and maintainers read,
+    admins write (maintainers what `maintainer_actions` lists)."""
 
     def get_permissions(self):
         if self.action in ("list", "retrieve", *self.operator_actions):
             return [IsAdminOrOperator()]
+        if self.action in self.maintainer_actions:
+            return [IsAdminOrMaintainer()]
         return [IsAdmin()]
 
     operator_actions: tuple[str, ...] = ()
+    maintainer_actions: tuple[str, ...] = ()
 
 
 class PrinterViewSet(_DeviceViewSet):
@@ -423,6 +428,9 @@ class PrinterViewSet(_DeviceViewSet):
     serializer_class = PrinterSerializer
     resource_name = "Printer"
     api_key_access = {(PRINTER_AGENT, "GET"), (PRINTER_AGENT, "PATCH")}
+    # The printer agent's configuration (its printers' addresses) is a
+    # maintainer's job too.
+    maintainer_actions = ("partial_update",)
 
     def partial_update(self, request, *args, **kwargs):
         # A printer agent reports what it sees of a printer; naming and

@@ -48,8 +48,8 @@ from till import selectors
 from users.models import Role
 from users.permissions import IsStaffMember
 
-TILL_ROLES = (Role.ADMIN, Role.OPERATOR)
-WAITER_ROLES = (Role.ADMIN, Role.OPERATOR, Role.WAITER)
+TILL_ROLES = (Role.ADMIN, Role.OPERATOR, Role.MAINTAINER)
+WAITER_ROLES = (Role.ADMIN, Role.OPERATOR, Role.MAINTAINER, Role.WAITER)
 # The till listens to everything on `cashier`, the opt-in category event included.
 TILL_EVENTS = [
     NEW_ORDER,
@@ -163,7 +163,7 @@ def till_page(request: HttpRequest) -> HttpResponse:
     user = request.user
     config = {
         "userId": user.pk,
-        "isAdmin": user.has_role(Role.ADMIN),
+        "mayCloseDay": user.has_role(Role.ADMIN, Role.MAINTAINER),
         "eventsUrl": f"/events/{CASHIER}?events={','.join(TILL_EVENTS)}",
         "dayStart": format_timestamp(selectors.service_day_start()),
         "keyHours": settings.IDEMPOTENCY_KEY_HOURS,

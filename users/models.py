@@ -9,6 +9,9 @@ from config.ids import new_id
 class Role(models.TextChoices):
     ADMIN = "admin", "Admin"
     OPERATOR = "operator", "Operator (cashier)"
+    # An operator who may also run the general closure, read reports and
+    # set up the printer agent (MySagra's role of that name).
+    MAINTAINER = "maintainer", "Maintainer (operator, closures, printer agent)"
     WAITER = "waiter", "Waiter"
     # Cooks who sign in: the kitchen display and its bump, nothing else.
     KITCHEN = "kitchen", "Kitchen (cook)"

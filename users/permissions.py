@@ -15,6 +15,9 @@ from rest_framework.permissions import BasePermission
 from users.apikeys import Device
 from users.models import Role
 
+# Who may do an operator's work: a maintainer may everything an operator may.
+OPERATOR_ROLES = (Role.ADMIN, Role.OPERATOR, Role.MAINTAINER)
+
 
 def key_allowed(request, view) -> bool:
     """Whether the view's `api_key_access` lists the request's key kind and method."""
@@ -43,8 +46,18 @@ class IsAdmin(_PeopleOrListedKeys):
 
 
 class IsAdminOrOperator(_PeopleOrListedKeys):
+    """Admins, operators and maintainers."""
+
     def person_may(self, request, view) -> bool:
-        return _has_role(request, (Role.ADMIN, Role.OPERATOR))
+        return _has_role(request, OPERATOR_ROLES)
+
+
+class IsAdminOrMaintainer(_PeopleOrListedKeys):
+    """What a maintainer may beyond an operator: reports, the printer
+    agent's configuration (its printers)."""
+
+    def person_may(self, request, view) -> bool:
+        return _has_role(request, (Role.ADMIN, Role.MAINTAINER))
 
 
 class IsKitchenStaff(_PeopleOrListedKeys):
@@ -55,10 +68,10 @@ class IsKitchenStaff(_PeopleOrListedKeys):
 
 
 class IsStaffMember(_PeopleOrListedKeys):
-    """Any role: admin, operator or waiter."""
+    """Any role: admin, operator, maintainer or waiter."""
 
     def person_may(self, request, view) -> bool:
-        return _has_role(request, (Role.ADMIN, Role.OPERATOR, Role.WAITER))
+        return _has_role(request, (*OPERATOR_ROLES, Role.WAITER))
 
 
 class ReadAnyoneWriteAdmin(_PeopleOrListedKeys):

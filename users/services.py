@@ -33,12 +33,12 @@ def user_create(*, username: str, role: str, password: str) -> User:
 @transaction.atomic
 def user_apply_role(*, user: User) -> None:
     """Give the user the admin-site access of its role, and save it.
-    Admins run the whole admin site; operators may see and act on orders
-    there (the actions go through the order services); waiters have none."""
-    user.is_staff = user.role in (Role.ADMIN, Role.OPERATOR)
+    Admins run the whole admin site; operators and maintainers may see
+    and act on orders there (the actions go through the order services); waiters have none."""
+    user.is_staff = user.role in (Role.ADMIN, Role.OPERATOR, Role.MAINTAINER)
     user.is_superuser = user.role == Role.ADMIN
     user.save()
-    if user.role == Role.OPERATOR:
+    if user.role in (Role.OPERATOR, Role.MAINTAINER):
         user.user_permissions.set(Permission.objects.filter(codename__in=OPERATOR_ADMIN_PERMISSIONS))
     else:
         user.user_permissions.clear()

@@ -3,6 +3,7 @@ django.contrib.auth.authenticate() with the Django request, so that
 django-axes (users/backends.py) throttles them all alike; AxesMiddleware then
 answers a locked-out attempt with users.throttling.lockout_response."""
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth import logout as session_logout
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -16,6 +17,7 @@ from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from config.api import ErrorSerializer, ValidationErrorSerializer
+from users.authentication import LOGIN_COOKIES, signed_in_by_cookie
 from users.models import ApiKeyKind
 from users.permissions import IsPerson, IsSignedIn
 from users.serializers import LoginSerializer, MeSerializer, RefreshSerializer, TokenPairSerializer
@@ -49,7 +51,13 @@ class TokenRefresh(TokenRefreshView):
 
 
 class LoginView(APIView):
-    """POST /auth/login {"username", "password"} → {"user", "accessToken"}."""
+    """POST /auth/login {"username", "password"} → one body for both
+    generations of clients: the user flat (`id`, `userId`, `username`,
+    `role`: today's MySagra clients) and as `user`, with `accessToken` (the
+    seed-era ones). The same token is set as the cookies `mysagra_session`
+    and `mysagra_token` (HttpOnly, SameSite=Lax, for the token's lifetime),
+    which today's clients forward (users.authentication.CookieAuthentication):
+    one login, ended by one logout whichever way it is presented."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
@@ -57,7 +65,17 @@ class LoginView(APIView):
     @extend_schema(
         request=LoginSerializer,
         responses={
-            200: inline_serializer("Login", {"user": MeSerializer(), "accessToken": serializers.CharField()}),
+            200: inline_serializer(
+                "Login",
+                {
+                    "id": serializers.CharField(),
+                    "userId": serializers.CharField(),
+                    "username": serializers.CharField(),
+                    "role": serializers.CharField(),
+                    "user": MeSerializer(),
+                    "accessToken": serializers.CharField(),
+                },
+            ),
             400: ValidationErrorSerializer,
             401: ErrorSerializer,
             413: ErrorSerializer,
@@ -70,14 +88,31 @@ class LoginView(APIView):
         user = authenticate(request._request, **serializer.validated_data)
         if user is None:
             return Response(BAD_CREDENTIALS, status=status.HTTP_401_UNAUTHORIZED)
-        return Response({"user": MeSerializer(user).data, "accessToken": str(login_access_token(user))})
+        token = login_access_token(user)
+        me = MeSerializer(user).data
+        body = {"id": me["id"], "userId": me["id"], "username": me["username"], "role": me["role"]}
+        response = Response({**body, "user": me, "accessToken": str(token)})
+        lifetime = settings.LOGIN_TOKEN_HOURS * 3600  # the token's own (login_access_token)
+        for name in LOGIN_COOKIES:
+            response.set_cookie(
+                name,
+                str(token),
+                max_age=lifetime,
+                path="/",
+                secure=settings.LOGIN_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+        return response
 
 
 class LogoutView(APIView):
     """POST /auth/logout: the login of this request ends, everywhere (REST
     and event streams): its Bearer token, the refresh token it came from
     and every token refreshed from that, the stream tokens minted under it;
-    or its session, with the stream tokens minted under that."""
+    or its session, with the stream tokens minted under that. Signed in by
+    the mysagra cookie (the same login token), the answer also clears both
+    cookies."""
 
     permission_classes = [IsPerson]
 
@@ -87,7 +122,11 @@ class LogoutView(APIView):
             token_revoke(token=request.auth, user=request.user)
         else:
             session_logout(request._request)
-        return Response({"message": "Signed out"})
+        response = Response({"message": "Signed out"})
+        if signed_in_by_cookie(request):
+            for name in LOGIN_COOKIES:
+                response.delete_cookie(name, path="/", samesite="Lax")
+        return response
 
 
 class MeView(APIView):

@@ -47,8 +47,8 @@ def test_a_waiter_gets_the_pad_but_not_the_till(waiter):
     assert client.get("/waiter/").status_code == 200
 
 
-@pytest.mark.parametrize("role", ["operator", "admin_user"])
-def test_cashiers_and_admins_get_both_pages_which_carry_no_token(role, request):
+@pytest.mark.parametrize("role", ["operator", "maintainer", "admin_user"])
+def test_cashiers_maintainers_and_admins_get_both_pages_which_carry_no_token(role, request):
     user = request.getfixturevalue(role)
     client = logged_in(user)
     till = client.get("/till/")
@@ -57,8 +57,9 @@ def test_cashiers_and_admins_get_both_pages_which_carry_no_token(role, request):
     config = page_config(till)
     assert config["eventsUrl"].startswith("/events/cashier?events=new-order,")
     assert "category-availability-changed" in config["eventsUrl"]
-    assert config["isAdmin"] is (role == "admin_user")
-    assert (b'id="closure-button"' in till.content) is (role == "admin_user")
+    # The day's closure is for admins and maintainers (issue 25).
+    assert config["mayCloseDay"] is (role != "operator")
+    assert (b'id="closure-button"' in till.content) is (role != "operator")
     assert config["labels"]["soldOut"] == "Sold out"
     assert config["keyHours"] == settings.IDEMPOTENCY_KEY_HOURS  # how long a lost answer may be sent again
     assert client.get("/waiter/").status_code == 200

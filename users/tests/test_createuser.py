@@ -43,7 +43,7 @@ def test_an_unknown_role_is_refused_with_the_roles_to_choose_from(db):
     with pytest.raises(CommandError) as excinfo:
         createuser("sam", "--role", "chef", "--password", PASSWORD)
 
-    assert str(excinfo.value) == "Unknown role 'chef': choose one of admin, operator, waiter, kitchen."
+    assert str(excinfo.value) == "Unknown role 'chef': choose one of admin, operator, maintainer, waiter, kitchen."
     assert not User.objects.filter(username="sam").exists()
 
 

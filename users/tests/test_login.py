@@ -29,7 +29,7 @@ def test_login_returns_the_user_and_an_access_token_that_opens_the_api(olga):
 
     assert response.status_code == 200, response.content
     body = response.json()
-    assert set(body) == {"user", "accessToken"}
+    assert set(body) == {"id", "userId", "username", "role", "user", "accessToken"}
     assert body["user"] == {"id": olga.id, "username": "olga", "role": "operator"}
     assert AccessToken(body["accessToken"])["user_id"] == olga.id
     assert bearer(body["accessToken"]).get("/v1/orders").status_code == 200
