@@ -216,7 +216,13 @@ def test_reprint_carries_the_chosen_lines_the_receipt_flag_and_the_whole_order(
         "unitPrice": "12.5",
         "unitSurcharge": "0",
         "total": "12.5",
-        "food": {"id": menu["margherita"].id, "name": "Margherita", "printerId": menu["kitchen"].id},
+        "food": {
+            "id": menu["margherita"].id,
+            "name": "Margherita",
+            "printerId": menu["kitchen"].id,
+            "categoryId": menu["pizza"].id,
+            "category": {"id": menu["pizza"].id, "name": "Pizza", "station": None},
+        },
     }
     assert payload == {
         "id": order.id,

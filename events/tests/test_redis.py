@@ -35,7 +35,13 @@ def test_an_order_confirmed_on_one_process_reaches_the_streams_of_another(
         printed = printer_on_b.next(timeout=10)
         assert (printed.event, printed.id, printed.json()["id"]) == ("confirmed-order", "printer:1", order["id"])
         shown = board_on_b.next(timeout=10)
-        assert shown.json() == {"displayCode": order["displayCode"], "ticketNumber": 1, "id": order["id"]}
+        # clients-heads.md E3: the stations' states too (none on this menu).
+        assert shown.json() == {
+            "displayCode": order["displayCode"],
+            "ticketNumber": 1,
+            "id": order["id"],
+            "ordersStations": [],
+        }
 
 
 @pytest.mark.parametrize("downtime", [0, 4], ids=["quick-restart", "four-seconds-down"])
