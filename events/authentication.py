@@ -194,19 +194,7 @@ def authenticate(
         if found is None:
             return None
         user, token = found
-        exp = token.get("exp")
-        return Principal(
-            user,
-            Identity(
-                identity.BEARER,
-                user_id=user.pk,
-                credential=authorization,
-                expires_at=float(exp) if isinstance(exp, int | float) else None,
-                auth_hash=user.get_session_auth_hash(),
-                token_id=str(token.get("jti") or ""),
-                login_id=login_id_of(token),
-            ),
-        )
+        return _token_principal(identity.BEARER, user, token, authorization)
     raw_key = headers.get("x-api-key")
     if raw_key is None:
         raw_key = screen_cookie(headers)  # a screen's key (events/screens.py)
@@ -243,19 +231,7 @@ def authenticate(
         if found is None:
             return None
         user, token = found
-        exp = token.get("exp")
-        return Principal(
-            user,
-            Identity(
-                identity.COOKIE,
-                user_id=user.pk,
-                credential=raw_cookie,
-                expires_at=float(exp) if isinstance(exp, int | float) else None,
-                auth_hash=user.get_session_auth_hash(),
-                token_id=str(token.get("jti") or ""),
-                login_id=login_id_of(token),
-            ),
-        )
+        return _token_principal(identity.COOKIE, user, token, raw_cookie)
     return None
 
 
@@ -275,5 +251,24 @@ def from_session(session, user) -> Principal | None:
             credential=session.session_key,
             expires_at=expires_at,
             auth_hash=user.get_session_auth_hash(),
+        ),
+    )
+
+
+def _token_principal(kind: str, user, token, credential: str) -> Principal:
+    """A person signed in by a login token (a Bearer header or the login
+    cookie): the identity names the token and the login it belongs to, so a
+    logout of either, and the user's own changes, close the stream."""
+    exp = token.get("exp")
+    return Principal(
+        user,
+        Identity(
+            kind,
+            user_id=user.pk,
+            credential=credential,
+            expires_at=float(exp) if isinstance(exp, int | float) else None,
+            auth_hash=user.get_session_auth_hash(),
+            token_id=str(token.get("jti") or ""),
+            login_id=login_id_of(token),
         ),
     )
