@@ -14,11 +14,11 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import ApiJSONRenderer
 from config.idempotency import idempotent
 from orders import selectors, services
 from orders.exceptions import Conflict, NotFound
@@ -129,11 +129,13 @@ class OrdersView(APIView):
             # A page past the end is empty; asking the database for it could
             # overflow its integer OFFSET (page=10**20 was a 500 on SQLite).
             rows = orders[offset : offset + size] if offset < total else []
-            body = JSONRenderer().render(
+            # The API's renderer, so that a cookie caller reads string ids here too.
+            body = ApiJSONRenderer().render(
                 {
                     "data": [order_rest_repr(order) for order in rows],
                     "pagination": {"totalItems": total, "currentPage": page, "totalPages": math.ceil(total / size)},
-                }
+                },
+                renderer_context={"request": request},
             )
         return HttpResponse(body, content_type="application/json")
 

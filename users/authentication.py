@@ -90,5 +90,7 @@ class CookieAuthentication(BearerAuthentication):
 
 def signed_in_by_cookie(request) -> bool:
     """Whether a DRF request was authenticated by the mysagra cookie: such a
-    caller reads order ids as strings (clients-heads.md, O1)."""
-    return isinstance(getattr(request, "successful_authenticator", None), CookieAuthentication)
+    caller reads order ids as strings (clients-heads.md, O1). Only asks
+    what authentication found when it ran: rendering an answer given before
+    it (a 503 while the database is away) must not start it now."""
+    return isinstance(getattr(request, "_authenticator", None), CookieAuthentication)
