@@ -1,5 +1,5 @@
 """The server as the agent sees it: a few REST calls and the printer event
-stream, over httpx (the stream read by httpx-sse), with the device's key in
+stream, over httpx (the stream read with httpx-sse's parser, `sse.read`), with the device's key in
 `X-API-KEY` on every request.
 
 Invariants:
@@ -19,7 +19,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from httpx_sse import EventSource, ServerSentEvent
+
+from printeragent import sse
 
 HEADER = "X-API-KEY"
 
@@ -48,8 +49,8 @@ class Message:
         return json.loads(self.data)
 
     @classmethod
-    def of(cls, sse: ServerSentEvent) -> Message:
-        return cls(event=None if sse.event == "message" else sse.event, id=sse.id or None, data=sse.data)
+    def of(cls, frame: sse.Frame) -> Message:
+        return cls(event=None if frame.event == sse.UNNAMED else frame.event, id=frame.id, data=frame.data)
 
 
 class Server:
@@ -105,5 +106,6 @@ class Server:
         with self.http.stream("GET", "/events/printer", headers=headers, timeout=timeout) as response:
             if response.status_code != 200:
                 raise ServerError(response.status_code, response.read().decode("utf-8", "replace"))
-            for sse in EventSource(response).iter_sse():
-                yield Message.of(sse)
+            for frame in sse.read(response.iter_bytes()):
+                if not frame.is_comment:
+                    yield Message.of(frame)

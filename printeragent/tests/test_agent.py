@@ -437,7 +437,7 @@ def test_an_unreadable_journal_stops_the_agent_instead_of_starting_over(tmp_path
 
 def test_the_stream_is_read_as_events_and_positions_without_keep_alives_or_a_cut_off_message():
     body = (
-        b': keep-alive\n\nid: printer:4\n\nevent: confirmed-order\nid: printer:5\ndata: {"a":\ndata: 1}\n\n'
+        b': keep-alive\n\nid: printer:4\n\n: keep-alive\n\nevent: confirmed-order\nid: printer:5\ndata: {"a":\ndata: 1}\n\n'
         b"event: open-drawer\nid: printer:6\ndata: {}"  # cut off: never dispatched
     )
     asked = []
