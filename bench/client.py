@@ -5,7 +5,10 @@ Subscribers are asyncio Protocols rather than StreamReader pairs: one
 callback per read, no task per connection, so 5,000 of them cost the client
 little and the time they record is the time the bytes came off the socket.
 They speak HTTP/1.1 and undo chunked transfer encoding, as a browser's
-EventSource would. Every operation has a timeout; everything goes to
+EventSource would, and read the event stream with the project's one SSE
+reader (printeragent/sse.py, httpx-sse's parser fed bytes): httpx-sse's own
+client wants an httpx response, one thread or task per stream, which at
+5,000 streams would cost more than the server under test. Every operation has a timeout; everything goes to
 127.0.0.1."""
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass, field
+
+from printeragent.sse import Frame, Reader
 
 HOST = "127.0.0.1"
 monotonic = time.monotonic
@@ -139,7 +144,7 @@ class Trial:
 class Subscriber(asyncio.Protocol):
     __slots__ = (
         "fleet", "request", "transport", "status", "header_buf", "headers_done", "chunked", "chunk_buf",
-        "chunk_left", "need_crlf", "buf", "opened", "closed", "last_frame", "max_gap", "frames", "targets",
+        "chunk_left", "need_crlf", "reader", "opened", "closed", "last_frame", "max_gap", "frames", "targets",
         "last_target_id", "data_len", "waiter",
     )  # fmt: skip
 
@@ -154,7 +159,7 @@ class Subscriber(asyncio.Protocol):
         self.chunk_buf = bytearray()
         self.chunk_left = 0
         self.need_crlf = False
-        self.buf = bytearray()
+        self.reader = Reader()
         self.opened = False
         self.closed = False
         self.last_frame = 0.0
@@ -199,17 +204,8 @@ class Subscriber(asyncio.Protocol):
                 return
         if self.chunked:
             data = self._dechunk(data)
-        buf = self.buf
-        buf += data
-        start = 0
-        while True:
-            end = buf.find(b"\n\n", start)
-            if end < 0:
-                break
-            self._frame(buf[start:end], now)
-            start = end + 2
-        if start:
-            del buf[:start]
+        for frame in self.reader.feed(data):
+            self._frame(frame, now)
 
     def _dechunk(self, data: bytes) -> bytes:
         cbuf = self.chunk_buf
@@ -241,7 +237,7 @@ class Subscriber(asyncio.Protocol):
             self.chunk_left = size
         return bytes(out)
 
-    def _frame(self, block: bytearray, now: float) -> None:
+    def _frame(self, frame: Frame, now: float) -> None:
         if self.frames:
             gap = now - self.last_frame
             if gap > self.max_gap:
@@ -252,21 +248,15 @@ class Subscriber(asyncio.Protocol):
             self.opened = True
             self.fleet.on_open(self)
             self._wake()
-        if block[:1] == b":":
-            return  # a comment: keep-alive or padding
+        if frame.is_comment:
+            return  # keep-alive or padding
         fleet = self.fleet
-        # The event line may follow an id line (an id-only first message, or
-        # a server that writes `id:` first): look for it at any line start.
-        if block.startswith(fleet.target_prefix) or fleet.target_line in block:
-            at = 0 if block.startswith(b"id: ") else block.find(b"\nid: ")
-            at = at + 1 if at > 0 else at
-            end = block.find(b"\n", at + 4) if at >= 0 else -1
-            event_id = bytes(block[at + 4 : end if end >= 0 else len(block)]) if at >= 0 else b""
+        if frame.event == fleet.target:
+            event_id = (frame.id or "").encode()
             self.targets += 1
             self.last_target_id = event_id
             if not self.data_len:
-                at = block.find(b"\ndata: ")
-                self.data_len = len(block) - at - 7 if at >= 0 else 0
+                self.data_len = len(frame.data.encode())
             fleet.on_target(self, event_id, now)
 
     def close(self) -> None:
@@ -283,8 +273,7 @@ class Fleet:
         self.request = ("\r\n".join(lines) + "\r\n\r\n").encode()
         self.port = port
         self.path = path
-        self.target_prefix = f"event: {target}\n".encode()
-        self.target_line = b"\n" + self.target_prefix
+        self.target = target
         self.subscribers: list[Subscriber] = []
         self.open_count = 0
         self.refused = 0

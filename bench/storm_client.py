@@ -37,6 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.procs import raise_nofile  # noqa: E402
+from printeragent.sse import Reader  # noqa: E402
 
 HOST = "127.0.0.1"
 monotonic = time.monotonic
@@ -87,6 +88,7 @@ class Opening(asyncio.Protocol):
         "reconnects",
         "client",
         "tail",
+        "reader",
     )
 
     def __init__(self, share: Share, request: bytes, client: int):
@@ -94,6 +96,7 @@ class Opening(asyncio.Protocol):
         self.request = request
         self.client = client  # its number in the whole storm
         self.tail = b""  # the end of what came last (watch_body)
+        self.reader = Reader()  # the opening's body, up to its first frame
         self.transport = None
         self.head = bytearray()
         self.status = 0
@@ -144,13 +147,17 @@ class Opening(asyncio.Protocol):
                 self.transport.close()
                 return
             del self.head[:body]
-        # The first SSE message (chunked or not: a blank line ends it).
-        if b"\n\n" in self.head:
+        # The first SSE frame, read with the project's one SSE reader
+        # (printeragent/sse.py; httpx-sse's client would want a task and an
+        # httpx response per stream, too dear at ten thousand). The body is
+        # not de-chunked: a chunk-size line reads as an unknown field, which
+        # the reader ignores, and the server writes each message in one chunk.
+        found = self.reader.feed(bytes(self.head))
+        self.head = bytearray()
+        if found:
             self.first = monotonic()
-            at = self.head.find(b"id: ")
-            if at >= 0:
-                self.last_id = bytes(self.head[at + 4 : self.head.find(b"\n", at)]).decode()
-            self.head = bytearray()
+            self.last_id = next((frame.id for frame in found if frame.id), "")
+            self.reader = None
             self.finish("200")
 
 

@@ -2,9 +2,10 @@
 API key and prints on network ESC/POS printers (python-escpos).
 
 Modules: `state` (the journal kept on disk), `client` (the server),
+`sse` (the one SSE reader, httpx-sse's parser; the tests and benchmarks use it too),
 `tickets` (what each event prints, pure), `printing` (one queue and thread
 per printer, each ticket confirmed by the printer's status answer), `agent`
 (the stream reader that ties them together). Imports run one way: agent ->
 printing -> state, tickets. It imports nothing from Django, so it runs on any machine with
-Python and python-escpos; `python manage.py printer_agent` is its front door.
+Python, python-escpos, httpx and httpx-sse; `python manage.py printer_agent` is its front door.
 """

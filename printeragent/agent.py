@@ -15,7 +15,6 @@ never dropped) and is reported OFFLINE.
 
 from __future__ import annotations
 
-import http.client
 import logging
 import threading
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from pathlib import Path
 
 from escpos.printer import Network
 
-from printeragent.client import Message, Server, ServerError
+from printeragent.client import UNREACHABLE, Message, Server, ServerError
 from printeragent.printing import Backoff, Job, PrinterQueue
 from printeragent.state import StateFile
 from printeragent.tickets import PRINTED_EVENTS, Directory, Ticket, tickets_for
@@ -83,9 +82,9 @@ class Agent:
                     logger.warning("the server ended the stream; reconnecting")
                 except ServerError as exc:
                     logger.error("the server refused: %s", exc)
-                except (OSError, http.client.HTTPException, UnicodeDecodeError) as exc:
+                except (*UNREACHABLE, UnicodeDecodeError) as exc:
                     # A server killed mid-response ends a chunked stream with
-                    # IncompleteRead, which is no OSError.
+                    # httpx.RemoteProtocolError (an httpx.HTTPError).
                     logger.warning("connection to the server failed: %r", exc)
                 self.stopping.wait(self.backoff.next())
         finally:
@@ -188,7 +187,7 @@ class Agent:
             return
         try:
             self.server.report_printer_status(printer_id, status)
-        except (ServerError, OSError, http.client.HTTPException, ValueError) as exc:
+        except (ServerError, *UNREACHABLE, ValueError) as exc:
             logger.warning("could not report printer %s as %s: %s", self.named(printer_id), status, exc)
             return
         self.reported[printer_id] = status
@@ -206,7 +205,7 @@ class Agent:
         try:
             printers = self.server.printers()
             registers = self.server.cash_registers()
-        except (ServerError, OSError, http.client.HTTPException, ValueError) as exc:
+        except (ServerError, *UNREACHABLE, ValueError) as exc:
             logger.warning("could not read printers and cash registers: %s", exc)
             if strict:
                 raise ServerError(0, f"printers unknown: {exc}") from exc

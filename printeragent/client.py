@@ -1,17 +1,31 @@
 """The server as the agent sees it: a few REST calls and the printer event
-stream, over the standard library's HTTP client, with the device's key in
-`X-API-KEY` on every request."""
+stream, over httpx (the stream read with httpx-sse's parser, `sse.read`), with the device's key in
+`X-API-KEY` on every request.
+
+Invariants:
+- the client never retries on its own (httpx's transport makes one attempt):
+  the only retry policy is `printing.Backoff`, applied by the agent around
+  the stream and by each printer's queue, so there is one place to read it;
+- every failure to reach or read the server is an `httpx.HTTPError` (a
+  stream cut mid-chunk is `httpx.RemoteProtocolError`) or a `ServerError`
+  (the server answered, with something else than asked)."""
 
 from __future__ import annotations
 
-import http.client
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
+
+from printeragent import sse
+
 HEADER = "X-API-KEY"
+
+# What the agent counts as "the server could not be reached or read".
+UNREACHABLE = (httpx.HTTPError, OSError)
 
 
 class ServerError(Exception):
@@ -24,8 +38,8 @@ class ServerError(Exception):
 
 @dataclass(frozen=True)
 class Message:
-    """One SSE message: `event` is None for an id-only message (the stream's
-    position), `data` the raw text."""
+    """One SSE message: `event` is None for an unnamed message (the id-only
+    one that tells the stream's position), `data` the raw text."""
 
     event: str | None
     id: str | None
@@ -34,42 +48,43 @@ class Message:
     def json(self) -> Any:
         return json.loads(self.data)
 
+    @classmethod
+    def of(cls, frame: sse.Frame) -> Message:
+        return cls(event=None if frame.event == sse.UNNAMED else frame.event, id=frame.id, data=frame.data)
+
 
 class Server:
-    def __init__(self, url: str, key: str, *, timeout: float = 10.0, stream_timeout: float = 45.0):
+    def __init__(
+        self,
+        url: str,
+        key: str,
+        *,
+        timeout: float = 10.0,
+        stream_timeout: float = 45.0,
+        transport: httpx.BaseTransport | None = None,
+    ):
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"{url!r} is not an http(s) URL")
-        self.scheme = parts.scheme
-        self.host = parts.hostname
-        self.port = parts.port
-        self.base = parts.path.rstrip("/")
-        self.key = key
         self.timeout = timeout
         # Longer than the server's keep-alive interval (15 s): silence past it
         # means the connection is dead, and the agent reconnects.
         self.stream_timeout = stream_timeout
+        self.http = httpx.Client(
+            base_url=url.rstrip("/"),
+            headers={HEADER: key},
+            timeout=timeout,
+            transport=transport or httpx.HTTPTransport(retries=0),
+        )
 
-    def _connection(self, timeout: float) -> http.client.HTTPConnection:
-        kind = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
-        return kind(self.host, self.port, timeout=timeout)
+    def close(self) -> None:
+        self.http.close()
 
     def _call(self, method: str, path: str, body: dict | None = None) -> Any:
-        connection = self._connection(self.timeout)
-        try:
-            headers = {HEADER: self.key, "Accept": "application/json"}
-            payload = None
-            if body is not None:
-                payload = json.dumps(body).encode()
-                headers["Content-Type"] = "application/json"
-            connection.request(method, self.base + path, body=payload, headers=headers)
-            response = connection.getresponse()
-            text = response.read().decode("utf-8", "replace")
-            if response.status >= 300:
-                raise ServerError(response.status, text)
-            return json.loads(text) if text else None
-        finally:
-            connection.close()
+        response = self.http.request(method, path, json=body, headers={"Accept": "application/json"})
+        if response.status_code >= 300:
+            raise ServerError(response.status_code, response.text)
+        return response.json() if response.content else None
 
     def printers(self) -> list[dict[str, Any]]:
         return self._call("GET", "/v1/printers")
@@ -82,46 +97,15 @@ class Server:
 
     def events(self, last_event_id: str | None) -> Iterator[Message]:
         """The printer channel from after `last_event_id` (from now on when
-        None), message by message, until the connection ends."""
-        connection = self._connection(self.stream_timeout)
-        try:
-            headers = {HEADER: self.key, "Accept": "text/event-stream", "Cache-Control": "no-cache"}
-            if last_event_id is not None:
-                headers["Last-Event-ID"] = last_event_id
-            connection.request("GET", self.base + "/events/printer", headers=headers)
-            response = connection.getresponse()
-            if response.status != 200:
-                raise ServerError(response.status, response.read().decode("utf-8", "replace"))
-            yield from parse_stream(response)
-        finally:
-            connection.close()
-
-
-def parse_stream(response) -> Iterator[Message]:
-    """The event-stream format: `field: value` lines, a blank line ends a
-    message, lines starting with ':' are comments (keep-alives)."""
-    event: str | None = None
-    event_id: str | None = None
-    data: list[str] = []
-    has_fields = False
-    while True:
-        raw = response.readline()
-        if not raw:
-            return  # the server closed the stream; a partial message is dropped
-        line = raw.decode("utf-8").rstrip("\r\n")
-        if not line:
-            if has_fields:
-                yield Message(event=event, id=event_id, data="\n".join(data))
-            event, event_id, data, has_fields = None, None, [], False
-            continue
-        if line.startswith(":"):
-            continue
-        name, _, value = line.partition(":")
-        value = value.removeprefix(" ")
-        if name == "event":
-            event, has_fields = value, True
-        elif name == "id":
-            event_id, has_fields = value, True
-        elif name == "data":
-            data.append(value)
-            has_fields = True
+        None), message by message, until the connection ends (a message cut
+        off by the end is dropped)."""
+        headers = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}
+        if last_event_id is not None:
+            headers["Last-Event-ID"] = last_event_id
+        timeout = httpx.Timeout(self.timeout, read=self.stream_timeout)
+        with self.http.stream("GET", "/events/printer", headers=headers, timeout=timeout) as response:
+            if response.status_code != 200:
+                raise ServerError(response.status_code, response.read().decode("utf-8", "replace"))
+            for frame in sse.read(response.iter_bytes()):
+                if not frame.is_comment:
+                    yield Message.of(frame)

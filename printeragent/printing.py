@@ -44,7 +44,9 @@ class NotReady(Exception):
 
 
 class Backoff:
-    """Waits that double from `first` up to `most`, reset on success."""
+    """Waits that double from `first` up to `most`, reset on success: the
+    agent's one retry policy, for the server's stream (`agent.Agent.run`)
+    and for each printer (`PrinterQueue`); the HTTP client never retries."""
 
     def __init__(self, first: float = 0.5, most: float = 10.0):
         self.first, self.most = first, most

@@ -1,5 +1,7 @@
 """A Server-Sent Events client for tests and benchmarks, with timeouts so
-that no test can hang on a silent server."""
+that no test can hang on a silent server. It reads with the project's one
+SSE reader (printeragent/sse.py: httpx-sse's parser), as the printer agent
+and the benchmarks do."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ import time
 from dataclasses import dataclass, field
 
 import httpx
+
+from printeragent import sse
 
 
 @dataclass
@@ -58,24 +62,9 @@ class SSEStream:
             self.response.close()
 
     def _read(self) -> None:
-        event, data, event_id = "message", [], None
         try:
-            for line in self.response.iter_lines():
-                if line == "":
-                    if data or event_id is not None:
-                        self.messages.put(SSEMessage(event, "\n".join(data), event_id))
-                    event, data, event_id = "message", [], None
-                elif line.startswith(":"):
-                    self.messages.put(SSEMessage("comment", line[1:].strip()))
-                else:
-                    name, _, value = line.partition(":")
-                    value = value[1:] if value.startswith(" ") else value
-                    if name == "event":
-                        event = value
-                    elif name == "data":
-                        data.append(value)
-                    elif name == "id":
-                        event_id = value
+            for frame in sse.read(self.response.iter_bytes()):
+                self.messages.put(SSEMessage(frame.event, frame.data, frame.id))
         except Exception as exc:
             if not self._closing:
                 self.error = exc

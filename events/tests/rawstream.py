@@ -1,12 +1,16 @@
 """Event streams over plain sockets, for tests that open many of them or
 need a client that stops reading: what the server holds is then visible
-from /proc."""
+from /proc. What they read is parsed by the project's one SSE reader
+(printeragent/sse.py, httpx-sse's parser): an httpx client per stream would
+hide the socket these tests need to hold unread."""
 
 from __future__ import annotations
 
 import socket
 import time
 from pathlib import Path
+
+from printeragent.sse import frames
 
 
 def request_bytes(port: int, path: str, headers: dict[str, str | bytes]) -> bytes:
@@ -30,7 +34,8 @@ def open_stream(
     received = b""
     for _ in range(1000):
         head, _, body = received.partition(b"\r\n\r\n")
-        if b"\n\n" in body or (head and not head.startswith(b"HTTP/1.1 200")):
+        # A chunk-size line reads as an unknown field, which the reader ignores.
+        if frames(body) or (head and not head.startswith(b"HTTP/1.1 200")):
             break
         chunk = sock.recv(65536)
         if not chunk:

@@ -16,12 +16,12 @@ from rest_framework_simplejwt.tokens import AccessToken
 from conftest import make_user
 from events.tests.rawstream import request_bytes
 from events.tests.test_pushpin import behind_pushpin, pushpin  # noqa: F401  (fixtures)
+from printeragent.sse import frames
 from users.models import Role
 
 pytestmark = pytest.mark.heavy
 
 CLIENTS = 300
-ID_LINE = re.compile(rb"^id: (\S+)$", re.MULTILINE)
 
 
 async def open_one(port: int, headers: dict[str, str], timeout: float) -> tuple[str, str, asyncio.StreamWriter]:
@@ -33,9 +33,8 @@ async def open_one(port: int, headers: dict[str, str], timeout: float) -> tuple[
         head, _, body = received.partition(b"\r\n\r\n")
         if head and not head.startswith(b"HTTP/1.1 200"):
             return head.split(b" ", 2)[1].decode(), "", writer
-        if b"\n\n" in body:
-            found = ID_LINE.search(body)
-            return "200", found.group(1).decode() if found else "", writer
+        if found := frames(body):  # chunk-size lines read as unknown fields, ignored
+            return "200", next((frame.id for frame in found if frame.id), ""), writer
         chunk = await asyncio.wait_for(reader.read(65536), timeout)
         if not chunk:
             return "closed", "", writer

@@ -5,18 +5,17 @@ and real TCP printers is in test_agent_end_to_end.py."""
 
 from __future__ import annotations
 
-import http.client
-import io
 import json
 import shutil
 import threading
 import time
 
+import httpx
 import pytest
 from escpos.printer import Dummy
 
 from printeragent.agent import Agent
-from printeragent.client import Message, parse_stream
+from printeragent.client import Message, Server, ServerError
 from printeragent.state import StateFile
 from printeragent.tests.scripted import (
     BAR,
@@ -220,7 +219,7 @@ def test_an_event_that_completes_while_the_agent_reconnects_is_not_printed_again
 
     def cut_stream():
         yield from log
-        raise http.client.IncompleteRead(b"eve")
+        raise httpx.RemoteProtocolError("peer closed connection without sending complete message body")
 
     def replay_once_the_kitchen_answered(last_event_id):
         # Asked from before order 1 (the kitchen held it); the order
@@ -305,7 +304,7 @@ class FlakyServer(ScriptedServer):
     def report_printer_status(self, printer_id: str, status: str) -> None:
         if not self.statuses:
             self.statuses.append(("broken", status))
-            raise http.client.IncompleteRead(b"")
+            raise httpx.RemoteProtocolError("server disconnected without sending a response")
         super().report_printer_status(printer_id, status)
 
 
@@ -364,7 +363,7 @@ def test_a_stream_cut_in_the_middle_of_a_chunk_is_a_reconnection(tmp_path):
 
     def cut_stream():
         yield from log[:2]
-        raise http.client.IncompleteRead(b"eve")
+        raise httpx.RemoteProtocolError("peer closed connection without sending complete message body")
 
     server = ScriptedServer([cut_stream(), replay(log)])
     printers = Printers()
@@ -436,15 +435,32 @@ def test_an_unreadable_journal_stops_the_agent_instead_of_starting_over(tmp_path
         StateFile(tmp_path / "state.json")
 
 
-def test_the_stream_parser_reads_events_positions_and_skips_keep_alives():
-    stream = io.BytesIO(
-        b': keep-alive\n\nid: printer:4\n\nevent: confirmed-order\nid: printer:5\ndata: {"a":\ndata: 1}\n\n'
+def test_the_stream_is_read_as_events_and_positions_without_keep_alives_or_a_cut_off_message():
+    body = (
+        b': keep-alive\n\nid: printer:4\n\n: keep-alive\n\nevent: confirmed-order\nid: printer:5\ndata: {"a":\ndata: 1}\n\n'
         b"event: open-drawer\nid: printer:6\ndata: {}"  # cut off: never dispatched
     )
-    assert list(parse_stream(stream)) == [
+    asked = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append((request.url.path, request.headers.get("Last-Event-ID"), request.headers.get("X-API-KEY")))
+        return httpx.Response(200, headers={"Content-Type": "text/event-stream"}, content=body)
+
+    server = Server("http://printers.test/base", "device-key", transport=httpx.MockTransport(answer))
+    assert list(server.events("printer:3")) == [
         Message(event=None, id="printer:4", data=""),
         Message(event="confirmed-order", id="printer:5", data='{"a":\n1}'),
     ]
+    assert asked == [("/base/events/printer", "printer:3", "device-key")]
+
+
+def test_a_refused_stream_is_a_server_error_with_its_status():
+    def refuse(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(403, json={"detail": "bad key"})
+
+    server = Server("http://printers.test", "wrong", transport=httpx.MockTransport(refuse))
+    with pytest.raises(ServerError, match="HTTP 403"):
+        list(server.events(None))
 
 
 def test_the_command_refuses_an_unreadable_journal_with_a_message(tmp_path):
