@@ -122,7 +122,12 @@ def _foods_for(lines: Sequence[LineInput], *, field_prefix: str, allow_unavailab
     (`allow_unavailable`: the till asks "create the order anyway?")."""
     ids = {line.food_id for line in lines}
     # Everything an event's payload reads of a line's food, in this one query.
-    foods = Food.objects.select_related("category__printer", "category__station", "printer").in_bulk(ids)
+    # Everything the order's REST representation reads (ingredients) too.
+    foods = (
+        Food.objects.select_related("category__printer", "category__station", "printer")
+        .prefetch_related("ingredients")
+        .in_bulk(ids)
+    )
     missing, unavailable = [], []
     for index, line in enumerate(lines):
         food = foods.get(line.food_id)
@@ -316,7 +321,7 @@ def order_confirm(*, order_id: int, by, confirmation: ConfirmInput) -> Order:
         _check_amounts(items, field_prefix="orderItems")
         _replace_items(order, items)
     else:
-        items = list(order.items.select_related(*LINE_RELATED))
+        items = list(order.items.select_related(*LINE_RELATED).prefetch_related("food__ingredients"))
     # Replaced lines may bring other stations: the states follow the lines.
     states = list(order.station_states.select_related("station"))
     _sync_station_states(order, items, states, status=OrderStatus.CONFIRMED)
