@@ -61,22 +61,35 @@ def record(channel: str, event_type: str, payload: dict[str, Any]) -> int:
     back. The one entry point for code that causes events (receivers,
     services). Raises outside a transaction (atomic) and for an event that
     is not in the channel's catalogue."""
-    if event_type not in CATALOGUE.get(channel, ()):
-        raise EventNotInCatalogue(f"{event_type!r} is not an event of the {channel!r} channel")
+    return record_all([(channel, event_type, payload)])[0]
+
+
+def record_all(events: list[tuple[str, str, dict[str, Any]]]) -> list[int]:
+    """`record` for the events of one save, (channel, type, payload) each,
+    on distinct channels in the order of events.channels.CHANNELS: two
+    statements whatever their number (events/storage.py)."""
+    for channel, event_type, _ in events:
+        if event_type not in CATALOGUE.get(channel, ()):
+            raise EventNotInCatalogue(f"{event_type!r} is not an event of the {channel!r} channel")
     if not connection.in_atomic_block:
         raise TransactionManagementError("record() must run inside the transaction that causes the event")
-    data = json.dumps(payload, cls=DjangoJSONEncoder)
-    event = _storage.append_in_transaction(channel, event_type, data)
+    stored = _storage.append_many_in_transaction(
+        [(channel, event_type, json.dumps(payload, cls=DjangoJSONEncoder)) for channel, event_type, payload in events]
+    )
+    for event in stored:
+        transaction.on_commit(_notifier(event), robust=True)
+    return [event.id for event in stored]
 
+
+def _notifier(event: Event):
     def notify_after_commit() -> None:
-        metrics.event_recorded(channel, event_type)
-        metrics.event_committed(channel, event.id)
+        metrics.event_recorded(event.channel, event.type)
+        metrics.event_committed(event.channel, event.id)
         notify(event)
 
     # Django names a failed callback in its log by its qualified name.
-    notify_after_commit.__qualname__ = f"notify({channel}:{event.id} {event_type})"
-    transaction.on_commit(notify_after_commit, robust=True)
-    return event.id
+    notify_after_commit.__qualname__ = f"notify({event.channel}:{event.id} {event.type})"
+    return notify_after_commit
 
 
 def publish(channel: str, event_type: str, payload: dict[str, Any]) -> int:

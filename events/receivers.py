@@ -43,7 +43,7 @@ from events.channels import (
     REPRINT_ORDER,
     STATION_PROGRESS,
 )
-from events.publisher import joined_transaction, record
+from events.publisher import joined_transaction, record, record_all
 from orders.models import Category, Closure, Food, Order, OrderStatus, Reprint
 from orders.selectors import order_with_items
 
@@ -66,16 +66,16 @@ def order_saved(sender, instance: Order, created: bool, raw: bool = False, **kwa
     if instance.__dict__.pop(_UNANNOUNCED, False):
         with joined_transaction():
             if after == OrderStatus.PENDING:
-                record_new_order(instance.pk)
+                record_new_order(_loaded(instance))
             elif after == OrderStatus.CONFIRMED:
-                record_confirmed_order(instance.pk)
+                record_confirmed_order(_loaded(instance))
         return
     by_station = instance.__dict__.pop("changed_by_station", False)
     if before == after:
         return
     with joined_transaction():
         if after == OrderStatus.CONFIRMED and before == OrderStatus.PENDING:
-            record_confirmed_order(instance.pk)
+            record_confirmed_order(_loaded(instance))
         elif after == OrderStatus.CANCELLED:
             record_order_cancelled(instance.pk)
         elif by_station:
@@ -92,22 +92,41 @@ def order_saved(sender, instance: Order, created: bool, raw: bool = False, **kwa
             record_status_update(instance.pk)
 
 
-def record_new_order(order_id: int) -> None:
-    record(CASHIER, NEW_ORDER, payloads.new_order_payload(order_with_items(order_id)))
+def _loaded(order: Order) -> Order:
+    """The saved order with its lines and stations' states, as
+    orders.selectors.order_with_items loads them: the instance itself when
+    the service that saved it left them loaded (orders.services
+    _sync_station_states, in this transaction, under the order's lock),
+    else read once."""
+    cached = getattr(order, "_prefetched_objects_cache", {})
+    if "items" in cached and "station_states" in cached:
+        return order
+    return order_with_items(order.pk)
 
 
-def record_confirmed_order(order_id: int) -> None:
-    order = order_with_items(order_id)
+def record_new_order(order: Order) -> None:
+    record(CASHIER, NEW_ORDER, payloads.new_order_payload(order))
+
+
+def record_confirmed_order(order: Order) -> None:
     summary = payloads.confirmed_order_summary_payload(order)
-    record(CASHIER, CONFIRMED_ORDER, summary)
-    record(DISPLAY, CONFIRMED_ORDER, payloads.confirmed_order_display_payload(order))
-    record(PRINTER, CONFIRMED_ORDER, payloads.confirmed_order_printer_payload(order))
+    record_all(
+        [
+            (CASHIER, CONFIRMED_ORDER, summary),
+            (DISPLAY, CONFIRMED_ORDER, payloads.confirmed_order_display_payload(order)),
+            (PRINTER, CONFIRMED_ORDER, payloads.confirmed_order_printer_payload(order)),
+        ]
+    )
 
 
 def record_status_update(order_id: int) -> None:
     order = order_with_items(order_id)
-    record(CASHIER, ORDER_STATUS_UPDATE, payloads.order_status_update_cashier_payload(order))
-    record(DISPLAY, ORDER_STATUS_UPDATE, payloads.order_status_update_display_payload(order))
+    record_all(
+        [
+            (CASHIER, ORDER_STATUS_UPDATE, payloads.order_status_update_cashier_payload(order)),
+            (DISPLAY, ORDER_STATUS_UPDATE, payloads.order_status_update_display_payload(order)),
+        ]
+    )
     # Back to the kitchen (a recall, an undo): every station followed the
     # whole order (orders.services), so the kitchen pages hear that each has
     # its lines to make again. Other moves change no station's "done".
@@ -117,11 +136,14 @@ def record_status_update(order_id: int) -> None:
 
 def record_order_cancelled(order_id: int) -> None:
     order = order_with_items(order_id)
-    record(CASHIER, ORDER_CANCELLED, payloads.order_cancelled_cashier_payload(order))
-    record(DISPLAY, ORDER_CANCELLED, payloads.order_cancelled_display_payload(order))
+    events = [
+        (CASHIER, ORDER_CANCELLED, payloads.order_cancelled_cashier_payload(order)),
+        (DISPLAY, ORDER_CANCELLED, payloads.order_cancelled_display_payload(order)),
+    ]
     # Only a confirmed order reached the kitchen; a ticket number says it was.
     if order.ticket_number is not None:
-        record(PRINTER, ORDER_CANCELLED, payloads.order_cancelled_printer_payload(order))
+        events.append((PRINTER, ORDER_CANCELLED, payloads.order_cancelled_printer_payload(order)))
+    record_all(events)
 
 
 @receiver(post_save, sender=Reprint, dispatch_uid="events.reprint_saved")

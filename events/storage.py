@@ -10,8 +10,8 @@ channel waits for the commit (PostgreSQL) or cannot start before it (SQLite
 serialises writers: IMMEDIATE), and a rollback gives the id back.
 
 The library's DjangoModelStorage takes an id in six statements and scans for
-expired events on every append; here an event costs the upsert and one
-insert, and expired events are deleted after a commit, at most once a minute
+expired events on every append; here the events of one save (one per
+channel) cost one upsert and one insert, and expired events are deleted after a commit, at most once a minute
 per process, in one statement of their own transaction (a delete inside an
 order's transaction would lengthen the time it holds the counter locks).
 
@@ -45,27 +45,44 @@ class EventLogStorage(DjangoModelStorage):
     def append_in_transaction(self, channel: str, event_type: str, data: str) -> Event:
         """Append to the log as part of the caller's open transaction: the
         event commits or rolls back with it. `data` is the payload's JSON."""
+        return self.append_many_in_transaction([(channel, event_type, data)])[0]
+
+    def append_many_in_transaction(self, events: list[tuple[str, str, str]]) -> list[Event]:
+        """Append events of distinct channels, (channel, type, payload JSON)
+        each, in two statements whatever their number: one upsert takes the
+        channels' ids (their counter rows locked in the order given, which
+        the caller keeps to events.channels.CHANNELS), one insert stores the
+        events."""
         if not connection.in_atomic_block:
             raise TransactionManagementError("an event must be appended inside the transaction that causes it")
+        channels = [channel for channel, _, _ in events]
+        if len(set(channels)) != len(channels):
+            raise ValueError("one append takes each channel at most once")
         table = EventCounter._meta.db_table
+        now = timezone.now()
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {table} (name, value, updated) VALUES (%s, 1, %s) "
-                f"ON CONFLICT (name) DO UPDATE SET value = {table}.value + 1, updated = excluded.updated "
-                "RETURNING value",
-                [channel, timezone.now()],
+                f"INSERT INTO {table} (name, value, updated) VALUES "
+                + ", ".join(["(%s, 1, %s)"] * len(channels))
+                + f" ON CONFLICT (name) DO UPDATE SET value = {table}.value + 1, updated = excluded.updated "
+                "RETURNING name, value",
+                [value for channel in channels for value in (channel, now)],
             )
-            event_id = cursor.fetchone()[0]
-        rows = [
+            ids = dict(cursor.fetchall())
+        rows = []
+        for channel, event_type, data in events:
+            if ids[channel] == 1:
+                # The library's own reader expects an event 0 to read "after".
+                rows.append(StoredEvent(channel=channel, type="", data="", eid=0))
             # The library stores the payload's JSON text JSON-encoded once more.
-            StoredEvent(channel=channel, type=event_type, data=json.dumps(data, cls=DjangoJSONEncoder), eid=event_id)
-        ]
-        if event_id == 1:
-            # The library's own reader expects an event 0 to read "after".
-            rows.insert(0, StoredEvent(channel=channel, type="", data="", eid=0))
+            rows.append(
+                StoredEvent(
+                    channel=channel, type=event_type, data=json.dumps(data, cls=DjangoJSONEncoder), eid=ids[channel]
+                )
+            )
         StoredEvent.objects.bulk_create(rows)  # one INSERT; bypasses Event.save's numbering
         transaction.on_commit(_trim_now_and_then, robust=True)
-        return Event(channel, event_type, data, id=event_id)
+        return [Event(channel, event_type, data, id=ids[channel]) for channel, event_type, data in events]
 
     def append_event(self, channel: str, event_type: str, data) -> Event:
         """The library's entry point (its send_event; benchmarks use it):

@@ -77,19 +77,27 @@ def service_day(moment: datetime) -> date:
 
 def _next_in_sequence(day: date, kind: str) -> int:
     """Take the next number of a per-day sequence inside the caller's
-    transaction. The upsert is one statement that holds the counter row's
-    lock until commit, so concurrent transactions (threads or processes)
-    queue on it; a rollback returns the number, so there are no gaps."""
+    transaction (see _next_in_sequences)."""
+    return _next_in_sequences(day, [kind])[kind]
+
+
+def _next_in_sequences(day: date, kinds: Sequence[str]) -> dict[str, int]:
+    """Take the next number of each of a day's sequences inside the caller's
+    transaction. The upsert is one statement that holds the counter rows'
+    locks until commit, so concurrent transactions (threads or processes)
+    queue on them; a rollback returns the numbers, so there are no gaps.
+    Rows are locked in the order given: display before ticket, always."""
     assert connection.in_atomic_block, "sequence numbers must be taken inside the transaction that uses them"
     table = DayCounter._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (day, kind, value) VALUES (%s, %s, 1) "
-            f"ON CONFLICT (day, kind) DO UPDATE SET value = {table}.value + 1 "
-            "RETURNING value",
-            [day, kind],
+            f"INSERT INTO {table} (day, kind, value) VALUES "
+            + ", ".join(["(%s, %s, 1)"] * len(kinds))
+            + f" ON CONFLICT (day, kind) DO UPDATE SET value = {table}.value + 1 "
+            "RETURNING kind, value",
+            [value for kind in kinds for value in (day, kind)],
         )
-        return cursor.fetchone()[0]
+        return dict(cursor.fetchall())
 
 
 def display_code_for(number: int) -> str:
@@ -113,7 +121,13 @@ def _foods_for(lines: Sequence[LineInput], *, field_prefix: str, allow_unavailab
     being confirmed, where staff may sell what they still have on hand
     (`allow_unavailable`: the till asks "create the order anyway?")."""
     ids = {line.food_id for line in lines}
-    foods = Food.objects.select_related("category").in_bulk(ids)
+    # Everything an event's payload reads of a line's food, in this one query.
+    # Everything the order's REST representation reads (ingredients) too.
+    foods = (
+        Food.objects.select_related("category__printer", "category__station", "printer")
+        .prefetch_related("ingredients")
+        .in_bulk(ids)
+    )
     missing, unavailable = [], []
     for index, line in enumerate(lines):
         food = foods.get(line.food_id)
@@ -204,8 +218,16 @@ def _enabled_cash_register(cash_register_id: str | None, *, field_name: str) -> 
 
 
 def _mark_confirmed(
-    order: Order, *, by, confirmation: ConfirmInput, register: CashRegister | None, now: datetime
+    order: Order,
+    *,
+    by,
+    confirmation: ConfirmInput,
+    register: CashRegister | None,
+    now: datetime,
+    ticket_number: int | None = None,
 ) -> None:
+    """`ticket_number` when the caller took it already (with the display
+    code, in one statement), else it is taken here."""
     day = service_day(now)
     order.status = OrderStatus.CONFIRMED
     order.confirmed_at = now
@@ -219,7 +241,7 @@ def _mark_confirmed(
     if confirmation.table is not None:
         order.table = confirmation.table
     order.ticket_day = day
-    order.ticket_number = _next_in_sequence(day, "ticket")
+    order.ticket_number = ticket_number if ticket_number is not None else _next_in_sequence(day, "ticket")
 
 
 @transaction.atomic
@@ -246,19 +268,27 @@ def order_create(
 
     now = timezone.now()
     day = service_day(now)
+    numbers = _next_in_sequences(day, ["display", "ticket"] if confirmation is not None else ["display"])
     order = Order(
         table=table,
         customer=customer,
         created_by=created_by,
         code_day=day,
-        display_code=display_code_for(_next_in_sequence(day, "display")),
+        display_code=display_code_for(numbers["display"]),
     )
     if confirmation is not None:
-        _mark_confirmed(order, by=created_by, confirmation=confirmation, register=register, now=now)
+        _mark_confirmed(
+            order,
+            by=created_by,
+            confirmation=confirmation,
+            register=register,
+            now=now,
+            ticket_number=numbers["ticket"],
+        )
     _apply_totals(order, items)
     order.save()  # a row for the lines to point at
     _add_items(order, items)
-    _sync_station_states(order, status=order.status)
+    _sync_station_states(order, items, [], status=order.status)
     # The save that announces the order: its post_save receiver records the
     # order's event, in this transaction, with the lines and the stations'
     # states in place.
@@ -291,9 +321,10 @@ def order_confirm(*, order_id: int, by, confirmation: ConfirmInput) -> Order:
         _check_amounts(items, field_prefix="orderItems")
         _replace_items(order, items)
     else:
-        items = list(order.items.all())
+        items = list(order.items.select_related(*LINE_RELATED).prefetch_related("food__ingredients"))
     # Replaced lines may bring other stations: the states follow the lines.
-    _sync_station_states(order, status=OrderStatus.CONFIRMED)
+    states = list(order.station_states.select_related("station"))
+    _sync_station_states(order, items, states, status=OrderStatus.CONFIRMED)
     _mark_confirmed(order, by=by, confirmation=confirmation, register=register, now=timezone.now())
     _apply_totals(order, items)
     order.save()
@@ -378,27 +409,54 @@ def order_recall(*, order_id: int, by) -> Order:
 # derives the order's status from all of them (ORDER_FROM_STATES).
 
 
-def _wanted_stations(order: Order) -> list[str]:
-    """The stations of the order's lines' categories, in line order."""
-    rows = order.items.filter(food__category__station__isnull=False).order_by("position")
-    return list(dict.fromkeys(rows.values_list("food__category__station_id", flat=True)))
+# What events.payloads reads of a line (orders.selectors.orders_with_items).
+LINE_RELATED = ("food__category__printer", "food__category__station", "food__printer")
 
 
-def _sync_station_states(order: Order, *, status: str) -> None:
-    """Give the order a state for each station of its lines and none for
-    any other: missing ones are created with `status`, the others are set
-    to it. Runs inside the caller's transaction, under the order's lock."""
-    wanted = _wanted_stations(order)
-    order.station_states.exclude(station_id__in=wanted).delete()
-    have = set(order.station_states.values_list("station_id", flat=True))
-    order.station_states.filter(station_id__in=have).exclude(status=status).update(
-        status=status, updated_at=timezone.now()
-    )
-    OrderStationState.objects.bulk_create(
-        OrderStationState(order=order, station_id=station_id, status=status)
-        for station_id in wanted
+def _sync_station_states(
+    order: Order, items: Sequence[OrderItem], states: Sequence[OrderStationState], *, status: str
+) -> None:
+    """Give the order a state for each station of its lines (`items`, with
+    their foods' categories loaded) and none for any other: missing ones are
+    created with `status`, the others are set to it; `states` are the ones
+    it has. Runs inside the caller's transaction, under the order's lock, and
+    leaves the lines and the states loaded on the order, as
+    orders.selectors.order_with_items would: the events of its next save are
+    built from them, without reading them again."""
+    stations = {
+        item.food.category.station_id: item.food.category.station
+        for item in sorted(items, key=lambda item: item.position)
+        if item.food.category.station_id is not None
+    }
+    kept = [state for state in states if state.station_id in stations]
+    if len(kept) < len(states):
+        order.station_states.exclude(station_id__in=list(stations)).delete()
+    now = timezone.now()
+    moved = [state for state in kept if state.status != status]
+    if moved:
+        OrderStationState.objects.filter(pk__in=[state.pk for state in moved]).update(status=status, updated_at=now)
+        for state in moved:
+            state.status, state.updated_at = status, now
+    have = {state.station_id for state in kept}
+    created = [
+        OrderStationState(order=order, station=station, status=status)
+        for station_id, station in stations.items()
         if station_id not in have
-    )
+    ]
+    if created:
+        OrderStationState.objects.bulk_create(created)
+    every = sorted([*kept, *created], key=lambda state: (state.station.position, state.station.name, state.station_id))
+    order._prefetched_objects_cache = {
+        "items": _loaded(OrderItem.objects.filter(order=order), sorted(items, key=lambda item: item.position)),
+        "station_states": _loaded(OrderStationState.objects.filter(order=order), every),
+    }
+
+
+def _loaded(rows, objects: list):
+    """A queryset that holds `objects` as a prefetch would: read, never run."""
+    rows._result_cache = objects
+    rows._prefetch_done = True
+    return rows
 
 
 def _set_all_states(order: Order, status: str) -> None:

@@ -156,7 +156,8 @@ class OrdersView(APIView):
             created_by=request.user,
             confirmation=ConfirmSerializer.to_confirmation(data["confirm"]) if "confirm" in data else None,
         )
-        return _order_response(order.id, status.HTTP_201_CREATED)
+        # The service leaves the order loaded as the response shows it.
+        return Response(order_rest_repr(order), status=status.HTTP_201_CREATED)
 
 
 class OrderDetailView(APIView):
@@ -228,7 +229,7 @@ class OrderConfirmView(APIView):
         order = services.order_confirm(
             order_id=order_id, by=request.user, confirmation=ConfirmSerializer.to_confirmation(data)
         )
-        return _order_response(order.id)
+        return Response(order_rest_repr(order))
 
 
 class OrderReprintView(APIView):
