@@ -47,3 +47,9 @@ def test_roles_and_key_kinds_read_in_italian():
         assert str(ApiKeyKind.KITCHEN.label) == "Schermo cucina"
     with translation.override("en"):
         assert str(Role.ADMIN.label) == "Admin"
+
+
+def test_the_admins_change_links_read_modifica_not_the_tills_resto(italian_admin):
+    page = italian_admin.get("/admin/").content.decode()
+    assert "Modifica" in page
+    assert "Resto" not in page
