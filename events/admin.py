@@ -20,7 +20,9 @@ from users.models import Role
 
 
 def _is_admin(request: HttpRequest) -> bool:
-    return bool(request.user.is_active and request.user.is_staff and request.user.has_role(Role.ADMIN))
+    """Plumbing: superusers only (an admin made by the role is one)."""
+    user = request.user
+    return bool(user.is_active and user.is_staff and user.is_superuser and user.has_role(Role.ADMIN))
 
 
 def printer_listeners_html() -> str:

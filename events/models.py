@@ -2,6 +2,7 @@
 snapshot of each process's open streams (events/presence.py)."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class StreamSnapshot(models.Model):
@@ -16,8 +17,8 @@ class StreamSnapshot(models.Model):
     streams = models.JSONField(default=list)
 
     class Meta:
-        verbose_name = "live connection"
-        verbose_name_plural = "live connections"
+        verbose_name = _("live connection")
+        verbose_name_plural = _("live connections")
 
     def __str__(self) -> str:
         return self.process

@@ -150,8 +150,9 @@ class StationAdmin(admin.ModelAdmin):
 
 @admin.register(Category)
 class CategoryAdmin(SoldOutByOperators, admin.ModelAdmin):
-    list_display = ("name", "position", "printer", "station", "available")
-    list_editable = ("position", "station", "available")
+    # "available" second: on a phone the first columns are what fits.
+    list_display = ("name", "available", "position", "printer", "station")
+    list_editable = ("available", "position", "station")
     list_filter = ("available", "printer", "station")
     search_fields = ("name",)
 
@@ -181,7 +182,8 @@ class IngredientAdmin(admin.ModelAdmin):
 
 @admin.register(Food)
 class FoodAdmin(SoldOutByOperators, admin.ModelAdmin):
-    list_display = ("name", "category", "price_display", "effective_printer", "available")
+    # "available" second: on a phone the first columns are what fits.
+    list_display = ("name", "available", "category", "price_display", "effective_printer")
     list_editable = ("available",)
     list_filter = ("available", "category", "printer")
     search_fields = ("name", "description")

@@ -11,6 +11,10 @@ from django.utils import timezone
 
 from orders.money import ZERO, format_money
 
+# The plot always has room for at least this many hours: one hour of sales
+# draws one hour-wide bar, as it would among twelve, not a full-width block.
+MIN_SLOTS = 12
+
 
 @dataclass(frozen=True)
 class Bar:
@@ -83,7 +87,7 @@ def hourly_revenue_chart(
     top, bottom = 20, height - 40
     plot_height = bottom - top
     ceiling = _nice_ceiling(max(revenue_by_hour.values()))
-    slot = (width - left - 10) / len(hours)
+    slot = (width - left - 10) / max(len(hours), MIN_SLOTS)
     bars = []
     for index, hour in enumerate(hours):
         revenue = revenue_by_hour.get(hour, ZERO)

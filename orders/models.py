@@ -3,6 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 from config.ids import new_id
 from orders.validators import UniqueNameConstraint, port_validators, price_validators, validate_host
@@ -53,6 +54,8 @@ class Printer(RemembersStatus):
     status_changed_at = models.DateTimeField("status since", null=True, blank=True)
 
     class Meta:
+        verbose_name = _("printer")
+        verbose_name_plural = _("printers")
         ordering = ["name"]
         constraints = [
             UniqueNameConstraint(Lower("name"), name="printer_name_unique"),
@@ -74,6 +77,8 @@ class CashRegister(models.Model):
     enabled = models.BooleanField(default=True)
 
     class Meta:
+        verbose_name = _("cash register")
+        verbose_name_plural = _("cash registers")
         ordering = ["name"]
         constraints = [UniqueNameConstraint(Lower("name"), name="cash_register_name_unique")]
 
@@ -91,6 +96,8 @@ class Ingredient(models.Model):
     surcharge = models.DecimalField(**MONEY, default=Decimal("0"), blank=True, validators=price_validators)
 
     class Meta:
+        verbose_name = _("ingredient")
+        verbose_name_plural = _("ingredients")
         ordering = ["name"]
         constraints = [UniqueNameConstraint(Lower("name"), name="ingredient_name_unique")]
 
@@ -110,6 +117,8 @@ class DrawerOpening(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("drawer opening")
+        verbose_name_plural = _("drawer openings")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -128,6 +137,8 @@ class Station(models.Model):
     position = models.IntegerField(default=0)
 
     class Meta:
+        verbose_name = _("station")
+        verbose_name_plural = _("stations")
         ordering = ["position", "name", "id"]
         constraints = [UniqueNameConstraint(Lower("name"), name="station_name_unique")]
 
@@ -144,8 +155,9 @@ class Category(models.Model):
     position = models.IntegerField(default=0)
 
     class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
         ordering = ["position", "name"]
-        verbose_name_plural = "categories"
         constraints = [UniqueNameConstraint(Lower("name"), name="category_name_unique")]
 
     def __str__(self) -> str:
@@ -163,6 +175,8 @@ class Food(models.Model):
     ingredients = models.ManyToManyField(Ingredient, blank=True, related_name="foods")
 
     class Meta:
+        verbose_name = _("food")
+        verbose_name_plural = _("foods")
         ordering = ["category__position", "name"]
         constraints = [
             models.CheckConstraint(
@@ -242,6 +256,8 @@ class Order(RemembersStatus):
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(fields=["ticket_day", "ticket_number"], name="ticket_unique_per_service_day"),
@@ -264,6 +280,8 @@ class OrderItem(models.Model):
     notes = models.CharField(max_length=250, blank=True, default="")
 
     class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
         ordering = ["order_id", "position"]
 
     def __str__(self) -> str:
@@ -284,6 +302,8 @@ class OrderStationState(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("order's station state")
+        verbose_name_plural = _("orders' station states")
         ordering = ["station__position", "station__name", "station_id"]
         constraints = [models.UniqueConstraint(fields=["order", "station"], name="one_state_per_order_and_station")]
 
@@ -302,6 +322,8 @@ class Reprint(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("reprint")
+        verbose_name_plural = _("reprints")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -318,6 +340,8 @@ class DayCounter(models.Model):
     value = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("day counter")
+        verbose_name_plural = _("day counters")
         constraints = [models.UniqueConstraint(fields=["day", "kind"], name="one_counter_per_day_and_kind")]
 
     def __str__(self) -> str:
@@ -336,6 +360,8 @@ class Closure(models.Model):
     report = models.JSONField(default=list, help_text="The service day's report, as sent to the printer.")
 
     class Meta:
+        verbose_name = _("closure")
+        verbose_name_plural = _("closures")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -347,6 +373,6 @@ class DayReport(Order):
     so that the admin index links to it like to any other page."""
 
     class Meta:
+        verbose_name = _("day report")
+        verbose_name_plural = _("day reports")
         proxy = True
-        verbose_name = "day report"
-        verbose_name_plural = "day reports"

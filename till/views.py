@@ -27,6 +27,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -123,7 +124,7 @@ def till_labels() -> dict[str, str]:
         "without": _("no {name}"),
         "extra": _("extra {name}"),
         "noIngredients": _("No ingredients listed for this food."),
-        "change": _("Change"),
+        "change": pgettext("money given back", "Change"),
         "tooLittle": _("{amount} short"),
         "cash": _("Cash"),
         "card": _("Card"),

@@ -1,8 +1,10 @@
 from urllib.parse import urlencode
 
+import segno
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from users.apikeys import issue_key, revoke_key
@@ -11,6 +13,12 @@ from users.services import user_apply_role
 
 # The page each screen key opens (events/screens.py).
 SCREEN_PAGES = {ApiKeyKind.DISPLAY: "/display/", ApiKeyKind.KITCHEN: "/kitchen/"}
+
+
+def qr_svg(address: str) -> SafeString:
+    """The address as a QR code, an inline SVG a phone's camera or a tablet
+    reads off the admin's screen (segno draws it from the address alone)."""
+    return mark_safe(segno.make(address, error="m").svg_inline(scale=4, border=2, title=str(_("Screen address"))))
 
 
 @admin.register(User)
@@ -81,10 +89,12 @@ class ApiKeyAdmin(admin.ModelAdmin):
                 format_html(
                     _(
                         'The screen address for {} is <code class="screen-address">{}</code>. Open it once on '
-                        "the screen now (copy it, or type it): it is not shown again."
-                    ),
+                        "the screen now (copy it, type it, or scan the code): it is not shown again."
+                    )
+                    + '<span class="screen-qr">{}</span>',
                     obj.name,
                     address,
+                    qr_svg(address),
                 ),
             )
             return

@@ -2,19 +2,21 @@ from django.contrib.auth.models import AbstractUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from config.ids import new_id
 
 
 class Role(models.TextChoices):
-    ADMIN = "admin", "Admin"
-    OPERATOR = "operator", "Operator (cashier)"
+    ADMIN = "admin", pgettext_lazy("role", "Admin")
+    OPERATOR = "operator", _("Operator (cashier)")
     # An operator who may also run the general closure, read reports and
     # set up the printer agent (MySagra's role of that name).
-    MAINTAINER = "maintainer", "Maintainer (operator, closures, printer agent)"
-    WAITER = "waiter", "Waiter"
+    MAINTAINER = "maintainer", _("Maintainer (operator, closures, printer agent)")
+    WAITER = "waiter", _("Waiter")
     # Cooks who sign in: the kitchen display and its bump, nothing else.
-    KITCHEN = "kitchen", "Kitchen (cook)"
+    KITCHEN = "kitchen", _("Kitchen (cook)")
 
 
 class User(AbstractUser):
@@ -29,11 +31,15 @@ class User(AbstractUser):
     def has_role(self, *roles: str) -> bool:
         return self.is_active and self.effective_role in roles
 
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff")
+
 
 class ApiKeyKind(models.TextChoices):
-    PRINTER_AGENT = "printer-agent", "Printer agent"
-    DISPLAY = "display", "Display"
-    KITCHEN = "kitchen", "Kitchen display"
+    PRINTER_AGENT = "printer-agent", _("Printer agent")
+    DISPLAY = "display", _("Display")
+    KITCHEN = "kitchen", _("Kitchen display")
 
 
 class ApiKey(models.Model):
@@ -52,8 +58,9 @@ class ApiKey(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
         ordering = ["name"]
-        verbose_name = "API key"
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix})"
@@ -76,6 +83,8 @@ class IdempotentRequest(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
+        verbose_name = _("idempotent request")
+        verbose_name_plural = _("idempotent requests")
         constraints = [models.UniqueConstraint(fields=["caller", "key"], name="idempotency_one_write_per_key")]
 
     def __str__(self) -> str:
