@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "orders",
     "events",
     "till",
+    "screens",
 ]
 
 MIDDLEWARE = [
@@ -142,7 +143,7 @@ ASGI_APPLICATION = "config.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -232,7 +233,6 @@ SERVICE_DAY_ROLLOVER_HOUR = env_int("SERVICE_DAY_ROLLOVER_HOUR", 6, minimum=0, m
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -267,7 +267,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "users.authentication.BearerAuthentication",
         "users.apikeys.ApiKeyAuthentication",
-        "events.screens.ScreenKeyAuthentication",
+        "screens.keys.ScreenKeyAuthentication",
         # Today's MySagra clients: the login token in the mysagra_session or
         # mysagra_token cookie (no CSRF token asked), before Django's session.
         "users.authentication.CookieAuthentication",
