@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "events",
     "till",
     "screens",
+    "printeragent",
 ]
 
 MIDDLEWARE = [
