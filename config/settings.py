@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "django_eventstream",
     "ops",
     "users",
+    "idempotency",
     "orders",
     "events",
     "till",
@@ -308,7 +309,7 @@ LOGIN_TOKEN_HOURS = env_int("LOGIN_TOKEN_HOURS", 12, minimum=1, maximum=24 * 30)
 LOGIN_COOKIE_SECURE = env_bool("LOGIN_COOKIE_SECURE", HTTPS)
 
 # A retry with the same Idempotency-Key within this many hours gets the first
-# answer back instead of writing again (config/idempotency.py).
+# answer back instead of writing again (idempotency/decorators.py).
 IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24, minimum=1)
 
 # --- Sign-in throttling (django-axes) -------------------------------------
