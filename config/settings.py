@@ -112,9 +112,12 @@ INSTALLED_APPS = [
     "django_eventstream",
     "ops",
     "users",
+    "idempotency",
     "orders",
     "events",
     "till",
+    "screens",
+    "printeragent",
 ]
 
 MIDDLEWARE = [
@@ -142,7 +145,7 @@ ASGI_APPLICATION = "config.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -232,7 +235,6 @@ SERVICE_DAY_ROLLOVER_HOUR = env_int("SERVICE_DAY_ROLLOVER_HOUR", 6, minimum=0, m
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -267,7 +269,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "users.authentication.BearerAuthentication",
         "users.apikeys.ApiKeyAuthentication",
-        "events.screens.ScreenKeyAuthentication",
+        "screens.keys.ScreenKeyAuthentication",
         # Today's MySagra clients: the login token in the mysagra_session or
         # mysagra_token cookie (no CSRF token asked), before Django's session.
         "users.authentication.CookieAuthentication",
@@ -307,7 +309,7 @@ LOGIN_TOKEN_HOURS = env_int("LOGIN_TOKEN_HOURS", 12, minimum=1, maximum=24 * 30)
 LOGIN_COOKIE_SECURE = env_bool("LOGIN_COOKIE_SECURE", HTTPS)
 
 # A retry with the same Idempotency-Key within this many hours gets the first
-# answer back instead of writing again (config/idempotency.py).
+# answer back instead of writing again (idempotency/decorators.py).
 IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24, minimum=1)
 
 # --- Sign-in throttling (django-axes) -------------------------------------

@@ -22,7 +22,7 @@ urlpatterns = [
     path("docs/schema/", SchemaView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("", include("till.urls")),
-    path("", include("events.page_urls")),
+    path("", include("screens.urls")),
 ]
 
 handler400 = "config.errors.bad_request"

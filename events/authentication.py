@@ -27,8 +27,8 @@ from events import holders, identity, log
 from events.credentials import cache_key
 from events.identity import Identity
 from events.roles import KITCHEN_CHANNEL, LISTENER_ROLES
-from events.screens import SCREEN_COOKIE
 from events.tokens import stream_token_claims
+from users.apikeys import SCREEN_COOKIE
 from users.authentication import SESSION_COOKIE, CookieAuthentication, cookie_credential
 from users.models import Role
 from users.tokens import login_id_of, revoked_jtis
@@ -63,7 +63,7 @@ class Principal:
 
 
 def screen_cookie(headers: dict[str, str]) -> str | None:
-    """The key a screen keeps in its cookie (events/screens.py), or None."""
+    """The key a screen keeps in its cookie (screens/keys.py), or None."""
     if "cookie" not in headers:
         return None
     return parse_cookie(headers["cookie"]).get(SCREEN_COOKIE) or None
@@ -197,7 +197,7 @@ def authenticate(
         return _token_principal(identity.BEARER, user, token, authorization)
     raw_key = headers.get("x-api-key")
     if raw_key is None:
-        raw_key = screen_cookie(headers)  # a screen's key (events/screens.py)
+        raw_key = screen_cookie(headers)  # a screen's key (screens/keys.py)
     if raw_key is not None:
         from users.apikeys import authenticate_key
 

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import ApiJSONRenderer
-from config.idempotency import idempotent
+from idempotency.decorators import idempotent
 from orders import selectors, services
 from orders.exceptions import Conflict, NotFound
 from orders.models import CashRegister, Category, Food, Ingredient, OrderStatus, Printer, Station

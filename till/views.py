@@ -11,7 +11,7 @@ Never twice, never lost (static/till/common.js is the client half): every
 order the pages send carries an Idempotency-Key made when the cart is sent
 and kept with the cart in localStorage until the server has answered, so a
 resend after a lost answer replays the first answer instead of making a
-second order or a second ticket (config/idempotency.py).
+second order or a second ticket (idempotency/decorators.py).
 
 Every string the pages show is in a template ({% translate %}) or in the
 catalogue below, handed to the scripts with json_script.

@@ -11,7 +11,7 @@ from users.apikeys import issue_key, revoke_key
 from users.models import ApiKey, ApiKeyKind, User
 from users.services import user_apply_role
 
-# The page each screen key opens (events/screens.py).
+# The page each screen key opens (screens/keys.py).
 SCREEN_PAGES = {ApiKeyKind.DISPLAY: "/display/", ApiKeyKind.KITCHEN: "/kitchen/"}
 
 
@@ -82,7 +82,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         page = SCREEN_PAGES.get(obj.kind)
         if page is not None:
             # A screen gets an address to open once: the page keeps the key
-            # in a cookie and drops it from the address bar (events/screens.py).
+            # in a cookie and drops it from the address bar (screens/keys.py).
             address = request.build_absolute_uri(f"{page}?{urlencode({'key': raw})}")
             messages.warning(
                 request,

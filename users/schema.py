@@ -41,9 +41,9 @@ class LoginCookieScheme(OpenApiAuthenticationExtension):
 
 class ScreenKeyScheme(OpenApiAuthenticationExtension):
     """A screen's device key, kept in an HttpOnly cookie once the TV opened
-    its page with it (events/screens.py)."""
+    its page with it (screens/keys.py)."""
 
-    target_class = "events.screens.ScreenKeyAuthentication"
+    target_class = "screens.keys.ScreenKeyAuthentication"
     name = "screenKey"
 
     def get_security_definition(self, auto_schema):

@@ -23,13 +23,13 @@ from django.template.base import Lexer, TokenType
 
 ROOT = Path(settings.BASE_DIR)
 TEMPLATE_DIRS = [
-    ROOT / "templates",
+    ROOT / "screens" / "templates",
     ROOT / "till" / "templates",
     ROOT / "orders" / "templates",
     ROOT / "events" / "templates",
     ROOT / "users" / "templates",
 ]
-SCRIPT_DIRS = [ROOT / "static", ROOT / "till" / "static"]
+SCRIPT_DIRS = [ROOT / "screens" / "static", ROOT / "till" / "static"]
 CATALOGUE = ROOT / "locale" / "it" / "LC_MESSAGES" / "django.po"
 
 WORD = re.compile(r"[A-Za-zÀ-ÿ]{2,}")

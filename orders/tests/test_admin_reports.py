@@ -9,7 +9,11 @@ from decimal import Decimal
 
 import pytest
 
-from events.tests.pages_helpers import (
+from orders.charts import hourly_revenue_chart
+from orders.models import Closure, Order, OrderStatus
+from orders.services import ConfirmInput, LineInput
+from testsupport import require_service
+from testsupport.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     WAIT_MS,
@@ -18,10 +22,6 @@ from events.tests.pages_helpers import (
     save_screenshot,
     session_cookie,
 )
-from orders.charts import hourly_revenue_chart
-from orders.models import Closure, Order, OrderStatus
-from orders.services import ConfirmInput, LineInput
-from testsupport import require_service
 from users.services import user_create
 
 PASSWORD = "an-admin-test-password"

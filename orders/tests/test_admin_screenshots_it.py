@@ -8,7 +8,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from events.tests.pages_helpers import (
+from orders.services import ConfirmInput, LineInput
+from testsupport import require_service
+from testsupport.browser import (
     WAIT_MS,
     chromium_available,
     collect_static,
@@ -16,8 +18,6 @@ from events.tests.pages_helpers import (
     save_screenshot,
     session_cookie,
 )
-from orders.services import ConfirmInput, LineInput
-from testsupport import require_service
 from users.services import user_create
 
 

@@ -235,7 +235,7 @@ def test_the_views_allow_lists_are_exactly_api_md(db):
         # Stations, as MySagra lets a printer agent read them (clients-heads.md S2).
         ("printer-agent", "GET", "/v1/stations"),
         ("printer-agent", "GET", "/v1/stations/{id}"),
-        # The screens' pages (events/screens.py): the board's state, the kitchen's reads and bumps.
+        # The screens' pages (screens/keys.py): the board's state, the kitchen's reads and bumps.
         ("display", "GET", "/display/state"),
         ("kitchen", "GET", "/kitchen/state"),
         ("kitchen", "GET", "/kitchen/orders/{id}"),

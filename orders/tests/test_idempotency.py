@@ -1,5 +1,5 @@
 """Idempotency-Key on POST /v1/orders, /confirm and /reprint
-(config/idempotency.py): a retry gets the first answer and writes nothing."""
+(idempotency/decorators.py): a retry gets the first answer and writes nothing."""
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -8,10 +8,11 @@ import httpx
 import pytest
 
 from conftest import bearer
+from idempotency.models import IdempotentRequest
 from orders.models import Order
 from orders.tests.helpers import api_client_for, events_since, make_staff, snapshot
 from testsupport import SSEStream
-from users.models import IdempotentRequest, Role
+from users.models import Role
 
 
 @pytest.fixture

@@ -480,6 +480,31 @@ def test_the_command_refuses_a_url_that_is_not_http(tmp_path):
         call_command("printer_agent", "--url", "ftp://printer", "--key", "k", "--state", str(tmp_path / "s.json"))
 
 
+def test_python_m_printeragent_starts_without_django_settings_and_refuses_a_url_that_is_not_http(tmp_path):
+    """The agent runs on machines with no database: its own front door
+    reads no settings (none are given here) and answers a bad URL with its
+    usage and the reason, status 2."""
+    import os
+    import subprocess
+    import sys
+
+    from testsupport import BASE_DIR
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    run = subprocess.run(
+        [sys.executable, "-m", "printeragent", "--url", "ftp://printer", "--key", "k", "--state", str(tmp_path / "s")],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 2, run.stderr
+    assert "usage: python -m printeragent" in run.stderr
+    assert "not an http" in run.stderr
+    assert not (tmp_path / "s").exists()
+
+
 def test_log_lines_name_a_printer_as_staff_know_it(tmp_path, caplog):
     printers = Printers(failures={"10.0.0.1": [ConnectionRefusedError("refused")]})
     unplugged = order(2, orderItems=[{**order()["orderItems"][0], "food": {"name": "Soup", "printerId": "no-ip"}}])

@@ -1,13 +1,13 @@
 """Fixtures for the till's browser tests: a Daphne child serving the collected
 static files, and Debian's headless Chromium started after it (see
-events/tests/pages_helpers.py for why the order matters)."""
+testsupport/browser.py for why the order matters)."""
 
 from __future__ import annotations
 
 import pytest
 
-from events.tests.pages_helpers import WAIT_MS, chromium_available, collect_static, launched_chromium, session_cookie
 from testsupport import require_service
+from testsupport.browser import WAIT_MS, chromium_available, collect_static, launched_chromium, session_cookie
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from conftest import bearer
-from events.tests.pages_helpers import WAIT_MS, save_screenshot
 from orders.models import Category, Closure, DrawerOpening, Food, Ingredient, Order, OrderStatus, PaymentMethod, Reprint
+from testsupport.browser import WAIT_MS, save_screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -384,7 +384,7 @@ def test_the_till_speaks_the_browsers_language_and_shows_amounts_in_its_format(
 ):
     from playwright.sync_api import expect
 
-    from events.tests.pages_helpers import session_cookie
+    from testsupport.browser import session_cookie
 
     context = chromium.new_context(viewport={"width": 1280, "height": 800}, locale=locale)
     context.set_default_timeout(WAIT_MS)

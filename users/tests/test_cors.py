@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from conftest import PASSWORD, bearer
-from events.tests.pages_helpers import chromium_available, launched_chromium
 from testsupport import hold_port, require_service
+from testsupport.browser import chromium_available, launched_chromium
 
 OTHER_ORIGIN = "http://127.0.0.1:9"  # never served: only its name is used
 

@@ -3,7 +3,7 @@ a `kitchen` key the kitchen display (/kitchen/) on a TV or a kitchen PC,
 with no staff session.
 
 - The key is given once, in the address: /display/?key=<key>. The page
-  checks it, keeps it in an HttpOnly cookie (SCREEN_COOKIE, SameSite=Strict,
+  checks it, keeps it in an HttpOnly cookie (users.apikeys.SCREEN_COOKIE, SameSite=Strict,
   Secure over HTTPS) and redirects to the same address without it, so the
   key leaves the address bar and the history.
 - Later requests of that screen carry the cookie: the page, its JSON
@@ -18,7 +18,7 @@ with no staff session.
   password on a TV).
 
 Imports users (keys) and Django; the page views it wraps are handed to it
-by events/page_urls.py.
+by screens/urls.py.
 """
 
 from __future__ import annotations
@@ -32,9 +32,8 @@ from django.views.decorators.cache import never_cache
 from rest_framework.authentication import BaseAuthentication, CSRFCheck
 from rest_framework.exceptions import PermissionDenied
 
-from users.apikeys import Device, authenticate_key
+from users.apikeys import SCREEN_COOKIE, Device, authenticate_key
 
-SCREEN_COOKIE = "screen_key"
 KEY_PARAM = "key"
 COOKIE_MAX_AGE = 400 * 24 * 3600  # the most browsers keep a cookie
 
@@ -52,7 +51,7 @@ def disconnected(request: HttpRequest) -> HttpResponse:
 
 
 def screen_page(staff_view, *, kind: str):
-    """`staff_view` (a page for signed-in staff, events/pages.py) also for
+    """`staff_view` (a page for signed-in staff, screens/views.py) also for
     a screen holding a key of `kind`: by ?key= once, then by cookie."""
     page = inspect.unwrap(staff_view)  # the view under its staff gate and never_cache
 

@@ -21,7 +21,13 @@ from django_eventstream.models import Event as StoredEvent
 from django_eventstream.models import EventCounter
 
 from conftest import PASSWORD
-from events.tests.pages_helpers import (
+from orders import services
+from orders.exceptions import Conflict
+from orders.models import Category, Food, Order, OrderStatus
+from orders.representations import format_timestamp
+from orders.services import ConfirmInput, LineInput
+from testsupport import DaphneServer, require_service
+from testsupport.browser import (
     WAIT_MS,
     Cashier,
     chromium_available,
@@ -30,12 +36,6 @@ from events.tests.pages_helpers import (
     save_screenshot,
     session_cookie,
 )
-from orders import services
-from orders.exceptions import Conflict
-from orders.models import Category, Food, Order, OrderStatus
-from orders.representations import format_timestamp
-from orders.services import ConfirmInput, LineInput
-from testsupport import DaphneServer, require_service
 from testsupport.contract import utc_millis
 from users.models import Role
 
@@ -700,7 +700,8 @@ def test_screenshots_of_both_pages(browser, page_server, cashier, menu, stations
 
 
 def test_the_pages_admit_exactly_the_roles_the_event_stream_admits():
-    from events import pages, stream
+    from events import stream
+    from screens import views as pages
 
     assert set(pages.PAGE_ROLES) == set(stream.LISTENER_ROLES) == {Role.ADMIN, Role.OPERATOR, Role.MAINTAINER}
 

@@ -11,8 +11,7 @@ import re
 import pytest
 from django.test import Client
 
-from events.tests.pages_helpers import WAIT_MS
-from events.tests.test_pages import (  # noqa: F401 (fixtures)
+from screens.tests.test_pages import (  # noqa: F401 (fixtures)
     board_codes,
     browser,
     browser_for,
@@ -23,6 +22,7 @@ from events.tests.test_pages import (  # noqa: F401 (fixtures)
     page_var_dir,
     staff_context,
 )
+from testsupport.browser import WAIT_MS
 
 
 def page_of(user, path: str, **headers) -> str:

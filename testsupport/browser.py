@@ -1,6 +1,6 @@
-"""Helpers for the kitchen display and board tests (test_pages.py): Debian's
-Chromium driven by Playwright, static files for a Daphne child, a staff
-session for the browser, and a cashier's HTTP client.
+"""Helpers for the browser tests (the screens', the till's, the admin
+reports', CORS): Debian's Chromium driven by Playwright, static files for a
+Daphne child, a staff session for the browser, and a cashier's HTTP client.
 
 Everything talks to 127.0.0.1 only; nothing here downloads a browser."""
 

@@ -12,8 +12,8 @@ from django.test import Client
 from rest_framework_simplejwt.tokens import AccessToken
 
 from conftest import PASSWORD, make_user
-from events.tests.test_pages import confirmed
 from orders.models import Order, OrderStatus
+from screens.tests.test_pages import confirmed
 from users.models import Role
 from users.services import user_apply_role
 

@@ -2,7 +2,7 @@
 pages rendered by Django for a staff member's session, and the small
 session-authenticated JSON endpoints their scripts use.
 
-How a page stays right (static/pages/live.js is the client half):
+How a page stays right (screens/static/pages/live.js is the client half):
 
 - Its state always comes from the server. A state endpoint answers with a
   snapshot *and* the position of the display channel's event log, read just
@@ -51,7 +51,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from events.channels import CONFIRMED_ORDER, DISPLAY, ORDER_CANCELLED, ORDER_STATUS_UPDATE, STATION_PROGRESS
-from events.page_labels import board_labels, kitchen_labels
 from events.payloads import order_status_update_display_payload
 from events.wire import wire_id
 from orders import services
@@ -59,6 +58,7 @@ from orders.exceptions import NotFound
 from orders.models import Order, OrderStationState, OrderStatus, Station
 from orders.representations import format_timestamp, order_stations_repr
 from orders.selectors import order_with_items, orders_with_items
+from screens.labels import board_labels, kitchen_labels
 from users.models import ApiKeyKind, Role
 from users.permissions import IsKitchenStaff
 
@@ -253,7 +253,7 @@ class KitchenStateView(APIView):
     """GET /kitchen/state[?station=<id>]: what the kitchen display shows."""
 
     permission_classes = [IsKitchenStaff]
-    api_key_access = {(ApiKeyKind.KITCHEN, "GET")}  # a kitchen screen (events/screens.py)
+    api_key_access = {(ApiKeyKind.KITCHEN, "GET")}  # a kitchen screen (screens/keys.py)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
@@ -277,7 +277,7 @@ class KitchenOrderView(APIView):
     page heard of on the stream."""
 
     permission_classes = [IsKitchenStaff]
-    api_key_access = {(ApiKeyKind.KITCHEN, "GET")}  # a kitchen screen (events/screens.py)
+    api_key_access = {(ApiKeyKind.KITCHEN, "GET")}  # a kitchen screen (screens/keys.py)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, order_id: int) -> Response:
@@ -289,7 +289,7 @@ class KitchenBumpView(APIView):
     """POST /kitchen/orders/<id>/bump: CONFIRMED → COMPLETED (409 otherwise)."""
 
     permission_classes = [IsKitchenStaff]
-    api_key_access = {(ApiKeyKind.KITCHEN, "POST")}  # a kitchen screen (events/screens.py)
+    api_key_access = {(ApiKeyKind.KITCHEN, "POST")}  # a kitchen screen (screens/keys.py)
 
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, order_id: int) -> Response:
@@ -301,7 +301,7 @@ class KitchenRecallView(APIView):
     """POST /kitchen/orders/<id>/recall: COMPLETED → CONFIRMED (409 otherwise)."""
 
     permission_classes = [IsKitchenStaff]
-    api_key_access = {(ApiKeyKind.KITCHEN, "POST")}  # a kitchen screen (events/screens.py)
+    api_key_access = {(ApiKeyKind.KITCHEN, "POST")}  # a kitchen screen (screens/keys.py)
 
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, order_id: int) -> Response:
@@ -326,7 +326,7 @@ class StationDoneView(APIView):
     nothing for the station, or the station already marked it."""
 
     permission_classes = [IsKitchenStaff]
-    api_key_access = {(ApiKeyKind.KITCHEN, "POST")}  # a kitchen screen (events/screens.py)
+    api_key_access = {(ApiKeyKind.KITCHEN, "POST")}  # a kitchen screen (screens/keys.py)
 
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, order_id: int, station_id: str) -> Response:
@@ -340,7 +340,7 @@ class StationUndoView(APIView):
     has no mark or the order is picked up or cancelled."""
 
     permission_classes = [IsKitchenStaff]
-    api_key_access = {(ApiKeyKind.KITCHEN, "POST")}  # a kitchen screen (events/screens.py)
+    api_key_access = {(ApiKeyKind.KITCHEN, "POST")}  # a kitchen screen (screens/keys.py)
 
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, order_id: int, station_id: str) -> Response:
@@ -351,7 +351,7 @@ class StationUndoView(APIView):
 class DisplayStateView(APIView):
     """GET /display/state: what the board shows."""
 
-    api_key_access = {(ApiKeyKind.DISPLAY, "GET")}  # a TV (events/screens.py)
+    api_key_access = {(ApiKeyKind.DISPLAY, "GET")}  # a TV (screens/keys.py)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:

@@ -1,4 +1,4 @@
-"""Screens are devices (events/screens.py): a display key opens the board
+"""Screens are devices (screens/keys.py): a display key opens the board
 and a kitchen key the kitchen display with no staff session, given once in
 the address and kept in an HttpOnly cookie; revoking the key disconnects
 the screen."""
@@ -12,9 +12,10 @@ import httpx
 import pytest
 from django.test import Client
 
-from events.screens import SCREEN_COOKIE
-from events.tests.pages_helpers import WAIT_MS
-from events.tests.test_pages import (  # noqa: F401 (fixtures)
+from events.tests.test_revocation import assert_closed_and_deaf
+from orders.models import Order, OrderStatus
+from screens.keys import SCREEN_COOKIE
+from screens.tests.test_pages import (  # noqa: F401 (fixtures)
     board_codes,
     browser,
     browser_for,
@@ -23,9 +24,8 @@ from events.tests.test_pages import (  # noqa: F401 (fixtures)
     page_server,
     page_var_dir,
 )
-from events.tests.test_revocation import assert_closed_and_deaf
-from orders.models import Order, OrderStatus
 from testsupport import SSEStream
+from testsupport.browser import WAIT_MS
 from users.apikeys import create_key, revoke_key
 from users.models import ApiKeyKind
 

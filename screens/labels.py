@@ -1,5 +1,5 @@
 """The catalogue of words the kitchen and board scripts show
-(static/pages/*.js read it as config.labels through Live.t): translated here,
+(screens/static/pages/*.js read it as config.labels through Live.t): translated here,
 in the request's language, and handed to the page with json_script.
 Placeholders are in {braces}. Imports only Django's translation."""
 
@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 
 def live_labels() -> dict[str, str]:
-    """What both live pages show (static/pages/live.js)."""
+    """What both live pages show (screens/static/pages/live.js)."""
     return {
         "sound": _("Sound"),
         "soundOn": _("on"),

@@ -1,4 +1,4 @@
-/* The live half of the kitchen display and the board (events/pages.py is the
+/* The live half of the kitchen display and the board (screens/views.py is the
    server half). Plain JavaScript, served as is: no library, no build step.
 
    A page's state comes from the server. load() fetches a snapshot together

@@ -33,6 +33,8 @@ from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 
+from idempotency.models import IdempotentRequest
+
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 # Visible ASCII, as the IETF draft's examples and clients' UUIDs are.
@@ -92,8 +94,6 @@ def _fingerprint(request) -> str:
 def _claim(*, caller: str, key: str, fingerprint: str):
     """(record, True) when this request holds the key now; (the earlier
     record, False) when another request held it within the window."""
-    from users.models import IdempotentRequest
-
     now = timezone.now()
     # Expired keys go first: a key older than the window is free again.
     IdempotentRequest.objects.filter(created_at__lt=now - timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS)).delete()

@@ -1,0 +1,3 @@
+from printeragent.cli import main
+
+raise SystemExit(main())
