@@ -44,7 +44,7 @@ def test_the_quick_path_is_foods_then_cash_then_confirm_with_change_extras_disco
     from playwright.sync_api import expect
 
     basil = Ingredient.objects.create(name="Basil")
-    mozzarella = Ingredient.objects.create(name="Mozzarella")
+    mozzarella = Ingredient.objects.create(name="Mozzarella", surcharge=Decimal("0.5"))
     menu["margherita"].ingredients.add(basil, mozzarella)
     page = open_page(signed_in(operator), till_server.url + "/till/")
 
@@ -79,7 +79,8 @@ def test_the_quick_path_is_foods_then_cash_then_confirm_with_change_extras_disco
     assert first.user_id == operator.pk and first.cash_register_id == menu["till"].pk  # the only till, chosen
     expect(page.locator("#cart-lines li")).to_have_count(0)
 
-    # Extras from the ingredients, an extra charge and a discount, paid by card.
+    # Extras from the ingredients (an extra mozzarella costs its surcharge, 0.50),
+    # an extra charge and a discount, paid by card.
     page.locator("#done-next").click()
     food(page, "Margherita").click()
     page.locator("#cart-lines .line-main").click()
@@ -90,15 +91,15 @@ def test_the_quick_path_is_foods_then_cash_then_confirm_with_change_extras_disco
     page.locator("#line-notes").fill("well done")
     page.locator("#line-done").click()
     page.locator("#discount").fill("2")
-    expect(page.locator("#sum-total")).to_have_text("€12.00")
+    expect(page.locator("#sum-total")).to_have_text("€12.50")
     page.locator("#pay-card").click()
     expect(page.locator("#cash-part")).to_be_hidden()
     page.locator("#confirm").click()
     expect(page.locator("#done-ticket")).to_have_text("2")
     second = Order.objects.get(ticket_number=2)
     line = second.items.get()
-    assert (second.payment_method, second.discount, second.total) == (PaymentMethod.CARD, Decimal("2"), Decimal("12"))
-    assert (line.notes, line.total) == ("no Basil, extra Mozzarella, well done", Decimal("14"))
+    assert (second.payment_method, second.discount, second.total) == (PaymentMethod.CARD, Decimal("2"), Decimal("12.5"))
+    assert (line.notes, line.total) == ("no Basil, extra Mozzarella, well done", Decimal("14.5"))
 
     # A desk till: type to find a food, Enter adds it, Enter pays cash, Enter confirms.
     page.keyboard.press("Enter")

@@ -49,8 +49,20 @@
 
   // --- cart arithmetic (a preview: the server computes the real totals) ---------------------
 
+  // A line's surcharge: the extra charge typed for the line, plus each extra
+  // ingredient's surcharge (charged per unit by the till; the server adds
+  // nothing by itself) times the quantity; null while the typed one is invalid.
   function lineSurcharge(line) {
-    return K.toCents(line.surcharge);
+    const typed = K.toCents(line.surcharge);
+    if (typed === null) return null;
+    const food = state.menu.foods.get(line.foodId);
+    const ingredients = new Map(((food && food.ingredients) || []).map((item) => [item.id, item]));
+    let perUnit = 0;
+    for (const [id, mod] of Object.entries(line.mods || {})) {
+      const ingredient = ingredients.get(id);
+      if (mod === "extra" && ingredient) perUnit += K.toCents(ingredient.surcharge) || 0;
+    }
+    return typed + perUnit * line.quantity;
   }
 
   function lineNotes(line) {
