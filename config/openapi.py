@@ -24,7 +24,7 @@ from typing import Any
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_mock_request
 
-from events.channels import CATALOGUE, CHANNELS, OPT_IN, STREAM_RESET
+from events.core.channels import CATALOGUE, CHANNELS, OPT_IN, STREAM_RESET
 from orders import schemas
 from orders.schemas import ref
 

@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularSwaggerView
 
 from config.schema_view import SchemaView
-from events.views import StreamTokenView
+from events.access.views import StreamTokenView
 from ops import exposition, health
 from users.views import LoginView, LogoutView, MeView, TokenRefresh, TokenView
 

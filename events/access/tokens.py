@@ -2,7 +2,7 @@
 whose EventSource cannot send an Authorization header. Signed, not stored.
 Each names the login it was minted under (users/tokens.py): a logout of
 that login refuses it and closes the streams opened with it, as its expiry
-does (events/revocation.py)."""
+does (events/access/revocation.py)."""
 
 from __future__ import annotations
 
