@@ -37,7 +37,3 @@ def stream_token_claims(token: str) -> tuple[str, float, str] | None:
     login_id = data.get("sid")
     return str(data["uid"]), float(exp), login_id if isinstance(login_id, str) else ""
 
-
-def user_id_from_stream_token(token: str) -> str | None:
-    claims = stream_token_claims(token)
-    return claims[0] if claims is not None else None

@@ -150,12 +150,6 @@ def write(process: str, streams: list[dict], *, trim: bool = False) -> None:
         StreamSnapshot.objects.filter(heartbeat__lt=now - timedelta(seconds=EXPIRY_INTERVALS * interval())).delete()
 
 
-def forget(process: str) -> None:
-    from events.models import StreamSnapshot
-
-    StreamSnapshot.objects.filter(process=process).delete()
-
-
 async def publish_loop(hub) -> None:
     """The hub's task: every interval, this process's snapshot, written in a
     worker thread (the event loop never waits on the database). An interval
