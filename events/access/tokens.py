@@ -36,4 +36,3 @@ def stream_token_claims(token: str) -> tuple[str, float, str] | None:
         return None
     login_id = data.get("sid")
     return str(data["uid"]), float(exp), login_id if isinstance(login_id, str) else ""
-
