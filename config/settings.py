@@ -357,11 +357,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Error responses, shared components and the events endpoint (served
-    # outside DRF): config/openapi.py.
+    # Error responses and shared components: config/openapi.py; the events
+    # endpoint (served outside DRF): events/openapi.py.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "config.openapi.add_events_endpoint",
+        "config.openapi.add_shared_components",
+        "events.openapi.add_events_endpoint",
     ],
 }
 

@@ -8,7 +8,7 @@ only the ones below it (import-linter's contracts in pyproject.toml hold it):
     events.access     who is asking, with what credential, and closing what it no longer may hold
     events.core       the channels and their catalogue, the event log's reads, worker threads
 
-The app's own modules (apps, admin, models) sit on top and may
+The app's own modules (apps, admin, models, urls, openapi) sit on top and may
 import any of them. Other apps use the modules named in pyproject.toml's
 "public interface" contract only.
 """
