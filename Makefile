@@ -99,6 +99,7 @@ test-production: install-test system-deps
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 ## The benchmark suite (bench/README.md): prints the tables, about 5 minutes; BENCH_ARGS=--quick for a smoke run.
 bench: install-test

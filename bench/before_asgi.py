@@ -15,7 +15,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
 from config import protocol_errors  # noqa: E402
-from events.stream import events_app  # noqa: E402
+from events.transport.stream import events_app  # noqa: E402
 
 protocol_errors.install()
 

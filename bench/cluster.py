@@ -115,7 +115,7 @@ class ClusterProfile:
     throughput: bool = True
     # Each step is watched this long, so that it includes Pushpin's
     # recovery requests (after 60 to 90 s of silence, GRIP_RECOVER_SECONDS
-    # plus up to half again, events/grip.py): a few intervals would miss them.
+    # plus up to half again, events/transport/grip.py): a few intervals would miss them.
     hold_seconds: float = 95.0
 
 

@@ -1,10 +1,10 @@
-"""Python heap per entry of the credential cache (events/credentials.py),
+"""Python heap per entry of the credential cache (events/access/credentials.py),
 measured with tracemalloc: the figure docs/deploy.md gives for
 EVENTS_CREDENTIAL_CACHE_SIZE.
 
 In a throw-away SQLite database (a temp dir as VAR_DIR), N operators each
 get a Bearer token. Each round authenticates every token as a stream opening
-does (events.authentication.authenticate, then CredentialCache.put under
+does (events.access.authentication.authenticate, then CredentialCache.put under
 credential_key) into a fresh cache, and takes the Python heap the cache
 keeps: a tracemalloc snapshot before the round and one after it, once the
 round's own references are dropped and garbage is collected, so what is
@@ -45,8 +45,8 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
 
-from events.authentication import authenticate, credential_key  # noqa: E402
-from events.credentials import CredentialCache  # noqa: E402
+from events.access.authentication import authenticate, credential_key  # noqa: E402
+from events.access.credentials import CredentialCache  # noqa: E402
 from users.models import Role, User  # noqa: E402
 
 

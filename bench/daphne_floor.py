@@ -1,5 +1,5 @@
 """The floor under Daphne: the smallest ASGI broadcaster, no Django, no
-database, no authentication. It has the shape of events/stream.py (one task
+database, no authentication. It has the shape of events/transport/stream.py (one task
 per stream waiting on an asyncio.Event, one `send` per wake-up), so the gap
 between it and the project is what the project's own code costs, and the gap
 between it and bench/raw_broadcaster.py is what Daphne (Twisted) costs.
@@ -9,7 +9,7 @@ between it and bench/raw_broadcaster.py is what Daphne (Twisted) costs.
 GET /sub            a stream: `stream-open`, then every published event
 POST /publish?size= one ~size-byte `confirmed-order` event to every stream
 GET /health         200
-Keep-alives with the project's policy (events/hub.py `Hub._ticker`): ticks
+Keep-alives with the project's policy (events/transport/hub.py `Hub._ticker`): ticks
 every min(1 s, interval / 4) on a fixed rhythm (a late tick does not shift
 the next ones, and no burst follows a stall), and a stream is due once it has
 been silent for EVENTS_KEEPALIVE_SECONDS (default 15) minus one tick. So a

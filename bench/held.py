@@ -6,7 +6,7 @@ each step every stream's longest silence over a few intervals is recorded.
 Invariant: a step holds when every stream is still open and the p99 of those
 silences is at most the interval + 1 s; the ramp stops at the first step that
 does not hold. The three servers share one keep-alive policy (due after
-interval − tick of silence, ticks on a fixed rhythm, as events/hub.py), so the
+interval − tick of silence, ticks on a fixed rhythm, as events/transport/hub.py), so the
 gaps compare implementations, not policies."""
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from collections import Counter
 from pathlib import Path
 
 # A request the handler made for a recovery link (its parameter is
-# events/grip.py NEXT_PARAM); `code=` and a number when a worker answered.
+# events/transport/grip.py NEXT_PARAM); `code=` and a number when a worker answered.
 RECOVERY = re.compile(r"^\[\w+\] (\S+ \d\d:\d\d:\d\d)\.\d+ GET \S*\?recover=")
 ANSWERED = re.compile(r" code=\d+\b")
 

@@ -45,7 +45,7 @@ def _where(frame) -> str:
 def project_site() -> str:
     """Where a query comes from: the innermost project frame (file:line), and
     before it the innermost library frame outside Django when a library
-    issued it ("django_eventstream/models.py:… ← events/publisher.py:…")."""
+    issued it ("django_eventstream/models.py:… ← events/outbox/publisher.py:…")."""
     stack = traceback.extract_stack()[:-2]
     project = library = None
     for frame in reversed(stack):

@@ -8,7 +8,7 @@ POST /publish?size= one ~size-byte `confirmed-order` event to every stream,
                     written to each socket before the response is sent
 GET /health         200
 
-Keep-alives follow the project's policy (events/hub.py `Hub._ticker`): ticks
+Keep-alives follow the project's policy (events/transport/hub.py `Hub._ticker`): ticks
 every min(1 s, interval / 4) on a fixed rhythm, a stream due once silent for
 the interval minus one tick; the gaps then compare implementations.
 

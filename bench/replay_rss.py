@@ -81,7 +81,7 @@ def prepare(directory: Path) -> tuple[dict, str, str]:
     from django.db import connection, transaction
     from rest_framework_simplejwt.tokens import AccessToken
 
-    from events.storage import EventLogStorage
+    from events.outbox.storage import EventLogStorage
     from users.models import Role, User
 
     call_command("migrate", verbosity=0)

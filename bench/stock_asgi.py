@@ -1,5 +1,5 @@
 """ASGI entry of the stock django-eventstream baseline: plain Django, no
-events/stream.py in front. `daphne bench.stock_asgi:application` with
+events/transport/stream.py in front. `daphne bench.stock_asgi:application` with
 DJANGO_SETTINGS_MODULE=bench.settings."""
 
 import os

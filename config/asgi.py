@@ -1,5 +1,5 @@
 """ASGI entry point for Daphne, routed by Channels: /events/ goes to the SSE
-endpoint (events/stream.py, which reads the session user through Channels'
+endpoint (events/transport/stream.py, which reads the session user through Channels'
 session and auth middleware), every other HTTP request to Django, whose
 responses are paced by their client's reading (config/pacing.py), and every
 WebSocket upgrade is refused (403); in front of them all, the client's real
@@ -27,7 +27,7 @@ from django.conf import settings  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
 from config.pacing import PacedResponses  # noqa: E402
-from events.stream import events_app  # noqa: E402
+from events.transport.stream import events_app  # noqa: E402
 from ops.proxies import ForwardedClient  # noqa: E402
 from ops.requestlog import RequestLog  # noqa: E402
 

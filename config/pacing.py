@@ -1,6 +1,6 @@
 """REST responses sent no faster than their client reads them.
 
-Daphne gives the application no back-pressure (events/backpressure.py): a
+Daphne gives the application no back-pressure (events/transport/backpressure.py): a
 response's body goes straight into the Twisted transport's write buffer,
 whole, whether or not the client reads, and stays there until the client
 reads it or the connection ends. Twenty clients asking for a 10 MB page
@@ -27,7 +27,7 @@ Behind another ASGI server (no Twisted request) bodies pass through as they
 are.
 
 Written against Daphne 4.2.3 and Twisted 26.10: it reads HTTPChannel's
-`_waitingForTransport` (as events/backpressure.py does), registers an
+`_waitingForTransport` (as events/transport/backpressure.py does), registers an
 IPushProducer through the public Request.registerProducer, and aborts the
 transport; Linux's SIOCOUTQ tells progress (elsewhere a wait is one stall).
 """
@@ -39,7 +39,7 @@ import fcntl
 import struct
 import termios
 
-from events.backpressure import twisted_request
+from events.transport.backpressure import twisted_request
 
 CHUNK_BYTES = 64 * 1024
 
@@ -67,7 +67,7 @@ class _PacedSend:
     """The `send` of one response: pieces, each after the buffer drained."""
 
     def __init__(self, send, request, timeout: float):
-        self.inner = send  # events/backpressure.py finds the request through it
+        self.inner = send  # events/transport/backpressure.py finds the request through it
         self.request = request
         self.timeout = timeout
         self.cut = False

@@ -357,11 +357,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Error responses, shared components and the events endpoint (served
-    # outside DRF): config/openapi.py.
+    # Error responses and shared components: config/openapi.py; the events
+    # endpoint (served outside DRF): events/openapi.py.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "config.openapi.add_events_endpoint",
+        "config.openapi.add_shared_components",
+        "events.openapi.add_events_endpoint",
     ],
 }
 
@@ -373,7 +374,7 @@ EVENTS_KEEPALIVE_SECONDS = env_float("EVENTS_KEEPALIVE_SECONDS", 15.0)
 EVENTS_POLL_SECONDS = env_float("EVENTS_POLL_SECONDS", 5.0)
 EVENTS_STREAM_TOKEN_SECONDS = env_int("EVENTS_STREAM_TOKEN_SECONDS", 120, minimum=5)
 # How often each process writes the snapshot of its open streams that the
-# admin's live view reads (events/presence.py): one write per interval.
+# admin's live view reads (events/presence/presence.py): one write per interval.
 EVENTS_PRESENCE_SECONDS = env_float("EVENTS_PRESENCE_SECONDS", 2.0, minimum=0.2)
 # Events a slow client may have queued before it is sent back to the log.
 EVENTS_CLIENT_QUEUE = env_int("EVENTS_CLIENT_QUEUE", 1000, minimum=10)
@@ -382,7 +383,7 @@ EVENTS_CLIENT_QUEUE = env_int("EVENTS_CLIENT_QUEUE", 1000, minimum=10)
 # a 429. Counted in Redis when REDIS_URL is set, where a worker that dies
 # stops counting within EVENTS_STREAM_COUNT_SECONDS (each live worker renews
 # its count every third of it); without Redis, from the processes' presence
-# snapshots (events/stream_limit.py).
+# snapshots (events/transport/stream_limit.py).
 EVENTS_MAX_STREAMS_PER_USER = env_int("EVENTS_MAX_STREAMS_PER_USER", 50, minimum=1)
 EVENTS_STREAM_COUNT_SECONDS = env_float("EVENTS_STREAM_COUNT_SECONDS", 15.0, minimum=0.5)
 
@@ -393,25 +394,25 @@ EVENTS_STREAM_COUNT_SECONDS = env_float("EVENTS_STREAM_COUNT_SECONDS", 15.0, min
 EVENTS_REPLAY_PAGE_BYTES = env_int("EVENTS_REPLAY_PAGE_BYTES", 256 * 1024, minimum=4096)
 
 # Bytes a stream may leave unread in the server beyond the transport's own
-# 64 KiB buffer before it is closed (events/backpressure.py).
+# 64 KiB buffer before it is closed (events/transport/backpressure.py).
 EVENTS_MAX_UNSENT_BYTES = env_int("EVENTS_MAX_UNSENT_BYTES", 1024 * 1024, minimum=64 * 1024)
 
 # How often each process re-checks the rights of its open streams' holders
-# (events/revocation.py): a right that ends closes its streams this soon.
+# (events/access/revocation.py): a right that ends closes its streams this soon.
 EVENTS_REVALIDATE_SECONDS = env_float("EVENTS_REVALIDATE_SECONDS", 0.5)
 
 # Credentials a process remembers for opening streams without a query
-# (events/credentials.py): at most this many, each forgotten after this many
+# (events/access/credentials.py): at most this many, each forgotten after this many
 # seconds without an opening. 0 entries turns the cache off.
 EVENTS_CREDENTIAL_CACHE_SIZE = env_int("EVENTS_CREDENTIAL_CACHE_SIZE", 20000, minimum=0)
 EVENTS_CREDENTIAL_CACHE_SECONDS = env_float("EVENTS_CREDENTIAL_CACHE_SECONDS", 300.0)
 
-EVENTSTREAM_STORAGE_CLASS = "events.storage.EventLogStorage"
+EVENTSTREAM_STORAGE_CLASS = "events.outbox.storage.EventLogStorage"
 REDIS_URL = env_str("REDIS_URL", "")
 # The Redis pub/sub channel on which this deployment's workers wake each
 # other. Pub/sub ignores Redis's database number, so two deployments on one
 # Redis server must not share a channel; empty: one derived from the
-# deployment's database (engine, host, port and name, hashed: events/log.py).
+# deployment's database (engine, host, port and name, hashed: events/core/log.py).
 EVENTS_REDIS_CHANNEL = env_str("EVENTS_REDIS_CHANNEL", "")
 if REDIS_URL:
     from redis.connection import parse_url as _parse_redis_url

@@ -3,7 +3,6 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularSwaggerView
 
 from config.schema_view import SchemaView
-from events.views import StreamTokenView
 from ops import exposition, health
 from users.views import LoginView, LogoutView, MeView, TokenRefresh, TokenView
 
@@ -17,7 +16,7 @@ urlpatterns = [
     path("auth/login", LoginView.as_view(), name="login"),
     path("auth/logout", LogoutView.as_view(), name="logout"),
     path("auth/me", MeView.as_view(), name="me"),
-    path("auth/stream-token", StreamTokenView.as_view(), name="stream-token"),
+    path("", include("events.urls")),
     path("v1/", include("orders.urls")),
     path("docs/schema/", SchemaView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

@@ -1,6 +1,6 @@
 """The admin's live view of open event streams: per channel, who listens
 (a user or a device key), from which address, since when and on which
-process. It reads the per-process snapshots of events/presence.py, so it
+process. It reads the per-process snapshots of events/presence/presence.py, so it
 shows every worker's streams, at most one EVENTS_PRESENCE_SECONDS late."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext as _
 
-from events import presence
-from events.channels import CHANNELS, PRINTER
+from events.core.channels import CHANNELS, PRINTER
 from events.models import StreamSnapshot
+from events.presence import presence
 from users.models import Role
 
 

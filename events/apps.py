@@ -6,13 +6,13 @@ class EventsConfig(AppConfig):
     name = "events"
 
     def ready(self) -> None:
-        from events import (  # noqa: F401  (connect the signal receivers)
+        from events.outbox import (  # noqa: F401  (connect the signal receivers)
             device_receivers,
-            grip,
             publisher,
             receivers,
             stations,
         )
+        from events.transport import grip
 
         grip.install_publisher()  # per-event-type filtering of streams held by Pushpin
         publisher.install_redis_channel()  # the library's send_event wakes this deployment only

@@ -1,5 +1,5 @@
 """The one table of the events app that is not django-eventstream's: the
-snapshot of each process's open streams (events/presence.py)."""
+snapshot of each process's open streams (events/presence/presence.py)."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -13,7 +13,7 @@ class StreamSnapshot(models.Model):
     process = models.CharField(primary_key=True, max_length=200)
     heartbeat = models.DateTimeField(db_index=True)
     # [[channel, "user"|"key", id, address, held, [opened, ...]], ...]: one
-    # entry per listener and kind of stream (events/presence.py snapshot).
+    # entry per listener and kind of stream (events/presence/presence.py snapshot).
     streams = models.JSONField(default=list)
 
     class Meta:

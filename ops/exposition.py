@@ -24,10 +24,10 @@ from django.views.decorators.http import require_safe
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
-from events import log
-from events.channels import CHANNELS
-from events.holders import longest_recover_seconds
-from events.hub import running_hub
+from events.access.holders import longest_recover_seconds
+from events.core import log
+from events.core.channels import CHANNELS
+from events.transport.hub import running_hub
 from ops.proxies import is_trusted, parse_address
 from orders.models import Printer
 

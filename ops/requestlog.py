@@ -88,7 +88,7 @@ class RequestLog:
             await send(message)
 
         # The transport watches of the streams and of paced responses find
-        # Daphne's request through `inner` (events/backpressure.py): without
+        # Daphne's request through `inner` (events/transport/backpressure.py): without
         # it they would see no transport and hold unread bytes unbounded.
         send_with_id.inner = send
 

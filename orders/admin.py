@@ -74,7 +74,7 @@ class PrinterAdmin(admin.ModelAdmin):
     # Reported by the printer's agent (PATCH /v1/printers/{id}), not typed in.
     readonly_fields = ("status", "status_changed_at", "listening_now")
     search_fields = ("name", "ip")
-    # Above the list: who listens on /events/printer (events/presence.py).
+    # Above the list: who listens on /events/printer (events/presence/presence.py).
     change_list_template = "admin/orders/printer/change_list.html"
 
     @admin.display(description=_("Listening on /events/printer now"))

@@ -278,7 +278,7 @@ class _ResourceViewSet(viewsets.ModelViewSet):
 
     def _save(self, serializer):
         # One transaction per write, so that an event a save causes (a food
-        # made unavailable) commits with it (events/receivers.py).
+        # made unavailable) commits with it (events/outbox/receivers.py).
         # The serializer ran the model's validation; a database constraint
         # can still refuse the row when another request saved a clashing one
         # in between. That is a conflict with the current state, not a crash.

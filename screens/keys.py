@@ -8,11 +8,11 @@ with no staff session.
   key leaves the address bar and the history.
 - Later requests of that screen carry the cookie: the page, its JSON
   (ScreenKeyAuthentication; a write needs the CSRF token, as a session's
-  does) and its event stream (events.authentication reads the cookie as it
+  does) and its event stream (events.access.authentication reads the cookie as it
   reads X-API-KEY). What a key may do is still listed per view
   (`api_key_access`) and per channel (users.apikeys.STREAM_CHANNEL).
 - Revoking the key closes the screen's stream at the next re-check
-  (events/revocation.py); the page's script then finds its state refused
+  (events/access/revocation.py); the page's script then finds its state refused
   and reloads, and the page answers a screen whose cookie holds a dead key
   with the blank "disconnected" page, never the staff login (nobody types a
   password on a TV).

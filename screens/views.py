@@ -50,9 +50,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from events.channels import CONFIRMED_ORDER, DISPLAY, ORDER_CANCELLED, ORDER_STATUS_UPDATE, STATION_PROGRESS
-from events.payloads import order_status_update_display_payload
-from events.wire import wire_id
+from events.core.channels import CONFIRMED_ORDER, DISPLAY, ORDER_CANCELLED, ORDER_STATUS_UPDATE, STATION_PROGRESS
+from events.outbox.payloads import order_status_update_display_payload
+from events.transport.wire import wire_id
 from orders import services
 from orders.exceptions import NotFound
 from orders.models import Order, OrderStationState, OrderStatus, Station
@@ -67,7 +67,7 @@ PAGE_ROLES = (Role.ADMIN, Role.OPERATOR, Role.MAINTAINER)
 KITCHEN_ROLES = (*PAGE_ROLES, Role.KITCHEN)
 # How many of the last bumped orders the kitchen offers to recall.
 RECALL_LIMIT = 8
-# Served by events/stream.py in front of Django (config/asgi.py), so no URL name.
+# Served by events/transport/stream.py in front of Django (config/asgi.py), so no URL name.
 EVENTS_URL = f"/events/{DISPLAY}"
 EVENT_TYPES = [CONFIRMED_ORDER, ORDER_STATUS_UPDATE, ORDER_CANCELLED, STATION_PROGRESS]
 

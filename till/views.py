@@ -35,7 +35,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from events.channels import (
+from events.core.channels import (
     CASHIER,
     CATEGORY_AVAILABILITY_CHANGED,
     CONFIRMED_ORDER,

@@ -36,7 +36,7 @@ from users.models import ApiKey, ApiKeyKind
 DEVICE_ID_PREFIX = "apikey:"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 # The cookie a screen keeps its key in: set by its page (screens/keys.py),
-# read by that page's JSON and by its event stream (events.authentication).
+# read by that page's JSON and by its event stream (events.access.authentication).
 SCREEN_COOKIE = "screen_key"
 # The one event channel each kind of key may open.
 STREAM_CHANNEL: dict[str, str] = {

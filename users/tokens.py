@@ -14,7 +14,7 @@ revoked access tokens once they would have expired anyway.
 A login (POST /auth/login, POST /auth/token, or a session sign-in) has an
 id, the `sid` claim of its tokens (a refresh token passes it on to the
 access tokens and the rotated refresh tokens made from it) and of the
-stream tokens minted under it (events/tokens.py). A token without `sid`
+stream tokens minted under it (events/access/tokens.py). A token without `sid`
 (issued before logins had ids) is a login of its own: its `jti`. A logout
 puts the login id on the same blacklist as the token, so everything the
 login issued is refused, (4) above checking `jti` and login id in one query.

@@ -17,7 +17,7 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_application = get_asgi_application()
 
-from events.stream import events_app  # noqa: E402
+from events.transport.stream import events_app  # noqa: E402
 
 if os.environ.get("EXP_WSGI") == "1":
     from asgiref.sync import ThreadSensitiveContext
@@ -34,7 +34,7 @@ if os.environ.get("EXP_WSGI") == "1":
 if os.environ.get("EXP_LEAN") == "1":
     from django.db import transaction
 
-    import events.receivers as receivers
+    import events.outbox.receivers as receivers
 
     _publish_confirmed_order = receivers.publish_confirmed_order
 
@@ -50,8 +50,8 @@ if os.environ.get("EXP_TICKER") == "1":
 
     from django.conf import settings
 
-    from events import hub as hub_module
-    from events import log
+    from events.core import log
+    from events.transport import hub as hub_module
 
     async def _ticker(self):
         keepalive = settings.EVENTS_KEEPALIVE_SECONDS

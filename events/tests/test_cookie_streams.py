@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from conftest import PASSWORD, bearer, make_user
-from events.channels import CATEGORY_AVAILABILITY_CHANGED, NEW_ORDER, PRINTER_STATUS_CHANGED
-from events.publisher import publish
+from events.core.channels import CATEGORY_AVAILABILITY_CHANGED, NEW_ORDER, PRINTER_STATUS_CHANGED
+from events.outbox.publisher import publish
 from events.tests import test_pushpin
 from events.tests.test_revocation import assert_closed_and_deaf
 from testsupport import SSEStream

@@ -1,4 +1,4 @@
-"""The credential cache of stream openings (events/credentials.py): what it
+"""The credential cache of stream openings (events/access/credentials.py): what it
 serves, for how long, and what a re-check does to it. The re-check itself,
 against a real Daphne, is in test_revocation.py."""
 
@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from events.authentication import credential_key
-from events.credentials import CredentialCache
-from events.identity import API_KEY, BEARER, Identity
+from events.access.authentication import credential_key
+from events.access.credentials import CredentialCache
+from events.access.identity import API_KEY, BEARER, Identity
 from users.apikeys import LAST_USED_RESOLUTION
 
 

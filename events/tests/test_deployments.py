@@ -62,7 +62,7 @@ def other_database(tmp_path, transactional_db, settings):
 
 
 def publish_code(marker: str) -> str:
-    return f"from events.publisher import publish\npublish('printer', 'confirmed-order', {{'who': {marker!r}}})"
+    return f"from events.outbox.publisher import publish\npublish('printer', 'confirmed-order', {{'who': {marker!r}}})"
 
 
 def test_two_deployments_on_one_redis_server_never_see_each_others_events_and_keep_their_own_live(
@@ -94,8 +94,8 @@ def test_the_librarys_send_event_wakes_only_this_deployments_channel(redis_serve
     import redis
     from django_eventstream import eventstream, send_event
 
-    from events import log
-    from events.publisher import DeploymentRedis, install_redis_channel
+    from events.core import log
+    from events.outbox.publisher import DeploymentRedis, install_redis_channel
 
     monkeypatch.setattr(eventstream, "redis_client", redis.Redis.from_url(redis_server.url))
     install_redis_channel()

@@ -11,8 +11,8 @@ import pytest
 from django.utils import timezone
 
 from conftest import bearer
-from events import holders
-from events.identity import API_KEY, Identity
+from events.access import holders
+from events.access.identity import API_KEY, Identity
 from events.tests.test_pushpin import behind_pushpin, pushpin, signed_by  # noqa: F401  (fixtures)
 from testsupport import SSEStream
 from users.apikeys import create_key, revoke_key
@@ -60,7 +60,7 @@ def test_devices_follow_the_cashier_with_their_keys_until_revoked(server, operat
 
         # Revoked in the database (as the admin's action does): the API
         # refuses it at once. The process still remembers the key
-        # (events/credentials.py) until its next re-check, which forgets it
+        # (events/access/credentials.py) until its next re-check, which forgets it
         # and then closes the key's streams: once the agent's stream is
         # closed, an opening with the key is refused. The display's key
         # lives on, and its stream with it.
@@ -78,7 +78,7 @@ def test_devices_follow_the_cashier_with_their_keys_until_revoked(server, operat
 def refused_once_closed(stream: SSEStream, url: str, headers: dict[str, str]) -> dict:
     """`stream` was opened with the revoked credential on the same worker:
     its end shows a re-check found the credential revoked, and that re-check
-    forgot the credential before closing its streams (events/revocation.py).
+    forgot the credential before closing its streams (events/access/revocation.py).
     The JSON body of the 401 an opening after that gets."""
     stream.wait_closed(timeout=10)
     with SSEStream(url, headers=headers) as later:

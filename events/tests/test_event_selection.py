@@ -7,13 +7,13 @@ import httpx
 import pytest
 
 from conftest import bearer, make_user
-from events.channels import (
+from events.core.channels import (
     CATEGORY_AVAILABILITY_CHANGED,
     NEW_ORDER,
     ORDER_STATUS_UPDATE,
     PRINTER_STATUS_CHANGED,
 )
-from events.publisher import publish
+from events.outbox.publisher import publish
 from events.tests.rawstream import open_stream
 from testsupport import SSEStream
 from users.models import Role

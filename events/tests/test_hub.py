@@ -5,10 +5,10 @@ import asyncio
 
 import pytest
 
-from events.hub import get_hub, stop_hub
-from events.publisher import publish
-from events.stream import _Stream
-from events.threads import in_thread
+from events.core.threads import in_thread
+from events.outbox.publisher import publish
+from events.transport.hub import get_hub, stop_hub
+from events.transport.stream import _Stream
 
 
 class SlowClient:

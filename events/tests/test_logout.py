@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 
 from conftest import PASSWORD
-from events.publisher import publish
+from events.outbox.publisher import publish
 from events.tests.test_revocation import LATE, assert_closed_and_deaf, open_stream
 from testsupport import SSEStream
 

@@ -1,4 +1,4 @@
-"""The transactional outbox (events/publisher.py): an event is written by the
+"""The transactional outbox (events/outbox/publisher.py): an event is written by the
 transaction that causes it, numbered without gaps in commit order, and
 announced only after the commit; a failed announcement loses nothing."""
 
@@ -16,9 +16,9 @@ from django_eventstream.models import Event as StoredEvent
 from django_eventstream.models import EventCounter
 
 from conftest import bearer
-from events import publisher
-from events.channels import CATALOGUE
-from events.publisher import EventNotInCatalogue, record
+from events.core.channels import CATALOGUE
+from events.outbox import publisher
+from events.outbox.publisher import EventNotInCatalogue, record
 from orders import services
 from orders.models import Order, OrderStatus
 from orders.services import ConfirmInput, LineInput

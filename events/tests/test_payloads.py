@@ -622,7 +622,7 @@ def test_a_station_patch_is_an_order_station_status_update_on_display_only(
 
 
 def test_a_station_may_not_be_asked_for_on_the_cashier_channel():
-    from events.channels import CATALOGUE, default_events
+    from events.core.channels import CATALOGUE, default_events
 
     assert "order-station-status-update" in CATALOGUE["display"]
     assert "order-station-status-update" in default_events("display")  # not opt-in (E4)

@@ -1,4 +1,4 @@
-"""The live view of open streams (events/presence.py, events/admin.py): one
+"""The live view of open streams (events/presence/presence.py, events/admin.py): one
 snapshot row per process, read across processes, expired when a process
 stops writing; and its admin pages.
 
@@ -16,11 +16,11 @@ import pytest
 from django.utils import timezone
 
 from conftest import bearer, make_user
-from events import presence
-from events.hub import Subscriber
-from events.identity import API_KEY, BEARER, Identity
+from events.access.identity import API_KEY, BEARER, Identity
 from events.models import StreamSnapshot
+from events.presence import presence
 from events.tests.test_pushpin import behind_pushpin, pushpin  # noqa: F401  (fixtures)
+from events.transport.hub import Subscriber
 from testsupport import SSEStream
 from users.apikeys import create_key
 from users.models import ApiKeyKind, Role

@@ -1,6 +1,6 @@
 """The events contract for a client connected to Pushpin: Pushpin holds the
 streams, the Daphne workers behind it only authorise, open, replay and
-publish (events/grip.py).
+publish (events/transport/grip.py).
 
 Each test starts its own Pushpin on free ports in a temporary directory and
 stops it by PID; the fixture checks that none of its children outlive it."""
@@ -23,10 +23,10 @@ from django_eventstream.models import Event as StoredEvent
 from gripcontrol import parse_grip_uri
 
 from conftest import bearer, make_user
-from events import holders
-from events.channels import default_events
-from events.identity import BEARER, Identity
-from events.publisher import publish
+from events.access import holders
+from events.access.identity import BEARER, Identity
+from events.core.channels import default_events
+from events.outbox.publisher import publish
 from testsupport import (
     BASE_DIR,
     PushpinServer,
@@ -450,7 +450,7 @@ def publishes_to(settings):
 def test_streams_held_by_pushpin_get_only_their_event_types_once_in_order_even_after_a_lost_publish(
     behind_pushpin, pushpin, operator, publishes_to
 ):
-    from events.storage import EventLogStorage
+    from events.outbox.storage import EventLogStorage
 
     (worker,) = behind_pushpin(EVENTS_KEEPALIVE_SECONDS="1")
     publishes_to(pushpin)

@@ -1,4 +1,4 @@
-"""The re-check of events/revocation.py as a batch against the real
+"""The re-check of events/access/revocation.py as a batch against the real
 database: what it reads for thousands of streams, and that reading only
 the newest blacklist entries misses no logout."""
 
@@ -12,8 +12,8 @@ from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
 from conftest import make_user
-from events.identity import BEARER, Identity
-from events.revocation import invalid_identities as recheck_in_a_thread
+from events.access.identity import BEARER, Identity
+from events.access.revocation import invalid_identities as recheck_in_a_thread
 from users.models import Role
 from users.tokens import token_revoke
 

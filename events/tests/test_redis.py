@@ -83,7 +83,7 @@ def test_the_redis_listener_ends_when_cancelled_at_any_moment_of_its_connection(
 
     from redis.connection import parse_url
 
-    from events.hub import Hub
+    from events.transport.hub import Hub
 
     settings.EVENTSTREAM_REDIS = parse_url(redis_server.url)
 

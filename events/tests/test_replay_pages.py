@@ -8,9 +8,9 @@ import json
 import pytest
 from django.db import transaction
 
-from events import log
-from events.opening import write_replay
-from events.storage import EventLogStorage
+from events.core import log
+from events.outbox.storage import EventLogStorage
+from events.transport.opening import write_replay
 
 EVENT_BYTES = 18 * 1024
 BOUND = 64 * 1024

@@ -1,4 +1,4 @@
-"""A right that ends closes the streams opened with it (events/revocation.py),
+"""A right that ends closes the streams opened with it (events/access/revocation.py),
 against a real Daphne: each case opens a stream and a bystander's stream on
 the same channel, ends the right in the database, then commits an event a
 second later (past one re-check, EVENTS_REVALIDATE_SECONDS 0.5 s). The
@@ -16,9 +16,9 @@ from django.test import Client
 from rest_framework_simplejwt.tokens import AccessToken
 
 from conftest import PASSWORD, bearer, make_user
-from events.channels import CATALOGUE, default_events
-from events.publisher import publish
-from events.tokens import stream_token_for
+from events.access.tokens import stream_token_for
+from events.core.channels import CATALOGUE, default_events
+from events.outbox.publisher import publish
 from testsupport import SSEStream
 from users.apikeys import create_key, revoke_key
 from users.models import Role
@@ -183,7 +183,7 @@ def test_revoking_a_device_key_closes_its_open_stream_and_no_other_keys(server):
         assert_closed_and_deaf(stream, other, time.monotonic(), channel="printer")
 
 
-# --- a credential the process remembers (events/credentials.py) -------------------------
+# --- a credential the process remembers (events/access/credentials.py) -------------------------
 
 
 def reopen_after_the_right_ended(
@@ -192,7 +192,7 @@ def reopen_after_the_right_ended(
     """The process remembers the credential from an earlier stream. Right
     after the change an opening may still be served from that memory; the
     next re-check then closes it before the late event (and forgets the
-    credential before closing its streams, events/revocation.py). So once
+    credential before closing its streams, events/access/revocation.py). So once
     that opening was refused or closed, every later one is refused: shown
     by order, not by a clock."""
     changed_at = time.monotonic()

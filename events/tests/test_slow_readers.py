@@ -1,5 +1,5 @@
 """A client that stops reading cannot make the server hold more than a
-bounded amount of memory for it (events/backpressure.py): 30 raw sockets that
+bounded amount of memory for it (events/transport/backpressure.py): 30 raw sockets that
 never read ask for the replay of a large log from a real Daphne."""
 
 import json
@@ -9,7 +9,7 @@ import pytest
 from django.db import transaction
 
 from conftest import bearer
-from events.storage import EventLogStorage
+from events.outbox.storage import EventLogStorage
 from events.tests.rawstream import open_stream, settled_rss_kib, status_of
 
 pytestmark = pytest.mark.heavy

@@ -11,8 +11,8 @@ from django.utils import timezone
 from django_eventstream.models import Event as StoredEvent
 from django_eventstream.storage import DjangoModelStorage
 
-from events import storage
-from events.storage import EventLogStorage
+from events.outbox import storage
+from events.outbox.storage import EventLogStorage
 
 
 def append_from_threads(channel: str, count: int, threads: int) -> list[int]:

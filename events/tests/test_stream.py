@@ -10,7 +10,7 @@ from django.test import Client
 from rest_framework_simplejwt.tokens import AccessToken
 
 from conftest import bearer, make_user
-from events.tokens import stream_token_for
+from events.access.tokens import stream_token_for
 from testsupport import SSEStream
 from users.models import Role
 
@@ -170,7 +170,7 @@ def test_a_stream_asked_for_while_the_database_is_unreachable_gets_a_json_503(tr
 
     from django.db import connection
 
-    from events.stream import events_app
+    from events.transport.stream import events_app
 
     table = operator._meta.db_table
     sent = []
@@ -210,7 +210,7 @@ def test_a_wrong_api_key_is_a_401_with_no_fallback_to_the_session(server, operat
 
 
 def test_clients_that_hang_up_leave_no_error_in_the_servers_log(daphne, operator):
-    """Each stream's write watch (events/backpressure.py) is released when
+    """Each stream's write watch (events/transport/backpressure.py) is released when
     its response ends, also after the client has gone."""
     server = daphne()
     for _ in range(5):

@@ -130,9 +130,9 @@ def test_an_error_inside_a_started_stream_ends_the_response_instead_of_escaping(
     from django.db import connection
     from django_eventstream.models import Event as StoredEvent
 
-    from events.hub import stop_hub
-    from events.publisher import publish
-    from events.stream import events_app
+    from events.outbox.publisher import publish
+    from events.transport.hub import stop_hub
+    from events.transport.stream import events_app
 
     table = StoredEvent._meta.db_table
     publish("cashier", "new-order", {"n": 1})  # the client, at cashier:0, has one event to replay

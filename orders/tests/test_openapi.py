@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 from drf_spectacular.validation import validate_schema
 
-from events.channels import CATALOGUE, CHANNELS, OPT_IN
+from events.core.channels import CATALOGUE, CHANNELS, OPT_IN
 from orders import services
 from orders.models import Ingredient
 from orders.services import LineInput

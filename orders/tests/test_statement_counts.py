@@ -14,7 +14,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from events import storage
+from events.outbox import storage
 from orders.models import Order
 from orders.services import LineInput
 from orders.tests.helpers import CASH
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def no_log_trim_now(monkeypatch):
     # The event log's trim runs at most once a minute per process, whichever
-    # request comes first (events/storage.py): not a cost of these requests.
+    # request comes first (events/outbox/storage.py): not a cost of these requests.
     monkeypatch.setattr(storage, "_last_trim", time.monotonic())
 
 

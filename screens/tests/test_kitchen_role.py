@@ -94,12 +94,12 @@ def test_a_cooks_token_opens_the_display_stream_only(shared_daphne, transactiona
 
 
 def test_a_cooks_display_stream_outlives_the_rechecks_of_its_right(daphne):
-    """The re-check (events/revocation.py) keeps a cook's stream: an event
+    """The re-check (events/access/revocation.py) keeps a cook's stream: an event
     published after a few re-checks still reaches it."""
     import time
 
     from conftest import bearer
-    from events.publisher import publish
+    from events.outbox.publisher import publish
     from testsupport import SSEStream
 
     server = daphne(EVENTS_POLL_SECONDS="0.2")

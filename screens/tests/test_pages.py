@@ -700,7 +700,7 @@ def test_screenshots_of_both_pages(browser, page_server, cashier, menu, stations
 
 
 def test_the_pages_admit_exactly_the_roles_the_event_stream_admits():
-    from events import stream
+    from events.transport import stream
     from screens import views as pages
 
     assert set(pages.PAGE_ROLES) == set(stream.LISTENER_ROLES) == {Role.ADMIN, Role.OPERATOR, Role.MAINTAINER}

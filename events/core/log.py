@@ -1,8 +1,8 @@
 """Reads of django-eventstream's event log (its DjangoModelStorage tables).
 
-Event ids are per channel and contiguous: events/storage.py numbers them
+Event ids are per channel and contiguous: events/outbox/storage.py numbers them
 under a lock on the channel's counter row, held until the transaction that
-caused the event commits (the outbox: events/publisher.py), so ids become
+caused the event commits (the outbox: events/outbox/publisher.py), so ids become
 visible in order and a reader that has seen id N and finds N+1 missing knows
 it was trimmed, not skipped.
 

@@ -9,11 +9,11 @@ older than three intervals is a dead process's: readers ignore it and the
 writers delete it. So the live view is at most one interval behind, and a
 SIGKILLed process's streams vanish within three intervals.
 
-Streams held by Pushpin (events/grip.py) are in no worker's memory: the
+Streams held by Pushpin (events/transport/grip.py) are in no worker's memory: the
 worker only answers the hold and, after GRIP_RECOVER_SECONDS of silence (up
 to half as much again), a recovery request. Each answer records (or
 re-confirms) the held stream in that process's snapshot; an entry not
-re-confirmed for twice the longest recovery interval (events/grip.py
+re-confirmed for twice the longest recovery interval (events/transport/grip.py
 longest_recover_seconds) is dropped. Limits of that record: a client that
 leaves is still listed until then; the same channel and holder count once
 per process (Pushpin may share one recovery answer between a listener's
@@ -105,7 +105,7 @@ def snapshot(subscribers: dict, held: dict, now: float | None = None) -> list[li
                 continue
             key = (channel, *_holder(subscriber.identity), subscriber.address, False)
             groups.setdefault(key, []).append(int(subscriber.opened_at))
-    from events.holders import longest_recover_seconds
+    from events.access.holders import longest_recover_seconds
 
     horizon = now - 2 * longest_recover_seconds()
     for key, entry in list(held.items()):
@@ -150,12 +150,6 @@ def write(process: str, streams: list[dict], *, trim: bool = False) -> None:
         StreamSnapshot.objects.filter(heartbeat__lt=now - timedelta(seconds=EXPIRY_INTERVALS * interval())).delete()
 
 
-def forget(process: str) -> None:
-    from events.models import StreamSnapshot
-
-    StreamSnapshot.objects.filter(process=process).delete()
-
-
 async def publish_loop(hub) -> None:
     """The hub's task: every interval, this process's snapshot, written in a
     worker thread (the event loop never waits on the database). An interval
@@ -173,7 +167,7 @@ async def publish_loop(hub) -> None:
         trim = count % TRIM_EVERY == 0
         if hub.stream_counts is None:
             # Without Redis, the per-holder limit counts the other processes'
-            # streams from their snapshots (events/stream_limit.py).
+            # streams from their snapshots (events/transport/stream_limit.py).
             try:
                 hub.remote_streams = await sync_to_async(others_streams, thread_sensitive=False)(process)
             except asyncio.CancelledError:
@@ -192,7 +186,7 @@ async def publish_loop(hub) -> None:
 
 
 def others_streams(process: str, now: datetime | None = None) -> dict[str, int]:
-    """The streams each holder ("user:ID" or "key:ID", events/identity.py)
+    """The streams each holder ("user:ID" or "key:ID", events/access/identity.py)
     has open directly on the other live processes, from their snapshots
     (streams held by Pushpin are not counted: no worker serves them)."""
     from django.db import connections

@@ -5,17 +5,17 @@ django-eventstream's own view answers refusals with HTTP 200 streams, sends
 a named keep-alive every 20 s, holds a thread (and with storage a database
 connection) per stream and drops bursts; this endpoint keeps the library's
 event log, ids and publishing, and serves streams from the process's hub
-(events/hub.py) instead.
+(events/transport/hub.py) instead.
 
 Order of checks, as the contract fixes it: authentication (401), role (403),
 channel (400), then ?events= (400) and the per-holder stream limit (429);
 every refusal is a JSON body, never an event stream. Who is asking:
-events/authentication.py; how a stream opens: events/opening.py; a client
-that does not read: events/backpressure.py; a right that ends:
-events/revocation.py.
+events/access/authentication.py; how a stream opens: events/transport/opening.py; a client
+that does not read: events/transport/backpressure.py; a right that ends:
+events/access/revocation.py.
 
 Behind Pushpin (settings.GRIP_URL and GRIP_SIG_KEY, and a request that
-Pushpin signed) the same checks run, and events/grip.py answers with the same
+Pushpin signed) the same checks run, and events/transport/grip.py answers with the same
 opening and replay plus the instructions for Pushpin to hold the stream.
 
 A stream opened with the mysagra cookie (today's MySagra clients,
@@ -38,20 +38,21 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from config.cors import with_cors
-from events import backpressure, grip, presence
-from events.authentication import (  # noqa: F401  (pages share the roles)
+from events.access.authentication import (  # noqa: F401  (pages share the roles)
     LISTENER_ROLES,
     authenticate,
     credential_key,
     from_session,
 )
-from events.backpressure import TransportWatch
-from events.channels import CHANNELS
-from events.credentials import cache_key
-from events.hub import Subscriber, get_hub
-from events.identity import Identity
-from events.opening import STREAM_HEADERS, plan_opening, requested_events, write_opening, write_replay
-from events.threads import in_thread
+from events.access.credentials import cache_key
+from events.access.identity import Identity
+from events.core.channels import CHANNELS
+from events.core.threads import in_thread
+from events.presence import presence
+from events.transport import backpressure, grip
+from events.transport.backpressure import TransportWatch
+from events.transport.hub import Subscriber, get_hub
+from events.transport.opening import STREAM_HEADERS, plan_opening, requested_events, write_opening, write_replay
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ logger = logging.getLogger(__name__)
 
 async def _principal(scope, headers: dict[str, str], query: dict[str, list[str]], via_grip: bool, hub):
     """Headers and query first (remembered by the process's credential
-    cache, events/credentials.py, so that a reconnect storm costs no query
+    cache, events/access/credentials.py, so that a reconnect storm costs no query
     per opening); else the session user that Channels' SessionMiddleware
     and AuthMiddleware put in the scope."""
     key = credential_key(headers, query, via_grip)
@@ -318,7 +319,7 @@ async def _serve(accepted: _Accepted, receive, response: _GuardedSend) -> None:
         return
     limit = settings.EVENTS_MAX_STREAMS_PER_USER
     holder = accepted.identity.holder
-    # Counted over every worker (events/stream_limit.py) until released.
+    # Counted over every worker (events/transport/stream_limit.py) until released.
     if not await hub.admit(holder, limit):
         await _send_json(response, 429, _too_many(limit), [(b"retry-after", b"5")])
         return

@@ -70,9 +70,9 @@ from urllib.parse import quote
 import jwt
 from django.conf import settings
 
-from events.holders import HOLDER_POSITION, NEXT_PARAM, parse_grip_last, recover_seconds
-from events.opening import LAST_EVENT_ID, STREAM_HEADERS, plan_opening, write_opening
-from events.wire import KEEPALIVE_FRAME
+from events.access.holders import HOLDER_POSITION, NEXT_PARAM, parse_grip_last, recover_seconds
+from events.transport.opening import LAST_EVENT_ID, STREAM_HEADERS, plan_opening, write_opening
+from events.transport.wire import KEEPALIVE_FRAME
 
 
 def enabled() -> bool:

@@ -1,15 +1,15 @@
 """Who a GRIP hold is for, and when it asks again (the part of GRIP that the
-access checks, revocation and presence read; events/grip.py answers the
+access checks, revocation and presence read; events/transport/grip.py answers the
 requests with it).
 
 A hold subscribes to its holder channel, which names its listener: the
 identity, signed, without its credential (only a digest). Pushpin names that
 channel in the Grip-Last of every recovery request, where the worker reads
-the listener back; events/revocation.py publishes a `close` on it. An idle
+the listener back; events/access/revocation.py publishes a `close` on it. An idle
 hold asks for its next link after `recover_seconds`.
 
-May import: events.identity, Django. Imported by events.grip,
-events.authentication, events.revocation, events.presence.
+May import: events.access.identity, Django. Imported by events.transport.grip,
+events.access.authentication, events.access.revocation, events.presence.presence.
 """
 
 from __future__ import annotations
@@ -19,16 +19,16 @@ import random
 from django.conf import settings
 from django.core import signing
 
-from events.identity import Identity
+from events.access.identity import Identity
 
 NEXT_PARAM = "recover"
 # A worker forgets a hold it has not answered for in this long (its
-# revocation watch, events/revocation.py): a busy stream goes long without a
+# revocation watch, events/access/revocation.py): a busy stream goes long without a
 # recovery, but not a day.
 HOLD_MEMORY_SECONDS = 24 * 3600
 HOLDER_PREFIX = "holder."
 # The holder position every hold declares, and the id and prev-id of the
-# close published on a holder channel (events/revocation.py): equal, so a
+# close published on a holder channel (events/access/revocation.py): equal, so a
 # close follows every hold and every earlier close.
 HOLDER_POSITION = "0"
 _HOLDER_SALT = "events.grip-holder"
@@ -36,7 +36,7 @@ _HOLDER_SALT = "events.grip-holder"
 
 def holder_channel(holder: Identity) -> str:
     """The Pushpin channel named after the stream's listener: every hold of
-    this identity subscribes to it (events/revocation.py publishes a `close`
+    this identity subscribes to it (events/access/revocation.py publishes a `close`
     on it), with a prev-id, so that Pushpin names it in the Grip-Last of
     every recovery request, where the worker reads the listener back.
 

@@ -41,9 +41,9 @@ from django.db import connection, transaction
 from django.db.transaction import TransactionManagementError
 from django_eventstream.event import Event
 
-from events import log
-from events.channels import CATALOGUE
-from events.storage import EventLogStorage
+from events.core import log
+from events.core.channels import CATALOGUE
+from events.outbox.storage import EventLogStorage
 from ops import metrics
 
 logger = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ def notify(event: Event) -> None:
     from django_eventstream import eventstream
     from django_eventstream.views import get_listener_manager
 
-    from events.grip import publish_event  # the library's, plus per-event-type filtering
+    from events.transport.grip import publish_event  # the library's, plus per-event-type filtering
 
     redis_client = eventstream.redis_client
     try:

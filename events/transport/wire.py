@@ -32,7 +32,7 @@ def wire_id(channel: str, event_id: int) -> str:
 
 
 def event_frame(event, string_ids: bool = False) -> bytes:
-    """A logged event (events.log.LogEvent) as a stream writes it;
+    """A logged event (events.core.log.LogEvent) as a stream writes it;
     `string_ids`: with its order ids as strings, for a stream opened with
     the mysagra cookie (the log keeps one payload, as every other stream
     reads it)."""

@@ -1,5 +1,5 @@
 """Which staff roles may hold which event streams: the rule the stream's
-opening (events/authentication.py) and its re-check (events/revocation.py)
+opening (events/access/authentication.py) and its re-check (events/access/revocation.py)
 share. May import users.models only."""
 
 from __future__ import annotations
@@ -9,5 +9,5 @@ from users.models import Role
 LISTENER_ROLES = (Role.ADMIN, Role.OPERATOR, Role.MAINTAINER)
 # A cook (Role.KITCHEN) listens to the one channel the kitchen display reads.
 KITCHEN_CHANNEL = "display"
-# Every role that may hold some stream open (events/revocation.py re-checks it).
+# Every role that may hold some stream open (events/access/revocation.py re-checks it).
 STREAM_ROLES = (*LISTENER_ROLES, Role.KITCHEN)

@@ -1,5 +1,5 @@
 """How an event stream opens, shared by the streams this process serves
-(events/stream.py) and the ones Pushpin holds (events/grip.py).
+(events/transport/stream.py) and the ones Pushpin holds (events/transport/grip.py).
 
 Invariant: a stream's first bytes tell the client its position, and the
 client then receives every event after that position exactly once: either
@@ -13,10 +13,10 @@ import json
 import re
 from dataclasses import dataclass
 
-from events import log
-from events.channels import CATALOGUE, default_events
-from events.threads import in_thread
-from events.wire import event_frame, frame, wire_id
+from events.core import log
+from events.core.channels import CATALOGUE, default_events
+from events.core.threads import in_thread
+from events.transport.wire import event_frame, frame, wire_id
 
 STREAM_HEADERS = [
     (b"content-type", b"text/event-stream"),

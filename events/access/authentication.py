@@ -8,8 +8,8 @@ listener named by the holder channel in its Grip-Last), or a staff member's
 Django session, in that order. A bad Authorization, X-API-KEY or mysagra
 cookie is final: no fallback to the others.
 
-Each answer carries the stream's Identity (events/identity.py), which
-events/revocation.py re-checks while the stream is open.
+Each answer carries the stream's Identity (events/access/identity.py), which
+events/access/revocation.py re-checks while the stream is open.
 """
 
 from __future__ import annotations
@@ -23,11 +23,12 @@ from django.conf import settings
 from django.http.cookie import parse_cookie
 from django.utils.module_loading import import_string
 
-from events import holders, identity, log
-from events.credentials import cache_key
-from events.identity import Identity
-from events.roles import KITCHEN_CHANNEL, LISTENER_ROLES
-from events.tokens import stream_token_claims
+from events.access import holders, identity
+from events.access.credentials import cache_key
+from events.access.identity import Identity
+from events.access.roles import KITCHEN_CHANNEL, LISTENER_ROLES
+from events.access.tokens import stream_token_claims
+from events.core import log
 from users.apikeys import SCREEN_COOKIE
 from users.authentication import SESSION_COOKIE, CookieAuthentication, cookie_credential
 from users.models import Role
@@ -132,7 +133,7 @@ def _active_user(user_id):
 
 def _live_key(key_id: str):
     """A device key by id, unless revoked (a GRIP recovery knows only the id)."""
-    from events.revocation import live_keys
+    from events.access.revocation import live_keys
 
     if key_id not in live_keys({key_id}):
         return None
@@ -144,7 +145,7 @@ def _live_key(key_id: str):
 def credential_key(
     headers: dict[str, str], query: dict[str, list[str]], via_grip: bool = False
 ) -> tuple[str, str] | None:
-    """The key under which events/credentials.py remembers what
+    """The key under which events/access/credentials.py remembers what
     authenticate() concludes for these headers and query: the credential it
     would check, in the same order. None for a session (Channels'
     middleware checks it) or no credential at all."""
@@ -174,7 +175,7 @@ def authenticate(
     `via_grip` is set only for a request that Pushpin signed: then a
     recovery request (a GRIP next link, which carries none of the client's
     headers) is its listener's, as the holder channel in its Grip-Last names
-    them (events/grip.py)."""
+    them (events/transport/grip.py)."""
     if via_grip and holders.NEXT_PARAM in query:
         holder = holders.identity_from_holder_channel(holders.recovering_holder(headers) or "")
         if holder is None:

@@ -5,7 +5,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from events.tokens import stream_token_for
+from events.access.tokens import stream_token_for
 from users.permissions import IsStaffMember
 from users.tokens import request_login_id
 

@@ -1,6 +1,6 @@
 """The per-holder stream limit over every worker of a deployment.
 
-Invariant: a holder (a user or a device, events/identity.py) holds at most
+Invariant: a holder (a user or a device, events/access/identity.py) holds at most
 EVENTS_MAX_STREAMS_PER_USER streams served by the deployment's workers,
 whichever workers they are on; a worker that dies stops counting within
 EVENTS_STREAM_COUNT_SECONDS.
@@ -14,14 +14,14 @@ adds one when the sum is below the limit. A closing takes one away. Every
 worker renews its heartbeat every third of EVENTS_STREAM_COUNT_SECONDS; a
 SIGKILLed worker's heartbeat is not renewed, so its streams stop counting
 once it expires. The keys are named after the deployment's Redis channel
-(events/log.py), so deployments sharing a Redis database never mix counts.
+(events/core/log.py), so deployments sharing a Redis database never mix counts.
 When Redis cannot be reached, a worker counts its own streams only (the
 stream is not refused for it), and registers under a new name on the next
 heartbeat that succeeds, its counts rewritten: the old name's counts then
 expire, so a closing that Redis missed is not counted for ever.
 
 Without Redis, the hub counts its own streams plus the other live
-processes' as their last presence snapshots list them (events/presence.py):
+processes' as their last presence snapshots list them (events/presence/presence.py):
 one interval behind at most; the embedded set-up has one process anyway.
 """
 
@@ -35,7 +35,7 @@ import socket
 
 from django.conf import settings
 
-from events import log
+from events.core import log
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +173,7 @@ class RedisStreamCounts:
 
     async def heartbeat_loop(self) -> None:
         """Looks for a pending cancellation after each call to Redis: redis-py's
-        connection handshake can swallow one on Python 3.11 (events/hub.py
+        connection handshake can swallow one on Python 3.11 (events/transport/hub.py
         Hub._redis_loop), and the loop would then never end."""
         while True:
             try:

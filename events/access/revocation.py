@@ -5,8 +5,8 @@ removes access, a password change, a logout, a revoked API key, or the end
 of the credential a stream was opened with (a token's or a session's expiry)
 closes the affected streams within 5 seconds.
 
-Each process re-checks the distinct identities (events/identity.py) of all
-the streams it serves, and of its credential cache (events/credentials.py),
+Each process re-checks the distinct identities (events/access/identity.py) of all
+the streams it serves, and of its credential cache (events/access/credentials.py),
 every EVENTS_REVALIDATE_SECONDS (0.5 s), in one worker thread: one query for
 all their users, one for all their sessions, one for all their API keys, one
 for the Bearer tokens and logins on the blacklist (a logout), whatever their
@@ -30,8 +30,9 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from events import identity, log
-from events.identity import Identity
+from events.access import identity
+from events.access.identity import Identity
+from events.core import log
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ def invalid_identities(
     not the whole blacklist."""
     from django.contrib.auth import get_user_model
 
-    from events.roles import STREAM_ROLES
+    from events.access.roles import STREAM_ROLES
     from users.tokens import revoked_jtis, revoked_jtis_since
 
     identities = set(identities)
@@ -133,12 +134,12 @@ def live_keys(key_ids: set[str]) -> set[str]:
 
 def close_pushpin_streams(channels: list[str]) -> None:
     """Tell Pushpin to close every stream it holds on these holder channels.
-    Each close names the holder position of every hold (events/grip.py) as
+    Each close names the holder position of every hold (events/transport/grip.py) as
     its id and prev-id, so it follows them, and any close before it."""
     from django_grip import publish
     from gripcontrol import HttpStreamFormat
 
-    from events.holders import HOLDER_POSITION
+    from events.access.holders import HOLDER_POSITION
 
     for channel in channels:
         publish(channel, HttpStreamFormat(close=True), id=HOLDER_POSITION, prev_id=HOLDER_POSITION, blocking=True)
@@ -147,10 +148,10 @@ def close_pushpin_streams(channels: list[str]) -> None:
 async def watch(hub) -> None:
     """Run for the process's hub: re-check the identities of its streams, of
     the Pushpin holds it answered and of its credential cache
-    (events/credentials.py), and close the streams of those that failed,
+    (events/access/credentials.py), and close the streams of those that failed,
     including streams opened while the re-check ran."""
-    from events.holders import HOLD_MEMORY_SECONDS, holder_channel
-    from events.threads import in_thread
+    from events.access.holders import HOLD_MEMORY_SECONDS, holder_channel
+    from events.core.threads import in_thread
 
     interval = settings.EVENTS_REVALIDATE_SECONDS
     # What the last successful re-check found valid, and when it started.

@@ -2,7 +2,7 @@
 whose EventSource cannot send an Authorization header. Signed, not stored.
 Each names the login it was minted under (users/tokens.py): a logout of
 that login refuses it and closes the streams opened with it, as its expiry
-does (events/revocation.py)."""
+does (events/access/revocation.py)."""
 
 from __future__ import annotations
 
@@ -36,8 +36,3 @@ def stream_token_claims(token: str) -> tuple[str, float, str] | None:
         return None
     login_id = data.get("sid")
     return str(data["uid"]), float(exp), login_id if isinstance(login_id, str) else ""
-
-
-def user_id_from_stream_token(token: str) -> str | None:
-    claims = stream_token_claims(token)
-    return claims[0] if claims is not None else None

@@ -4,7 +4,7 @@ project's own pages: every station of the order, and the order's status).
 
 Invariant: every save of an OrderStationState (a station's own move, made by
 orders.services under the order's row lock) records exactly these two
-events, in the transaction that saves it (events.publisher.record), so a
+events, in the transaction that saves it (events.outbox.publisher.record), so a
 screen sees each step once the step has committed and never a step that
 rolled back. States created with an order, or moved with the whole order,
 are written in bulk and announced by the order's own events. The payloads
@@ -17,9 +17,9 @@ from __future__ import annotations
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from events import payloads
-from events.channels import DISPLAY, ORDER_STATION_STATUS_UPDATE, STATION_PROGRESS
-from events.publisher import joined_transaction, record
+from events.core.channels import DISPLAY, ORDER_STATION_STATUS_UPDATE, STATION_PROGRESS
+from events.outbox import payloads
+from events.outbox.publisher import joined_transaction, record
 from orders.models import OrderStationState
 from orders.selectors import order_with_items
 

@@ -8,7 +8,7 @@ opening; this cache answers from the Principal the last full check built.
 
 Invariants:
 
-- An entry is served only while the re-check of events/revocation.py keeps
+- An entry is served only while the re-check of events/access/revocation.py keeps
   confirming it: every EVENTS_REVALIDATE_SECONDS that batch re-checks the
   identities of the cache along with those of the open streams, drops every
   entry it finds invalid and closes the streams opened with it, including
@@ -16,7 +16,7 @@ Invariants:
   confirmed for `max_age` (the re-check is failing: the database is down)
   is not served; the opening runs the full check.
 - So a stream opened after a right ended lives at most one re-check interval
-  plus one re-check's duration: the guarantee of events/revocation.py, which
+  plus one re-check's duration: the guarantee of events/access/revocation.py, which
   holds for streams opened before the right ended as well.
 - An entry is never served past its credential's own expiry (a token's
   `exp`, a stream token's, a GRIP holder channel's), checked at every hit.
@@ -38,12 +38,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from events.identity import Identity
+from events.access.identity import Identity
 
 
 @dataclass
 class _Entry:
-    principal: object  # events.authentication.Principal
+    principal: object  # events.access.authentication.Principal
     confirmed: float  # time.monotonic() of the last check that found it valid
     used: float
 

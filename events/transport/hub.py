@@ -29,11 +29,14 @@ import time
 
 from django.conf import settings
 
-from events import log, memory, presence, revocation, stream_limit
-from events.channels import CHANNELS
-from events.credentials import CredentialCache
-from events.threads import in_thread
-from events.wire import KEEPALIVE_FRAME, event_frame
+from events.access import revocation
+from events.access.credentials import CredentialCache
+from events.core import log
+from events.core.channels import CHANNELS
+from events.core.threads import in_thread
+from events.presence import presence
+from events.transport import memory, stream_limit
+from events.transport.wire import KEEPALIVE_FRAME, event_frame
 from ops import metrics
 
 logger = logging.getLogger(__name__)

@@ -28,8 +28,7 @@ from django.db import connection
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
-from events import payloads
-from events.channels import (
+from events.core.channels import (
     CASHIER,
     CATEGORY_AVAILABILITY_CHANGED,
     CONFIRMED_ORDER,
@@ -43,7 +42,8 @@ from events.channels import (
     REPRINT_ORDER,
     STATION_PROGRESS,
 )
-from events.publisher import joined_transaction, record, record_all
+from events.outbox import payloads
+from events.outbox.publisher import joined_transaction, record, record_all
 from orders.models import Category, Closure, Food, Order, OrderStatus, Reprint
 from orders.selectors import order_with_items
 

@@ -1,6 +1,6 @@
 """Facts about devices become events here: a printer's new status (reported
 by its agent) and a drawer opening. Invariant: each event is recorded in the
-transaction that saved its fact (events.publisher.record), so it is sent
+transaction that saved its fact (events.outbox.publisher.record), so it is sent
 after that commits and never for a rolled-back save; a status saved again
 unchanged sends nothing."""
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from events import payloads
-from events.channels import CASHIER, OPEN_DRAWER, PRINTER, PRINTER_STATUS_CHANGED
-from events.publisher import joined_transaction, record
+from events.core.channels import CASHIER, OPEN_DRAWER, PRINTER, PRINTER_STATUS_CHANGED
+from events.outbox import payloads
+from events.outbox.publisher import joined_transaction, record
 from orders.models import DrawerOpening, Printer
 
 

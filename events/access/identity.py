@@ -4,7 +4,7 @@ Invariant: every open stream carries the identity it was opened with, and
 that identity names everything whose end must close the stream: the user
 (deactivated, role changed, password changed), the credential (a token that
 expires or is logged out, a session that ends, the login it was issued
-under) and, for a device, its API key. events/revocation.py checks these, batched per process.
+under) and, for a device, its API key. events/access/revocation.py checks these, batched per process.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class Identity:
     # the password, which ends every credential issued before.
     auth_hash: str = ""
     # The credential's digest when only that is known (an identity renewed
-    # from its GRIP holder channel, events/grip.py).
+    # from its GRIP holder channel, events/transport/grip.py).
     known_digest: str = ""
     # A Bearer token's `jti`: a logout puts it on the blacklist, which the
     # re-check reads for all streams in one query.
