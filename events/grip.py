@@ -117,9 +117,10 @@ def event_channel(channel: str, event_type: str) -> str:
 
 def publish_event(channel, event_type, data, pub_id, pub_prev_id, skip_user_ids=None, **publish_kwargs) -> None:
     """Stands in for django-eventstream's utils.publish_event (installed by
-    events/apps.py): the same item on the same channel, with the id filled
-    in by build-id, plus the `require_sub` meta that lets each held stream
-    receive only its own event types. (skip_user_ids is never used here.)"""
+    events/apps.py through ops/patches/eventstream.py): the same item on the
+    same channel, with the id filled in by build-id, plus the `require_sub`
+    meta that lets each held stream receive only its own event types.
+    (skip_user_ids is never used here.)"""
     from django_eventstream.utils import sse_encode_event
     from django_grip import publish
     from gripcontrol import HttpStreamFormat
@@ -133,12 +134,6 @@ def publish_event(channel, event_type, data, pub_id, pub_prev_id, skip_user_ids=
         meta={"require_sub": event_channel(channel, event_type)},
         **publish_kwargs,
     )
-
-
-def install_publisher() -> None:
-    import django_eventstream.eventstream
-
-    django_eventstream.eventstream.publish_event = publish_event
 
 
 def next_link(path: str, events: frozenset[str]) -> str:

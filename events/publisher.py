@@ -45,6 +45,7 @@ from events import log
 from events.channels import CATALOGUE
 from events.storage import EventLogStorage
 from ops import metrics
+from ops.patches import eventstream as eventstream_patches
 
 logger = logging.getLogger(__name__)
 
@@ -104,12 +105,11 @@ def notify(event: Event) -> None:
     send_event does after its append: Redis (every process, this one
     included) when configured, else this process's listener manager; then
     Pushpin. Each failure is logged; the log already holds the event."""
-    from django_eventstream import eventstream
     from django_eventstream.views import get_listener_manager
 
     from events.grip import publish_event  # the library's, plus per-event-type filtering
 
-    redis_client = eventstream.redis_client
+    redis_client = eventstream_patches.redis_client()
     try:
         if redis_client is not None:
             message = {"channel": event.channel, "pub_id": str(event.id)}
@@ -152,10 +152,7 @@ class DeploymentRedis:
 def install_redis_channel() -> None:
     """Point the library's Redis publishing at this deployment's channel
     (events/apps.py)."""
-    from django_eventstream import eventstream
-
-    if eventstream.redis_client is not None and not isinstance(eventstream.redis_client, DeploymentRedis):
-        eventstream.redis_client = DeploymentRedis(eventstream.redis_client)
+    eventstream_patches.wrap_redis_client(DeploymentRedis)
 
 
 def joined_transaction():
