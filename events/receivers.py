@@ -44,6 +44,7 @@ from events.channels import (
     STATION_PROGRESS,
 )
 from events.publisher import joined_transaction, record, record_all
+from ops.patches.django import has_prefetched
 from orders.models import Category, Closure, Food, Order, OrderStatus, Reprint
 from orders.selectors import order_with_items
 
@@ -98,8 +99,7 @@ def _loaded(order: Order) -> Order:
     the service that saved it left them loaded (orders.services
     _sync_station_states, in this transaction, under the order's lock),
     else read once."""
-    cached = getattr(order, "_prefetched_objects_cache", {})
-    if "items" in cached and "station_states" in cached:
+    if has_prefetched(order, "items", "station_states"):
         return order
     return order_with_items(order.pk)
 

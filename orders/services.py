@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ops import metrics
+from ops.patches.django import hold_prefetched
 from orders.exceptions import REFERENCE_ERROR, BadRequest, Conflict, InvalidInput, NotFound
 from orders.models import (
     CashRegister,
@@ -446,17 +447,11 @@ def _sync_station_states(
     if created:
         OrderStationState.objects.bulk_create(created)
     every = sorted([*kept, *created], key=lambda state: (state.station.position, state.station.name, state.station_id))
-    order._prefetched_objects_cache = {
-        "items": _loaded(OrderItem.objects.filter(order=order), sorted(items, key=lambda item: item.position)),
-        "station_states": _loaded(OrderStationState.objects.filter(order=order), every),
-    }
-
-
-def _loaded(rows, objects: list):
-    """A queryset that holds `objects` as a prefetch would: read, never run."""
-    rows._result_cache = objects
-    rows._prefetch_done = True
-    return rows
+    hold_prefetched(
+        order,
+        items=(OrderItem.objects.filter(order=order), sorted(items, key=lambda item: item.position)),
+        station_states=(OrderStationState.objects.filter(order=order), every),
+    )
 
 
 def _set_all_states(order: Order, status: str) -> None:

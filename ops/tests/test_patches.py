@@ -16,14 +16,19 @@ from twisted.internet.testing import StringTransport
 from twisted.web import http
 
 from ops.patches import daphne as daphne_patches
+from ops.patches import django as django_patches
 from ops.patches import eventstream as eventstream_patches
 from ops.patches import twisted as twisted_patches
 
+PATCHES = [
+    ("twisted", twisted_patches),
+    ("daphne", daphne_patches),
+    ("django-eventstream", eventstream_patches),
+    ("django", django_patches),
+]
 
-@pytest.mark.parametrize(
-    ("distribution", "patch"),
-    [("twisted", twisted_patches), ("daphne", daphne_patches), ("django-eventstream", eventstream_patches)],
-)
+
+@pytest.mark.parametrize(("distribution", "patch"), PATCHES)
 def test_each_patch_is_for_the_installed_version_of_its_library(distribution, patch):
     assert importlib.metadata.version(distribution) == patch.WRITTEN_FOR
 
@@ -37,9 +42,7 @@ def pinned(distribution: str) -> str:
     raise LookupError(distribution)
 
 
-@pytest.mark.parametrize(
-    ("distribution", "patch"), [("daphne", daphne_patches), ("django-eventstream", eventstream_patches)]
-)
+@pytest.mark.parametrize(("distribution", "patch"), PATCHES)
 def test_each_patch_names_the_version_pinned_in_the_requirements(distribution, patch):
     assert pinned(distribution) == patch.WRITTEN_FOR
 
@@ -191,3 +194,30 @@ def test_the_librarys_publish_is_replaced_by_the_projects_which_takes_the_same_a
         inspect.signature(grip.publish_event).parameters.keys()
         == inspect.signature(utils.publish_event).parameters.keys()
     )
+
+
+# --- Django ----------------------------------------------------------------------------
+
+
+def test_a_relation_held_as_prefetched_is_read_without_a_query(db, django_assert_num_queries):
+    from django.contrib.auth.models import Group, Permission
+
+    group = Group.objects.create(name="cooks")
+    permissions = list(Permission.objects.order_by("pk")[:2])
+    assert not django_patches.has_prefetched(group, "permissions")
+    django_patches.hold_prefetched(group, permissions=(Permission.objects.filter(group=group), permissions))
+    assert django_patches.has_prefetched(group, "permissions")
+    with django_assert_num_queries(0):
+        assert list(group.permissions.all()) == permissions
+
+
+def test_a_lazy_object_gives_its_value_only_once_evaluated():
+    from django.utils.functional import SimpleLazyObject
+
+    evaluated = []
+    lazy = SimpleLazyObject(lambda: evaluated.append(1) or "ann")
+    assert django_patches.lazy_value(lazy) is None
+    assert evaluated == []
+    assert str(lazy) == "ann"
+    assert django_patches.lazy_value(lazy) == "ann"
+    assert django_patches.lazy_value("bob") == "bob"
