@@ -15,10 +15,11 @@ is done with it:
     Grip-Keep-Alive: : keep-alive\\n\\n; format=cstring; timeout=15
     Grip-Link: </events/printer?recover=1&events=…>; rel=next; timeout=60
 
-django-eventstream's send_event publishes every event to Pushpin on the
-channel `events-<channel>` with its id and prev-id, and `id: %I`, which the
-build-id filter fills in from id_format: `id: printer:42`, as a direct stream
-writes it.
+Every committed event is published to Pushpin (events/publisher.py notify,
+through `publish_event` below, as django-eventstream's send_event would) on
+the channel `events-<channel>` with its id and prev-id, and `id: %I`, which
+the build-id filter fills in from id_format: `id: printer:42`, as a direct
+stream writes it.
 
 Reliability (Pushpin's reliable mode): prev-id tells Pushpin where each
 connection is. When a published event does not follow it (a publish that was

@@ -7,8 +7,9 @@ django-eventstream's log (its tables, its per-channel ids, through
 events/storage.py) inside the caller's open transaction, so a confirmed order
 and its three `confirmed-order` events commit or roll back together, and a
 rollback takes no id. Only after the commit does `notify` tell the listeners,
-with django-eventstream's own means: its listener manager in this process,
-its Redis message to the other processes, its GRIP publish to Pushpin.
+as django-eventstream's send_event would: its listener manager in this
+process, a Redis message to the other processes, a GRIP publish to Pushpin
+(events/grip.py's, with the per-event-type meta).
 
 A Redis message is a wake-up only ("channel printer has an event N"), on this
 deployment's own pub/sub channel (events/log.py redis_channel; the library's
