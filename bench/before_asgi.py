@@ -14,10 +14,7 @@ django_application = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
-from config import protocol_errors  # noqa: E402
 from events.transport.stream import events_app  # noqa: E402
-
-protocol_errors.install()
 
 application = ProtocolTypeRouter(
     {"http": URLRouter([re_path(r"^events(?:/|$)", events_app), re_path(r"", django_application)])}

@@ -6,8 +6,9 @@ WebSocket upgrade is refused (403); in front of them all, the client's real
 address (ops/proxies.py) and the access log (ops/requestlog.py).
 
 Serve it with `python -m config.serve ... config.asgi:application` (as `make
-run` does) for the request header and body deadlines; plain `daphne` works
-too."""
+run` does) for the request header and body deadlines and JSON for the
+requests Daphne's parser refuses itself (config/protocol_errors.py); plain
+`daphne` works too, without them."""
 
 import os
 
@@ -16,10 +17,6 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 django_application = get_asgi_application()
-
-from config import protocol_errors  # noqa: E402
-
-protocol_errors.install()  # JSON also for what Daphne's parser refuses itself
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402  (needs the apps loaded)
 from channels.security.websocket import WebsocketDenier  # noqa: E402

@@ -26,8 +26,9 @@ without progress ends it).
 Behind another ASGI server (no Twisted request) bodies pass through as they
 are.
 
-Written against Daphne 4.2.3 and Twisted 26.10: it reads HTTPChannel's
-`_waitingForTransport` (as events/transport/backpressure.py does), registers an
+It reads HTTPChannel's `_waitingForTransport` and finds the Twisted request
+behind Daphne's `send` as events/transport/backpressure.py does (through ops/patches/,
+which names the versions), registers an
 IPushProducer through the public Request.registerProducer, and aborts the
 transport; Linux's SIOCOUTQ tells progress (elsewhere a wait is one stall).
 """
@@ -39,7 +40,8 @@ import fcntl
 import struct
 import termios
 
-from events.transport.backpressure import twisted_request
+from ops.patches.daphne import twisted_request
+from ops.patches.twisted import transport_paused
 
 CHUNK_BYTES = 64 * 1024
 
@@ -67,7 +69,7 @@ class _PacedSend:
     """The `send` of one response: pieces, each after the buffer drained."""
 
     def __init__(self, send, request, timeout: float):
-        self.inner = send  # events/transport/backpressure.py finds the request through it
+        self.inner = send  # twisted_request finds the request through it (streams too)
         self.request = request
         self.timeout = timeout
         self.cut = False
@@ -96,7 +98,7 @@ class _PacedSend:
         if channel is None:
             self.cut = True
             return False
-        if not getattr(channel, "_waitingForTransport", False) or self.request.producer is not None:
+        if not transport_paused(channel) or self.request.producer is not None:
             return True  # not paused (or someone else's producer: not ours to wait on)
         waiting = asyncio.get_running_loop().create_future()
         self.request.registerProducer(_Resumed(waiting), True)

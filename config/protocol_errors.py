@@ -3,49 +3,36 @@ any ASGI application sees them: a header block over Twisted's limits (16 KiB,
 500 headers), a malformed request line, Content-Length or chunked body, and a
 malformed multipart body on POST (Twisted parses those itself). Twisted
 answers those with a bare "400 Bad Request" and no body, and closes without a
-word on a single line over 16 KiB; install() replaces those two methods so
-that such a client gets a JSON body with a "message" like every other
-refusal: 414 for a request line too long, 431 for headers too large, else 400.
+word on a single line over 16 KiB; `JsonRefusalsChannel` answers them with a
+JSON body with a "message" like every other refusal: 414 for a request line
+too long, 431 for headers too large, else 400. It builds on
+ops/patches/twisted.py, where the private parts of Twisted it needs are.
 
 Daphne itself answers a few requests before the application sees them
 (WebRequest.basic_error): a header value with bytes RFC 9110 forbids (400;
 a bad header name, path or query string Twisted refuses first), and its
-own 500 and 503. Those get the same JSON body, with Daphne's status and wording.
+own 500 and 503. `JsonErrorRequest` gives those the same JSON body, with
+Daphne's status and wording.
 
 Invariant: only the bytes written to a connection that Twisted or Daphne
 has already given up on change; when and why they give up stay theirs.
-Installed by config/asgi.py, i.e. in every Daphne process that serves this
-project."""
+Both are subclasses, used by config/serve.py's factory (so by every worker
+started with `python -m config.serve`); plain `daphne` answers as Twisted
+and Daphne do."""
 
 from __future__ import annotations
 
 import json
 
 from daphne import http_protocol
-from twisted.web import http
 
-_URI_TOO_LONG = (414, b"URI Too Long", "Request line too long")
-_HEADERS_TOO_LARGE = (431, b"Request Header Fields Too Large", "Request headers too large")
-_BAD_REQUEST = (400, b"Bad Request", "Bad request: the request could not be read")
+from ops.patches.twisted import UnreadableKind, UnreadableRequestChannel
 
-
-def _answer(channel) -> tuple[int, bytes, str]:
-    if getattr(channel, "_json_line_too_long", False):
-        # Twisted's private flag: still waiting for the request line.
-        return _URI_TOO_LONG if getattr(channel, "_HTTPChannel__first_line", False) else _HEADERS_TOO_LARGE
-    too_large = getattr(channel, "_receivedHeaderSize", 0) > channel.totalHeadersSize or (
-        getattr(channel, "_receivedHeaderCount", 0) > channel.maxHeaders
-    )
-    return _HEADERS_TOO_LARGE if too_large else _BAD_REQUEST
-
-
-def _line_too_long(self, line: bytes) -> None:
-    self._json_line_too_long = True
-    self._respondToBadRequestAndDisconnect()
-
-
-def _respond_with_json_and_disconnect(self) -> None:
-    refuse(self, *_answer(self))
+_ANSWERS: dict[UnreadableKind, tuple[int, bytes, str]] = {
+    "request line too long": (414, b"URI Too Long", "Request line too long"),
+    "headers too large": (431, b"Request Header Fields Too Large", "Request headers too large"),
+    "bad request": (400, b"Bad Request", "Bad request: the request could not be read"),
+}
 
 
 def refuse(
@@ -69,14 +56,18 @@ def refuse(
         channel.loseConnection()
 
 
-def _daphne_error_as_json(self, status: int, status_text: bytes, body: str) -> None:
-    content = json.dumps({"message": body.rstrip(".")}).encode()
-    headers = [(b"Content-Type", b"application/json"), (b"Content-Length", b"%d" % len(content))]
-    self.handle_reply({"type": "http.response.start", "status": status, "headers": headers})
-    self.handle_reply({"type": "http.response.body", "body": content})
+class JsonRefusalsChannel(UnreadableRequestChannel):
+    """An HTTPChannel whose refusals of unreadable requests are JSON."""
+
+    def unreadable_request(self, kind: UnreadableKind) -> None:
+        refuse(self, *_ANSWERS[kind])
 
 
-def install() -> None:
-    http.HTTPChannel._respondToBadRequestAndDisconnect = _respond_with_json_and_disconnect
-    http.HTTPChannel.lineLengthExceeded = _line_too_long
-    http_protocol.WebRequest.basic_error = _daphne_error_as_json
+class JsonErrorRequest(http_protocol.WebRequest):
+    """Daphne's request, with its own error answers in JSON."""
+
+    def basic_error(self, status: int, status_text: bytes, body: str) -> None:
+        content = json.dumps({"message": body.rstrip(".")}).encode()
+        headers = [(b"Content-Type", b"application/json"), (b"Content-Length", b"%d" % len(content))]
+        self.handle_reply({"type": "http.response.start", "status": status, "headers": headers})
+        self.handle_reply({"type": "http.response.body", "body": content})

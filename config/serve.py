@@ -36,14 +36,22 @@ body for longer than HTTP_BODY_TIMEOUT_SECONDS (plus the reactor's timer
 granularity); the bodies in flight never exceed HTTP_MAX_UPLOADS_PER_ADDRESS
 from one address nor HTTP_MAX_UPLOADS in all, so the descriptors they hold
 (a socket and at most one temporary file each) never exceed twice that.
-`daphne config.asgi:application` still works, without these limits.
+`daphne config.asgi:application` still works, without these limits and
+with Twisted's and Daphne's own bare refusals.
 
-Written against Daphne 4.2.3 and Twisted 26.10: it subclasses Twisted's
-HTTPChannel (allHeadersReceived, rawDataReceived, allContentReceived, and
-its `length`, set from Content-Length or None when chunked) and replaces
-daphne.server.HTTPFactory, all in this module.
+It subclasses Twisted's HTTPChannel (allHeadersReceived, rawDataReceived,
+allContentReceived, and its `length`, set from Content-Length or None when
+chunked; through config/protocol_errors.py, whose JSON it also answers the
+requests Twisted cannot read with) and Daphne's HTTPFactory (with Daphne's
+request class made JSON for its own errors), and runs Daphne's command line
+with its `server_class` hook: a Server that listens with a backlog and
+writes no access log. The two things no hook offers, the factory class
+Daphne's Server builds and the Twisted internals the channel needs, are in
+ops/patches/daphne.py and ops/patches/twisted.py, with the versions they
+were written for.
 
-It also listens (-b/-p) with a backlog of HTTP_LISTEN_BACKLOG connections
+It also listens (every TCP endpoint, -b/-p or -e, that does not set its
+own `backlog=`) with a backlog of HTTP_LISTEN_BACKLOG connections
 (default 4,096; the kernel caps it at net.core.somaxconn) instead of
 Twisted's 50: when every screen reconnects at once, connections the process
 has not accepted yet wait in that queue, where with 50 the kernel drops
@@ -65,9 +73,10 @@ from dataclasses import dataclass
 
 from daphne import http_protocol
 from django.conf import settings
-from twisted.web import http
 
 from config import protocol_errors
+from ops.patches import daphne as daphne_patches
+from ops.patches import twisted as twisted_patches
 from ops.proxies import client_address
 
 # How long a refused client has to read its refusal (while what it still
@@ -102,7 +111,7 @@ class UploadsInFlight:
             self.by_address.pop(address, None)
 
 
-class DeadlineChannel(http.HTTPChannel):
+class DeadlineChannel(protocol_errors.JsonRefusalsChannel):
     """An HTTP/1.1 channel that closes itself when a request's headers, or
     its body, are not complete in time, and refuses a body that is too large
     or one too many in flight (from its address, or in all) before reading
@@ -264,9 +273,12 @@ class DeadlineFactory(http_protocol.HTTPFactory):
         channel.header_timeout = header_timeout()
         channel.limits = self.limits
         channel.uploads = self.uploads
-        # twisted.web's own factory wraps its channel the same way (it is
-        # what lets HTTP/2 be negotiated; plain HTTP/1.1 passes through).
-        return http._GenericHTTPChannelProtocol(channel)
+        return twisted_patches.channel_protocol(channel)
+
+    def buildProtocol(self, addr):  # noqa: N802
+        protocol = super().buildProtocol(addr)
+        protocol.requestFactory = protocol_errors.JsonErrorRequest  # Daphne's sets its WebRequest
+        return protocol
 
 
 def header_timeout() -> float:
@@ -299,16 +311,13 @@ def listen_backlog() -> int:
     return settings.HTTP_LISTEN_BACKLOG
 
 
-def _with_backlog(build):
-    def endpoints(*args, **kwargs) -> list[str]:
-        backlog = listen_backlog()
-        return [f"{found}:backlog={backlog}" if found.startswith("tcp:") else found for found in build(*args, **kwargs)]
-
-    return endpoints
-
-
-def _no_access_log(stream):
-    return None
+def with_backlog(endpoints: list[str], backlog: int) -> list[str]:
+    """Twisted endpoint strings, each TCP one with `backlog` unless it sets
+    its own."""
+    return [
+        f"{found}:backlog={backlog}" if found.startswith("tcp:") and ":backlog=" not in found else found
+        for found in endpoints
+    ]
 
 
 def refuse_without_database() -> None:
@@ -336,13 +345,20 @@ def main(argv: list[str] | None = None) -> None:
     max_uploads()
     from daphne import cli, server
 
-    # daphne.server.Server.run builds its factory from this name.
-    server.HTTPFactory = DeadlineFactory
-    # The CLI turns -b/-p into Twisted endpoint strings through this name.
-    cli.build_endpoint_description_strings = _with_backlog(cli.build_endpoint_description_strings)
-    # The access log is ops/requestlog.py's (real client address, request id).
-    cli.AccessLogGenerator = _no_access_log
-    cli.CommandLineInterface().run(sys.argv[1:] if argv is None else argv)
+    class DeadlineServer(server.Server):
+        """Daphne's server, listening with HTTP_LISTEN_BACKLOG and without
+        Daphne's access log (ops/requestlog.py writes one line per request,
+        with the client's real address and the request id)."""
+
+        def __init__(self, *args, endpoints=None, action_logger=None, **kwargs):
+            backlogged = with_backlog(endpoints or [], listen_backlog())
+            super().__init__(*args, endpoints=backlogged, action_logger=None, **kwargs)
+
+    class CommandLine(cli.CommandLineInterface):
+        server_class = DeadlineServer
+
+    daphne_patches.use_http_factory(DeadlineFactory)
+    CommandLine().run(sys.argv[1:] if argv is None else argv)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ class EventsConfig(AppConfig):
             stations,
         )
         from events.transport import grip
+        from ops.patches import eventstream
 
-        grip.install_publisher()  # per-event-type filtering of streams held by Pushpin
+        eventstream.publish_through(grip.publish_event)  # per-event-type filtering of streams held by Pushpin
         publisher.install_redis_channel()  # the library's send_event wakes this deployment only

@@ -13,8 +13,11 @@ One concern a module:
 - `metrics`: the Prometheus figures and /metrics.
 - `startup`: a database that cannot be reached at start is one line.
 - `backups`: `manage.py backup` and `manage.py restore`.
+- `patches`: where the project leans on a library's private internals, one
+  module per library, each with the version it was written for.
 
-Dependencies run one way: `proxies`, `logging` and `metrics` import nothing
-of the project (the apps import `metrics` to count what they do); the rest
-may read the apps' models and settings, never the other way round.
+Dependencies run one way: `proxies`, `logging`, `metrics` and `patches`
+import nothing of the project (the apps import `metrics` to count what they
+do, and `patches` to reach a library's internals); the rest may read the
+apps' models and settings, never the other way round.
 """

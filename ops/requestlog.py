@@ -29,10 +29,9 @@ import re
 import time
 import uuid
 
-from django.utils.functional import SimpleLazyObject, empty
-
 from ops import metrics
 from ops.logformat import request_id
+from ops.patches.django import lazy_value
 
 access_logger = logging.getLogger("access")
 
@@ -135,10 +134,7 @@ def describe(user) -> str | None:
 
 def user_if_known(request):
     """request.user if authentication already ran, without running it."""
-    user = request.__dict__.get("user")
-    if isinstance(user, SimpleLazyObject):
-        user = None if user._wrapped is empty else user._wrapped
-    return user
+    return lazy_value(request.__dict__.get("user"))
 
 
 class Who:

@@ -87,8 +87,9 @@ class PrinterAdmin(admin.ModelAdmin):
 
     def get_deleted_objects(self, objs, request):
         """Refuse to delete a printer that categories, foods or tills still
-        use (they would print nowhere): Django's delete page then lists them
-        as what must change first, and deletes nothing."""
+        use (their tickets would move to another printer, or print nowhere):
+        Django's delete page then lists them as what must change first, and
+        deletes nothing."""
         to_delete, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
         return to_delete, model_count, perms_needed, list(protected) + _printer_users(objs)
 
@@ -197,14 +198,16 @@ class FoodAdmin(SoldOutByOperators, admin.ModelAdmin):
 
     @admin.display(description=_("prints on"))
     def effective_printer(self, food: Food) -> str:
-        """The printer its lines go to: its own, else its category's."""
+        """The printer its lines go to: its own, else its category's, else
+        the printer of the till that took the order (the printer agent's
+        fallback; a till without one prints them nowhere)."""
         if food.printer_id:
             return food.printer.name
         if food.category.printer_id:
             return _("{printer} (through {category})").format(
                 printer=food.category.printer.name, category=food.category.name
             )
-        return _("nowhere")
+        return _("the till's printer")
 
 
 class OrderItemInline(admin.TabularInline):

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ops import metrics
+from ops.patches.django import hold_prefetched
 from orders.exceptions import REFERENCE_ERROR, BadRequest, Conflict, InvalidInput, NotFound
 from orders.models import (
     CashRegister,
@@ -409,7 +410,7 @@ def order_recall(*, order_id: int, by) -> Order:
 # derives the order's status from all of them (ORDER_FROM_STATES).
 
 
-# What events.payloads reads of a line (orders.selectors.orders_with_items).
+# What events.outbox.payloads reads of a line (orders.selectors.orders_with_items).
 LINE_RELATED = ("food__category__printer", "food__category__station", "food__printer")
 
 
@@ -446,17 +447,11 @@ def _sync_station_states(
     if created:
         OrderStationState.objects.bulk_create(created)
     every = sorted([*kept, *created], key=lambda state: (state.station.position, state.station.name, state.station_id))
-    order._prefetched_objects_cache = {
-        "items": _loaded(OrderItem.objects.filter(order=order), sorted(items, key=lambda item: item.position)),
-        "station_states": _loaded(OrderStationState.objects.filter(order=order), every),
-    }
-
-
-def _loaded(rows, objects: list):
-    """A queryset that holds `objects` as a prefetch would: read, never run."""
-    rows._result_cache = objects
-    rows._prefetch_done = True
-    return rows
+    hold_prefetched(
+        order,
+        items=(OrderItem.objects.filter(order=order), sorted(items, key=lambda item: item.position)),
+        station_states=(OrderStationState.objects.filter(order=order), every),
+    )
 
 
 def _set_all_states(order: Order, status: str) -> None:
@@ -492,7 +487,7 @@ def _set_station_status(order: Order, state: OrderStationState, status: str) -> 
     of them. The order's save comes first: its event goes to the cashier
     only (the display hears of a station's move as order-station-status-
     update, from the state's save), and events of one transaction are
-    recorded cashier before display (events/publisher.py)."""
+    recorded cashier before display (events/outbox/publisher.py)."""
     others = order.station_states.exclude(pk=state.pk).values_list("status", flat=True)
     derived = order_status_from_states([*others, status])
     now = timezone.now()
@@ -620,7 +615,7 @@ def general_closure_create(*, cash_register_id: str, by) -> Closure:
     """Close the current service day at a till: the day's report (one
     interval, `all`) is computed and stored with the closure in one
     transaction, so what the printer prints is what was saved. Saving the
-    closure is the fact the printers hear of (events.receivers)."""
+    closure is the fact the printers hear of (events.outbox.receivers)."""
     register = CashRegister.objects.filter(pk=cash_register_id).first()
     if register is None:
         raise NotFound("Cash register not found")

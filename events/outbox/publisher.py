@@ -4,28 +4,29 @@ them and announced after it commits.
 Invariant: an event is in the log if and only if the transaction that caused
 it committed; a committed event is never lost. `record` appends the event to
 django-eventstream's log (its tables, its per-channel ids, through
-events/storage.py) inside the caller's open transaction, so a confirmed order
+events/outbox/storage.py) inside the caller's open transaction, so a confirmed order
 and its three `confirmed-order` events commit or roll back together, and a
 rollback takes no id. Only after the commit does `notify` tell the listeners,
-with django-eventstream's own means: its listener manager in this process,
-its Redis message to the other processes, its GRIP publish to Pushpin.
+as django-eventstream's send_event would: its listener manager in this
+process, a Redis message to the other processes, a GRIP publish to Pushpin
+(events/transport/grip.py's, with the per-event-type meta).
 
 A Redis message is a wake-up only ("channel printer has an event N"), on this
-deployment's own pub/sub channel (events/log.py redis_channel; the library's
+deployment's own pub/sub channel (events/core/log.py redis_channel; the library's
 send_event is pointed there too by install_redis_channel): the hubs read
-every payload and id from their own log (events/hub.py).
+every payload and id from their own log (events/transport/hub.py).
 
 A notification that never happens (the process was killed right after the
 commit, Redis is down, Pushpin did not take the publish) delays the event and
 never loses it: every process's hub reads the log when it sees a gap, on a
-Redis reconnect and every EVENTS_POLL_SECONDS (events/hub.py), a restarted
+Redis reconnect and every EVENTS_POLL_SECONDS (events/transport/hub.py), a restarted
 process starts from the log, and Pushpin recovers an id it missed from a
-worker (events/grip.py). So a notification failure is logged, never raised:
+worker (events/transport/grip.py). So a notification failure is logged, never raised:
 the client's committed write must not become a 500.
 
 Deadlock freedom on PostgreSQL: each channel's counter row stays locked from
 its first event in a transaction until the commit. A transaction that records
-on several channels takes them in the order of events.channels.CHANNELS
+on several channels takes them in the order of events.core.channels.CHANNELS
 (cashier, display, printer), as the receivers do, and records after its other
 writes; two transactions then never wait for each other in a cycle.
 """
@@ -45,6 +46,7 @@ from events.core import log
 from events.core.channels import CATALOGUE
 from events.outbox.storage import EventLogStorage
 from ops import metrics
+from ops.patches import eventstream as eventstream_patches
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +68,8 @@ def record(channel: str, event_type: str, payload: dict[str, Any]) -> int:
 
 def record_all(events: list[tuple[str, str, dict[str, Any]]]) -> list[int]:
     """`record` for the events of one save, (channel, type, payload) each,
-    on distinct channels in the order of events.channels.CHANNELS: two
-    statements whatever their number (events/storage.py)."""
+    on distinct channels in the order of events.core.channels.CHANNELS: two
+    statements whatever their number (events/outbox/storage.py)."""
     for channel, event_type, _ in events:
         if event_type not in CATALOGUE.get(channel, ()):
             raise EventNotInCatalogue(f"{event_type!r} is not an event of the {channel!r} channel")
@@ -104,12 +106,11 @@ def notify(event: Event) -> None:
     send_event does after its append: Redis (every process, this one
     included) when configured, else this process's listener manager; then
     Pushpin. Each failure is logged; the log already holds the event."""
-    from django_eventstream import eventstream
     from django_eventstream.views import get_listener_manager
 
     from events.transport.grip import publish_event  # the library's, plus per-event-type filtering
 
-    redis_client = eventstream.redis_client
+    redis_client = eventstream_patches.redis_client()
     try:
         if redis_client is not None:
             message = {"channel": event.channel, "pub_id": str(event.id)}
@@ -152,10 +153,7 @@ class DeploymentRedis:
 def install_redis_channel() -> None:
     """Point the library's Redis publishing at this deployment's channel
     (events/apps.py)."""
-    from django_eventstream import eventstream
-
-    if eventstream.redis_client is not None and not isinstance(eventstream.redis_client, DeploymentRedis):
-        eventstream.redis_client = DeploymentRedis(eventstream.redis_client)
+    eventstream_patches.wrap_redis_client(DeploymentRedis)
 
 
 def joined_transaction():

@@ -1,6 +1,6 @@
 """Saved facts become events here, in the transaction that saves them.
 
-Invariant: every event is recorded (events.publisher.record) by a receiver of
+Invariant: every event is recorded (events.outbox.publisher.record) by a receiver of
 the save that makes it true, inside that save's transaction, with a payload
 built from what the transaction has written so far; so the fact and its
 events commit or roll back together, and the payload is the fact as it was
@@ -12,14 +12,14 @@ committed. No business rule lives here: a receiver only reads what changed.
   change the status send `confirmed-order`, `order-cancelled` or
   `order-status-update` (Order.status_before_save says what it was); a
   change a station caused (Order.changed_by_station) goes to the cashier
-  only, the display hearing of the station's move (events/stations.py).
+  only, the display hearing of the station's move (events/outbox/stations.py).
 - Reprint: a created reprint request is a `reprint-order`.
 - Food, Category: a save that changes `available` (API or admin) is a
   `food-availability-changed` / `category-availability-changed`; the stored
   value is read (and, in a transaction, locked) just before the save.
 
-Events of one transaction are recorded in the order of events.channels.CHANNELS
-(cashier, display, printer): see events/publisher.py on lock order.
+Events of one transaction are recorded in the order of events.core.channels.CHANNELS
+(cashier, display, printer): see events/outbox/publisher.py on lock order.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from events.core.channels import (
 )
 from events.outbox import payloads
 from events.outbox.publisher import joined_transaction, record, record_all
+from ops.patches.django import has_prefetched
 from orders.models import Category, Closure, Food, Order, OrderStatus, Reprint
 from orders.selectors import order_with_items
 
@@ -80,7 +81,7 @@ def order_saved(sender, instance: Order, created: bool, raw: bool = False, **kwa
             record_order_cancelled(instance.pk)
         elif by_station:
             # The display hears of it from the station's state
-            # (order-station-status-update, events/stations.py), never as
+            # (order-station-status-update, events/outbox/stations.py), never as
             # an order-status-update: a board in station mode would drop
             # the order from its columns.
             record(
@@ -98,8 +99,7 @@ def _loaded(order: Order) -> Order:
     the service that saved it left them loaded (orders.services
     _sync_station_states, in this transaction, under the order's lock),
     else read once."""
-    cached = getattr(order, "_prefetched_objects_cache", {})
-    if "items" in cached and "station_states" in cached:
+    if has_prefetched(order, "items", "station_states"):
         return order
     return order_with_items(order.pk)
 

@@ -16,7 +16,7 @@ per process, in one statement of their own transaction (a delete inside an
 order's transaction would lengthen the time it holds the counter locks).
 
 The tables, the ids and the 24-hour retention are the library's, so its
-readers and ours (events/log.py) work unchanged.
+readers and ours (events/core/log.py) work unchanged.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class EventLogStorage(DjangoModelStorage):
         """Append events of distinct channels, (channel, type, payload JSON)
         each, in two statements whatever their number: one upsert takes the
         channels' ids (their counter rows locked in the order given, which
-        the caller keeps to events.channels.CHANNELS), one insert stores the
+        the caller keeps to events.core.channels.CHANNELS), one insert stores the
         events."""
         if not connection.in_atomic_block:
             raise TransactionManagementError("an event must be appended inside the transaction that causes it")

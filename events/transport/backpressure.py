@@ -12,7 +12,8 @@ So each stream finds the HTTPChannel of its Twisted request (Daphne's
 `send` is `functools.partial(Server.handle_reply, request)`) and, before
 each write, reads whether the transport has paused it
 (HTTPChannel._waitingForTransport, set by pauseProducing and cleared by
-resumeProducing); it counts the bytes it writes while paused. Only this
+resumeProducing; both Twisted's and Daphne's internals are read through
+ops/patches/); it counts the bytes it writes while paused. Only this
 stream writes on its connection, so the flag cannot go down and up again
 between two of its writes unseen: reading it is what a registered producer
 would be told. Registering one costs each open stream about 1.6 KB (setting
@@ -27,7 +28,8 @@ resumes with Last-Event-ID when it reads again. Behind another ASGI server
 
 from __future__ import annotations
 
-import functools
+from ops.patches.daphne import twisted_request
+from ops.patches.twisted import transport_paused
 
 
 class TransportWatch:
@@ -42,7 +44,7 @@ class TransportWatch:
 
     def wrote(self, size: int) -> None:
         """Called before each write is handed to Twisted."""
-        if getattr(self.channel, "_waitingForTransport", False):
+        if transport_paused(self.channel):
             self.unsent_while_paused += size
         else:
             self.unsent_while_paused = 0  # the buffer drained since the last write
@@ -50,21 +52,6 @@ class TransportWatch:
     @property
     def over_limit(self) -> bool:
         return self.unsent_while_paused > self.limit
-
-
-def twisted_request(send):
-    """The Twisted request behind an ASGI `send` that Daphne made (through
-    any wrapper that keeps the original as `inner`), or None."""
-    for _ in range(8):
-        if isinstance(send, functools.partial):
-            for arg in send.args:
-                if hasattr(arg, "registerProducer") and hasattr(arg, "channel"):
-                    return arg
-            return None
-        send = getattr(send, "inner", None)
-        if send is None:
-            return None
-    return None
 
 
 def watch(send, limit: int) -> TransportWatch | None:

@@ -1,10 +1,10 @@
 """GET /events/{channel} with Pushpin in front (GRIP).
 
 Pushpin forwards the client's request to a worker, signed with a Grip-Sig
-token. events/stream.py runs the usual checks (401, 403, 400 as JSON, which
+token. events/transport/stream.py runs the usual checks (401, 403, 400 as JSON, which
 Pushpin relays as they are), then `respond` answers with the usual opening
 (the id-only position message, the replay for a Last-Event-ID, or
-`stream-reset`, written by events/opening.py as for a direct stream) and
+`stream-reset`, written by events/transport/opening.py as for a direct stream) and
 these instructions, after which Pushpin holds the connection and the worker
 is done with it:
 
@@ -15,10 +15,11 @@ is done with it:
     Grip-Keep-Alive: : keep-alive\\n\\n; format=cstring; timeout=15
     Grip-Link: </events/printer?recover=1&events=…>; rel=next; timeout=60
 
-django-eventstream's send_event publishes every event to Pushpin on the
-channel `events-<channel>` with its id and prev-id, and `id: %I`, which the
-build-id filter fills in from id_format: `id: printer:42`, as a direct stream
-writes it.
+Every committed event is published to Pushpin (events/outbox/publisher.py notify,
+through `publish_event` below, as django-eventstream's send_event would) on
+the channel `events-<channel>` with its id and prev-id, and `id: %I`, which
+the build-id filter fills in from id_format: `id: printer:42`, as a direct
+stream writes it.
 
 Reliability (Pushpin's reliable mode): prev-id tells Pushpin where each
 connection is. When a published event does not follow it (a publish that was
@@ -35,7 +36,7 @@ the meta `require_sub` naming its event type's channel, and a hold
 subscribes to the type channels of its stream, so Pushpin's require-sub
 filter drops the rest; the next link keeps the selection for recoveries.
 Revocation: a hold also subscribes to its holder channel, which names the
-listener (events/holders.py), and on which events/revocation.py publishes a
+listener (events/access/holders.py), and on which events/access/revocation.py publishes a
 `close`.
 
 A recovery request carries none of the client's headers. Its listener is
@@ -117,9 +118,10 @@ def event_channel(channel: str, event_type: str) -> str:
 
 def publish_event(channel, event_type, data, pub_id, pub_prev_id, skip_user_ids=None, **publish_kwargs) -> None:
     """Stands in for django-eventstream's utils.publish_event (installed by
-    events/apps.py): the same item on the same channel, with the id filled
-    in by build-id, plus the `require_sub` meta that lets each held stream
-    receive only its own event types. (skip_user_ids is never used here.)"""
+    events/apps.py through ops/patches/eventstream.py): the same item on the
+    same channel, with the id filled in by build-id, plus the `require_sub`
+    meta that lets each held stream receive only its own event types.
+    (skip_user_ids is never used here.)"""
     from django_eventstream.utils import sse_encode_event
     from django_grip import publish
     from gripcontrol import HttpStreamFormat
@@ -133,12 +135,6 @@ def publish_event(channel, event_type, data, pub_id, pub_prev_id, skip_user_ids=
         meta={"require_sub": event_channel(channel, event_type)},
         **publish_kwargs,
     )
-
-
-def install_publisher() -> None:
-    import django_eventstream.eventstream
-
-    django_eventstream.eventstream.publish_event = publish_event
 
 
 def next_link(path: str, events: frozenset[str]) -> str:
@@ -162,7 +158,7 @@ def hold_headers(
 ) -> list[tuple[bytes, bytes]]:
     """The instructions for Pushpin to hold a stream at `position`, for the
     `events` it receives, also subscribed to its holder's channel
-    (events/revocation.py closes it)."""
+    (events/access/revocation.py closes it)."""
     name = grip_channel(channel)
     subscriptions = ", ".join(
         [f"{holder_channel}; prev-id={HOLDER_POSITION}", *(event_channel(channel, e) for e in sorted(events))]

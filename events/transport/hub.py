@@ -1,10 +1,10 @@
 """One fan-out hub per Daphne process.
 
 Every event is numbered and stored in django-eventstream's log inside the
-transaction that causes it (events/publisher.py), and processes are notified
+transaction that causes it (events/outbox/publisher.py), and processes are notified
 after the commit: in-process through the library's listener manager, or
 across processes through Redis, on this deployment's own pub/sub channel
-(events/log.py redis_channel). The hub is the one listener of this process.
+(events/core/log.py redis_channel). The hub is the one listener of this process.
 
 Invariant: the hub delivers only what it read from its own event log. A
 notification (an in-process one, a Redis message) is a wake-up and nothing
@@ -81,7 +81,7 @@ class Subscriber:
         self.string_ids = string_ids
         # The event types this stream receives (?events=); None: all.
         self.events = events
-        # Who holds the stream (events/identity.py); None for in-process tests.
+        # Who holds the stream (events/access/identity.py); None for in-process tests.
         self.identity = identity
         # A list: the writer takes all of them at once (an empty deque costs
         # every idle stream some 600 bytes more).
@@ -142,7 +142,7 @@ class Hub:
         self.by_holder: dict[str, set[Subscriber]] = {}
         # Identities of streams held by Pushpin that this process opened or
         # renewed: identity -> when last seen (loop time). Their holder
-        # channel is derived from the identity (events/grip.py).
+        # channel is derived from the identity (events/transport/grip.py).
         self.pushpin_holds: dict = {}
         # The same holds as the live view lists them (events/presence.py):
         # (channel, "user"|"key", id) -> presence.HeldStream.
@@ -157,7 +157,7 @@ class Hub:
         self.redis_connected = False
         self.tasks: list[asyncio.Task] = []
         self.library_listener: _LibraryListener | None = None
-        # The per-holder stream limit over every worker (events/stream_limit.py):
+        # The per-holder stream limit over every worker (events/transport/stream_limit.py):
         # counted in Redis when there is one, else this process's streams
         # plus the other processes' as their presence snapshots list them.
         self.stream_counts: stream_limit.RedisStreamCounts | None = None

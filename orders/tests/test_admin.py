@@ -314,7 +314,7 @@ def test_the_food_list_shows_the_printer_each_food_prints_on(admin_site, menu):
     html = admin_site.get("/admin/orders/food/").content.decode()
     assert "Kitchen (through Pizza)" in html  # margherita: its category's printer
     assert '<td class="field-effective_printer">Bar</td>' in html  # lemonade: its own
-    assert '<td class="field-effective_printer">nowhere</td>' in html
+    assert '<td class="field-effective_printer">the till&#x27;s printer</td>' in html  # bread: the till's
     assert '<td class="field-price_display">€12.50</td>' in html
 
 

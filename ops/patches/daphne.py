@@ -1,0 +1,47 @@
+"""Daphne's internals this project relies on (Daphne 4.2.3).
+
+- `daphne.server.HTTPFactory`: `Server.run` builds its HTTP factory from
+  this module name, with no parameter for another class; `use_http_factory`
+  points the name at a subclass (config/serve.py's, which builds channels
+  with deadlines and JSON refusals). The rest of config/serve.py goes
+  through Daphne's public hooks: `CommandLineInterface.server_class` and
+  `Server`'s constructor arguments.
+- An ASGI `send` made by Daphne is `functools.partial(Server.handle_reply,
+  request)`: `twisted_request` finds the Twisted request (and its channel)
+  behind it, for the back-pressure of streams (events/transport/backpressure.py) and
+  REST responses (config/pacing.py).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from daphne.http_protocol import HTTPFactory
+
+WRITTEN_FOR = "4.2.3"
+
+
+def use_http_factory(factory_class: type[HTTPFactory]) -> None:
+    """Make every Daphne Server of this process listen with `factory_class`."""
+    # Imported here: importing daphne.server installs Twisted's asyncio
+    # reactor, which only a process that serves with Daphne wants.
+    from daphne import server
+
+    server.HTTPFactory = factory_class
+
+
+def twisted_request(send):
+    """The Twisted request behind an ASGI `send` that Daphne made (through
+    any wrapper that keeps the original as `inner`), or None."""
+    for _ in range(8):
+        if isinstance(send, functools.partial):
+            for arg in send.args:
+                if hasattr(arg, "registerProducer") and hasattr(arg, "channel"):
+                    return arg
+            return None
+        send = getattr(send, "inner", None)
+        if send is None:
+            return None
+    return None

@@ -1,0 +1,223 @@
+"""Each library patch holds for the version it was written for: the
+installed version is that one, and the private names it touches are there
+and behave as the patch expects. A failure here after an upgrade names what
+to re-check (docs/deploy.md, "Library patches")."""
+
+import ast
+import functools
+import importlib.metadata
+import importlib.util
+import inspect
+from pathlib import Path
+
+import pytest
+from twisted.internet.task import Clock
+from twisted.internet.testing import StringTransport
+from twisted.web import http
+
+from ops.patches import daphne as daphne_patches
+from ops.patches import django as django_patches
+from ops.patches import eventstream as eventstream_patches
+from ops.patches import twisted as twisted_patches
+
+PATCHES = [
+    ("twisted", twisted_patches),
+    ("daphne", daphne_patches),
+    ("django-eventstream", eventstream_patches),
+    ("django", django_patches),
+]
+
+
+@pytest.mark.parametrize(("distribution", "patch"), PATCHES)
+def test_each_patch_is_for_the_installed_version_of_its_library(distribution, patch):
+    assert importlib.metadata.version(distribution) == patch.WRITTEN_FOR
+
+
+def pinned(distribution: str) -> str:
+    requirements = Path(__file__).resolve().parents[2] / "requirements.txt"
+    for line in requirements.read_text().splitlines():
+        name, _, version = line.partition("==")
+        if name.strip().lower() == distribution:
+            return version.strip()
+    raise LookupError(distribution)
+
+
+@pytest.mark.parametrize(("distribution", "patch"), PATCHES)
+def test_each_patch_names_the_version_pinned_in_the_requirements(distribution, patch):
+    assert pinned(distribution) == patch.WRITTEN_FOR
+
+
+# --- Twisted ---------------------------------------------------------------------------
+
+
+class RecordingChannel(twisted_patches.UnreadableRequestChannel):
+    def __init__(self):
+        super().__init__()
+        self.refused: list[str] = []
+
+    def unreadable_request(self, kind):
+        self.refused.append(kind)
+
+
+def connected(channel: http.HTTPChannel) -> tuple[http.HTTPChannel, StringTransport]:
+    channel.callLater = Clock().callLater  # as HTTPFactory.buildProtocol does, without the global reactor
+    transport = StringTransport()
+    channel.makeConnection(transport)
+    return channel, transport
+
+
+@pytest.mark.parametrize(
+    ("received", "kind"),
+    [
+        (b"GET /" + b"y" * 20_000 + b" HTTP/1.1\r\n", "request line too long"),
+        (b"GET / HTTP/1.1\r\nX-Long: " + b"y" * 20_000 + b"\r\n", "headers too large"),
+        (b"GET / HTTP/1.1\r\n" + b"".join(b"X-%d: %s\r\n" % (n, b"y" * 100) for n in range(200)), "headers too large"),
+        (b"GET / HTTP/1.1\r\n" + b"".join(b"X-%d: y\r\n" % n for n in range(600)) + b"\r\n", "headers too large"),
+        (b"NONSENSE\r\n", "bad request"),
+        (b"POST / HTTP/1.1\r\nContent-Length: twelve\r\n\r\n", "bad request"),
+    ],
+)
+def test_twisteds_refusals_of_unreadable_requests_reach_the_hook_told_apart(received, kind):
+    channel, _ = connected(RecordingChannel())
+    channel.dataReceived(received)
+    assert channel.refused[:1] == [kind]
+
+
+def test_without_an_answer_of_its_own_the_channel_refuses_as_twisted_does():
+    channel, transport = connected(twisted_patches.UnreadableRequestChannel())
+    channel.dataReceived(b"NONSENSE\r\n")
+    assert transport.value() == b"HTTP/1.1 400 Bad Request\r\n\r\n"
+    assert transport.disconnecting
+
+
+def test_a_channel_reads_as_paused_while_its_transport_has_paused_it():
+    channel, _ = connected(http.HTTPChannel())
+    assert not twisted_patches.transport_paused(channel)
+    channel.pauseProducing()
+    assert twisted_patches.transport_paused(channel)
+    channel.resumeProducing()
+    assert not twisted_patches.transport_paused(channel)
+
+
+def test_twisteds_factory_wraps_its_channels_as_channel_protocol_does():
+    wrapped = twisted_patches.channel_protocol(http.HTTPChannel())
+    assert type(wrapped) is type(http.HTTPFactory().protocol())
+
+
+# --- Daphne ----------------------------------------------------------------------------
+# daphne.server is read as source, not imported: importing it installs
+# Twisted's asyncio reactor in the test process.
+
+
+def daphne_source(module: str) -> ast.Module:
+    return ast.parse(Path(importlib.util.find_spec(module).origin).read_text())
+
+
+def method(tree: ast.Module, class_name: str, name: str) -> str:
+    [found] = [
+        node
+        for klass in tree.body
+        if isinstance(klass, ast.ClassDef) and klass.name == class_name
+        for node in klass.body
+        if isinstance(node, ast.FunctionDef) and node.name == name
+    ]
+    return ast.unparse(found)
+
+
+def test_daphnes_server_builds_its_http_factory_from_its_module_name():
+    run = method(daphne_source("daphne.server"), "Server", "run")
+    assert "self.http_factory = HTTPFactory(self)" in run
+    assert "ep.listen(self.http_factory)" in run
+
+
+def test_daphnes_send_is_a_partial_of_handle_reply_on_the_twisted_request():
+    assert "send=partial(self.handle_reply, protocol)" in method(
+        daphne_source("daphne.server"), "Server", "create_application"
+    )
+
+
+def test_daphnes_command_line_builds_its_server_from_server_class_with_the_arguments_we_set():
+    run = method(daphne_source("daphne.cli"), "CommandLineInterface", "run")
+    assert "self.server = self.server_class(" in run
+    assert "endpoints=endpoints" in run and "action_logger=" in run
+
+
+def test_daphnes_factory_sets_the_request_class_that_ours_replaces_after_it():
+    from daphne import http_protocol
+
+    assert "protocol.requestFactory = WebRequest" in inspect.getsource(http_protocol.HTTPFactory.buildProtocol)
+    assert list(inspect.signature(http_protocol.WebRequest.basic_error).parameters) == [
+        "self",
+        "status",
+        "status_text",
+        "body",
+    ]
+
+
+def test_the_twisted_request_is_found_behind_daphnes_send_and_its_wrappers():
+    class Request:
+        channel = object()
+
+        def registerProducer(self, producer, streaming):  # noqa: N802
+            pass
+
+    class Wrapper:
+        def __init__(self, inner):
+            self.inner = inner
+
+    request = Request()
+    send = functools.partial(lambda request, message: None, request)
+    assert daphne_patches.twisted_request(send) is request
+    assert daphne_patches.twisted_request(Wrapper(Wrapper(send))) is request
+    assert daphne_patches.twisted_request(lambda message: None) is None
+
+
+# --- django-eventstream ----------------------------------------------------------------
+
+
+def test_the_librarys_send_event_publishes_through_its_module_names():
+    from django_eventstream import eventstream
+
+    send_event = inspect.getsource(eventstream.send_event)
+    assert "publish_event(" in send_event
+    assert "redis_client.publish(" in send_event
+    assert "publish_event" in vars(eventstream) and "redis_client" in vars(eventstream)
+
+
+def test_the_librarys_publish_is_replaced_by_the_projects_which_takes_the_same_arguments():
+    from django_eventstream import eventstream, utils
+
+    from events.transport import grip
+
+    assert eventstream.publish_event is grip.publish_event
+    assert (
+        inspect.signature(grip.publish_event).parameters.keys()
+        == inspect.signature(utils.publish_event).parameters.keys()
+    )
+
+
+# --- Django ----------------------------------------------------------------------------
+
+
+def test_a_relation_held_as_prefetched_is_read_without_a_query(db, django_assert_num_queries):
+    from django.contrib.auth.models import Group, Permission
+
+    group = Group.objects.create(name="cooks")
+    permissions = list(Permission.objects.order_by("pk")[:2])
+    assert not django_patches.has_prefetched(group, "permissions")
+    django_patches.hold_prefetched(group, permissions=(Permission.objects.filter(group=group), permissions))
+    assert django_patches.has_prefetched(group, "permissions")
+    with django_assert_num_queries(0):
+        assert list(group.permissions.all()) == permissions
+
+
+def test_a_lazy_object_gives_its_value_only_once_evaluated():
+    from django.utils.functional import SimpleLazyObject
+
+    evaluated = []
+    lazy = SimpleLazyObject(lambda: evaluated.append(1) or "ann")
+    assert django_patches.lazy_value(lazy) is None
+    assert evaluated == []
+    assert str(lazy) == "ann"
+    assert django_patches.lazy_value(lazy) == "ann"
+    assert django_patches.lazy_value("bob") == "bob"
