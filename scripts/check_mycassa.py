@@ -20,133 +20,22 @@ SHOW_NUMBERS, AUTH_SECRET, AUTH_URL (docs/api-clients.md)."""
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
+import functools
 import secrets
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 
-from scripts.child import Child
-from scripts.ports import hold_port
-
-BASE_DIR = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking"]
-WAIT_MS = 30_000
-
-# next/font/google asks for these two stylesheets; Turbopack reads the mock
-# file's keys as they are (no lookup function), and a `local()` source
-# makes it fetch no font file.
-FONT_MOCK = """const face = (name, local) =>
-  `@font-face { font-family: '${name}'; font-style: normal; font-weight: 100 900; src: local('${local}'); }`;
-module.exports = {
-  'https://fonts.googleapis.com/css2?family=Geist:wght@100..900&display=swap': face('Geist', 'DejaVu Sans'),
-  'https://fonts.googleapis.com/css2?family=Geist+Mono:wght@100..900&display=swap': face('Geist Mono', 'DejaVu Sans Mono'),
-};
-"""
-
-
-def load_data(passwords: dict[str, str]) -> None:
-    """The check's menu and staff, in the database of DJANGO settings
-    (called in a child process that has set Django up)."""
-    from decimal import Decimal
-
-    from orders.models import CashRegister, Category, Food, Ingredient, Printer, Station
-    from users.models import Role
-    from users.services import user_create
-
-    kitchen_printer = Printer.objects.create(name="Kitchen", ip="127.0.0.1")
-    bar_printer = Printer.objects.create(name="Bar", ip="127.0.0.1")
-    CashRegister.objects.create(name="Till 1", default_printer=bar_printer)
-    CashRegister.objects.create(name="Till 2")
-    kitchen = Station.objects.create(name="Cucina", position=1)
-    bar = Station.objects.create(name="Bar", position=2)
-    pizza = Category.objects.create(name="Pizza", position=1, station=kitchen, printer=kitchen_printer)
-    drinks = Category.objects.create(name="Drinks", position=2, station=bar, printer=bar_printer)
-    extras = [
-        Ingredient.objects.create(name="Mozzarella", surcharge=Decimal("0.3")),
-        Ingredient.objects.create(name="Basilico", surcharge=Decimal("0")),
-    ]
-    for name, price in (("Margherita", "12.5"), ("Diavola", "14")):
-        Food.objects.create(name=name, price=Decimal(price), category=pizza).ingredients.set(extras)
-    for name, price in (("Beer", "5"), ("Lemonade", "3.5")):
-        Food.objects.create(name=name, price=Decimal(price), category=drinks)
-    for username, role in (("cassa", Role.OPERATOR), ("manut", Role.MAINTAINER), ("boss", Role.ADMIN)):
-        user_create(username=username, role=role, password=passwords[username])
-
-
-class Api:
-    """This backend's REST API as the admin, with a Bearer token."""
-
-    def __init__(self, base: str, username: str, password: str):
-        self.base = base
-        self.token = self.call("POST", "/auth/login", {"username": username, "password": password}, auth=False)[
-            "accessToken"
-        ]
-
-    def call(self, method: str, path: str, body: dict | None = None, *, auth: bool = True):
-        headers = {"Content-Type": "application/json"}
-        if auth:
-            headers["Authorization"] = f"Bearer {self.token}"
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.base + path, method=method, data=data, headers=headers)
-        with urllib.request.urlopen(request, timeout=30) as response:
-            raw = response.read()
-        return json.loads(raw) if raw else None
-
-    def food_id(self, name: str) -> str:
-        return next(f["id"] for f in self.call("GET", "/v1/foods") if f["name"] == name)
-
-    def order(self, customer: str, table: str, food: str, quantity: int = 1, confirm: dict | None = None) -> dict:
-        """An order made elsewhere (a waiter's phone, another till)."""
-        body = {
-            "table": table,
-            "customer": customer,
-            "orderItems": [{"foodId": self.food_id(food), "quantity": quantity}],
-        }
-        if confirm:
-            body["confirm"] = confirm
-        return self.call("POST", "/v1/orders", body)
-
-    def latest_order(self) -> dict:
-        return self.call("GET", "/v1/orders?sortBy=createdAt&limit=1")["data"][0]
-
-
-def wait_http(url: str, child: Child, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if not child.running():
-            raise RuntimeError(f"the server for {url} stopped")
-        try:
-            urllib.request.urlopen(url, timeout=5)
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"{url} did not answer within {seconds:.0f} s")
-
-
-def skip_reason(checkout: Path) -> str | None:
-    if not (checkout / "package.json").is_file():
-        return f"no mycassa checkout at {checkout}"
-    if shutil.which("npm") is None or shutil.which("npx") is None:
-        return "npm is not installed"
-    if not os.access(CHROMIUM, os.X_OK):
-        return f"{CHROMIUM} is missing (Debian's chromium package)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright package is not installed (requirements-test.txt)"
-    return None
+from scripts.mysagra_apps import (
+    WAIT_MS,
+    Api,
+    Results,
+    backend,
+    browser_check,
+    chromium_page,
+    next_server,
+    report,
+    run_flows,
+)
 
 
 def toasts(page) -> str:
@@ -268,7 +157,7 @@ class Till:
         dialog.wait_for(state="hidden")
 
     def cancel_a_picked_up_order(self) -> None:
-        card_payment = {"paymentMethod": "CARD", "cashRegisterId": self.till_id(), "discount": 0}
+        card_payment = {"paymentMethod": "CARD", "cashRegisterId": self.api.till_id(), "discount": 0}
         order = self.api.order("Verdi", "3", "Lemonade", confirm=card_payment)
         card = self._card(order["displayCode"])
         # One change at a time: the app fetches a confirmed order and then
@@ -281,9 +170,6 @@ class Till:
         self.page.get_by_role("alertdialog").get_by_role("button", name="Annulla ordine").click()
         card.get_by_text("Annullato").wait_for(timeout=WAIT_MS)
         assert self.api.call("GET", f"/v1/orders/{order['id']}")["status"] == "CANCELLED"
-
-    def till_id(self, name: str = "Till 1") -> str:
-        return next(t["id"] for t in self.api.call("GET", "/v1/cash-registers") if t["name"] == name)
 
     def load_by_code_and_confirm_with_a_new_table(self) -> None:
         pending = self.api.call("GET", "/v1/orders?status=PENDING&sortBy=createdAt&limit=1")["data"][0]
@@ -301,7 +187,7 @@ class Till:
         created = self.api.order("Neri", "21", "Beer", quantity=2)
         card = self._card(created["displayCode"])
         card.get_by_text("In attesa").wait_for(timeout=WAIT_MS)
-        body = {"paymentMethod": "CASH", "cashRegisterId": self.till_id(), "discount": 0}
+        body = {"paymentMethod": "CASH", "cashRegisterId": self.api.till_id(), "discount": 0}
         self.api.call("POST", f"/v1/orders/{created['id']}/confirm", body)
         card.get_by_text("Confermato").wait_for(timeout=WAIT_MS)
         self.api.call("PATCH", f"/v1/orders/{created['id']}", {"status": "COMPLETED"})
@@ -347,17 +233,16 @@ class Till:
         self.shot("closure")
 
 
-def drive(app: str, api: Api, passwords: dict[str, str], shots: Path) -> list[tuple[str, str | None]]:
-    from playwright.sync_api import sync_playwright
+def drive(app: str, api: Api, passwords: dict[str, str], shots: Path) -> Results:
+    with chromium_page() as page:
+        till = Till(page, app, api, passwords, shots)
 
-    results: list[tuple[str, str | None]] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_context(viewport={"width": 1440, "height": 900}, locale="it-IT").new_page()
-            page.set_default_timeout(WAIT_MS)
-            till = Till(page, app, api, passwords, shots)
-            flows: list[Callable[[], None]] = [
+        def failed(name: str) -> None:
+            till.shot(f"failed-{name}")
+            print(f"  toasts then: {toasts(page)}", file=sys.stderr)
+
+        return run_flows(
+            [
                 till.sign_in,
                 till.menu_and_till,
                 till.sell_with_extras_discount_cash_table,
@@ -369,98 +254,33 @@ def drive(app: str, api: Api, passwords: dict[str, str], shots: Path) -> list[tu
                 till.availability_and_an_unavailable_food_sold_anyway,
                 till.sign_out,
                 till.maintainer_drawer_and_closure,
-            ]
-            for flow in flows:
-                try:
-                    flow()
-                    results.append((flow.__name__, None))
-                except Exception as error:  # one failed flow is reported; the next ones still run
-                    till.shot(f"failed-{flow.__name__}")
-                    results.append((flow.__name__, f"{type(error).__name__}: {str(error).splitlines()[0][:300]}"))
-                    print(f"  toasts then: {toasts(page)}", file=sys.stderr)
-        finally:
-            browser.close()
-    return results
+            ],
+            failed,
+        )
 
 
-def start(child: Child, command: list[str], cwd: Path, env: dict[str, str], log) -> None:
-    """In a session of its own, so that stopping its PID stops it alone."""
-    child.process = subprocess.Popen(
-        command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
+def app_settings(api_url: str, url: str) -> dict[str, str]:
+    """mycassa's settings (docs/api-clients.md) for the app served at `url`."""
+    return {
+        "API_URL": api_url,
+        "REQUIRE_TABLE": "true",
+        "REQUIRE_CUSTOMER": "true",
+        "SHOW_NUMBERS": "false",
+        "AUTH_SECRET": secrets.token_urlsafe(32),
+        "AUTH_URL": url,
+    }
 
 
 def run(checkout: Path, work: Path, shots: Path) -> int:
-    env = dict(os.environ, NEXT_TELEMETRY_DISABLED="1")
-    font_mock = work / "font-mock.cjs"
-    font_mock.write_text(FONT_MOCK)
-    env["NEXT_FONT_GOOGLE_MOCKED_RESPONSES"] = str(font_mock)
-    if not (checkout / "node_modules").is_dir():
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=checkout, env=env, check=True)
-    # Node itself, not npx: stopping the PID then stops the server.
-    next_cli = ["node", str(checkout / "node_modules" / "next" / "dist" / "bin" / "next")]
-    if not (checkout / ".next" / "BUILD_ID").is_file():
-        subprocess.run([*next_cli, "build"], cwd=checkout, env=env, check=True)
-
     passwords = {name: secrets.token_urlsafe(12) for name in ("cassa", "manut", "boss")}
-    (work / "var").mkdir()
-    django_env = dict(os.environ, VAR_DIR=str(work / "var"), DJANGO_SECRET_KEY=secrets.token_urlsafe(32))
-    django_env.pop("DATABASE_URL", None)
-    python = sys.executable
-    subprocess.run([python, "manage.py", "migrate", "--noinput", "-v0"], cwd=BASE_DIR, env=django_env, check=True)
-    setup = "import django, json, sys; django.setup(); from scripts.check_mycassa import load_data; load_data(json.loads(sys.argv[1]))"
-    subprocess.run(
-        [python, "-c", setup, json.dumps(passwords)],
-        cwd=BASE_DIR,
-        env=dict(django_env, DJANGO_SETTINGS_MODULE="config.settings"),
-        check=True,
-    )
-
-    backend, app = Child(), Child()
-    try:
-        with open(work / "backend.log", "wb") as backend_log, open(work / "app.log", "wb") as app_log:
-            backend_port, app_port = hold_port(), hold_port()
-            api_url, app_url = f"http://127.0.0.1:{backend_port.port}", f"http://127.0.0.1:{app_port.port}"
-            serve = [python, "-m", "config.serve", "-b", "127.0.0.1", "-p", str(backend_port.port)]
-            start(backend, [*serve, "config.asgi:application"], BASE_DIR, django_env, backend_log)
-            wait_http(api_url + "/v1/categories", backend, 60)
-            backend_port.release()
-            app_env = dict(
-                env,
-                API_URL=api_url,
-                REQUIRE_TABLE="true",
-                REQUIRE_CUSTOMER="true",
-                SHOW_NUMBERS="false",
-                AUTH_SECRET=secrets.token_urlsafe(32),
-                AUTH_URL=app_url,
-            )
-            start(app, [*next_cli, "start", "-H", "127.0.0.1", "-p", str(app_port.port)], checkout, app_env, app_log)
-            wait_http(app_url + "/login", app, 120)
-            app_port.release()
+    with backend(work, {"passwords": passwords}) as api_url:
+        with next_server(checkout, work, functools.partial(app_settings, api_url), "/login") as app_url:
             results = drive(app_url, Api(api_url, "boss", passwords["boss"]), passwords, shots)
-    finally:
-        app.stop()
-        backend.stop()
-    for name, failure in results:
-        print(f"{'PASS' if failure is None else 'FAIL'} {name}{'' if failure is None else ': ' + failure}")
-    print(f"screenshots in {shots}; logs in {work}")
-    return 0 if all(failure is None for _, failure in results) else 1
+    return report(results, work, shots)
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m scripts.check_mycassa", description=__doc__.splitlines()[0])
-    parser.add_argument("checkout", type=Path, help="a mycassa checkout (github MySagra/mycassa)")
-    parser.add_argument("--shots", type=Path, help="where the screenshots go (default: the work directory)")
-    args = parser.parse_args(argv[1:])
-    checkout = args.checkout.resolve()
-    reason = skip_reason(checkout)
-    if reason:
-        print(f"skipped: {reason}")
-        return 0
-    work = Path(tempfile.mkdtemp(prefix="check-mycassa-"))
-    shots = args.shots.resolve() if args.shots else work
-    shots.mkdir(parents=True, exist_ok=True)
-    return run(checkout, work, shots)
+    return browser_check(argv, "mycassa", __doc__, run)
 
 
 if __name__ == "__main__":

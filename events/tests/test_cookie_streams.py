@@ -156,6 +156,52 @@ def test_order_events_carry_string_ids_on_cookie_streams_and_integers_on_others(
             assert [next_named(again).json()["id"] for _ in range(2)] == [str(order_id)] * 2
 
 
+def heard_by_the_board(stream: SSEStream):
+    """The next event mynumeri has a listener for (it has none for this
+    project's own `station-progress`)."""
+    listened = {"confirmed-order", "order-status-update", "order-station-status-update", "order-cancelled"}
+    while (message := next_named(stream)).event not in listened:
+        pass
+    return message
+
+
+def test_the_boards_station_moves_reach_its_cookie_stream_as_station_events_only(server, operator, menu, stations):
+    # mynumeri in stations mode: its display stream and its PATCHes, all by mysagra_token.
+    credential, _ = sign_in(server, operator)
+    board = {"Cookie": f"mysagra_token={credential}", "Content-Type": "application/json"}
+    order = {
+        "table": "3",
+        "customer": "Ann",
+        "orderItems": [{"foodId": menu[food].id, "quantity": 1} for food in ("margherita", "lemonade")],
+        "confirm": {"paymentMethod": "CASH", "cashRegisterId": menu["till"].id},
+    }
+    with listen(server, "display", cookie(credential, "mysagra_token")) as mynumeri:
+        order_id = httpx.post(f"{server.url}/v1/orders", json=order, headers=bearer(operator)).json()["id"]
+        shown = heard_by_the_board(mynumeri)
+        assert (shown.event, sorted(shown.json()["ordersStations"])) == (
+            "confirmed-order",
+            sorted([stations["kitchen"].id, stations["bar"].id]),
+        )
+        for station in ("kitchen", "bar"):
+            path = f"{server.url}/v1/orders/{order_id}/stations/{stations[station].id}"
+            assert httpx.patch(path, json={"status": "COMPLETED"}, headers=board).status_code == 200
+            moved = heard_by_the_board(mynumeri)
+            assert (moved.event, moved.json()) == (
+                "order-station-status-update",
+                {"orderId": str(order_id), "stationId": stations[station].id, "status": "COMPLETED"},
+            )
+        # The last station made the order COMPLETED, unannounced on display:
+        # the next event there is the board's own order-level move.
+        path = f"{server.url}/v1/orders/{order_id}"
+        assert httpx.patch(path, json={"status": "PICKED_UP"}, headers=board).status_code == 200
+        picked = heard_by_the_board(mynumeri)
+        assert (picked.event, picked.json()["id"], picked.json()["status"]) == (
+            "order-status-update",
+            str(order_id),
+            "PICKED_UP",
+        )
+
+
 # --- A4/A5: a cookie stream is revoked as a Bearer one ---------------------------------------
 
 
