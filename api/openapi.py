@@ -13,7 +13,7 @@ declared beside the view where only the view knows (`conflicts`, a 409).
 - `add_shared_components` (a postprocessing hook) adds the components every
   app's operations refer to; events/openapi.py's hook then adds
   `GET /events/{channel}` with its channels, events and payload schemas.
-- config/schema_view.py serves the document at /docs/schema/, built once
+- api/schema_view.py serves the document at /docs/schema/, built once
   per process (not here: DRF imports this module while drf_spectacular's
   views import DRF's settings).
 """

@@ -1,4 +1,4 @@
-"""GET /docs/schema/: the OpenAPI document (config/openapi.py), built once
+"""GET /docs/schema/: the OpenAPI document (api/openapi.py), built once
 per process.
 
 Invariant: after the first request of a format, serving the document builds

@@ -276,11 +276,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["users.permissions.IsAdminOrOperator"],
-    "DEFAULT_PARSER_CLASSES": ["config.api.DecimalJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.rest.DecimalJSONParser"],
     # JSON; order ids as strings for callers signed in by the mysagra cookie.
-    "DEFAULT_RENDERER_CLASSES": ["config.api.ApiJSONRenderer"],
-    "EXCEPTION_HANDLER": "config.api.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "config.openapi.ApiSchema",
+    "DEFAULT_RENDERER_CLASSES": ["api.rest.ApiJSONRenderer"],
+    "EXCEPTION_HANDLER": "api.rest.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "api.openapi.ApiSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -357,11 +357,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Error responses and shared components: config/openapi.py; the events
+    # Error responses and shared components: api/openapi.py; the events
     # endpoint (served outside DRF): events/openapi.py.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "config.openapi.add_shared_components",
+        "api.openapi.add_shared_components",
         "events.openapi.add_events_endpoint",
     ],
 }

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularSwaggerView
 
-from config.schema_view import SchemaView
+from api.schema_view import SchemaView
 from ops import exposition, health
 from users.views import LoginView, LogoutView, MeView, TokenRefresh, TokenView
 

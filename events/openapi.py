@@ -2,14 +2,14 @@
 (events/transport/stream.py): its channels, events and payload schemas, from
 the catalogue (events/core/channels.py). `add_events_endpoint` is a
 drf_spectacular postprocessing hook (SPECTACULAR_SETTINGS, after
-config.openapi.add_shared_components, whose Error and ValidationError it
+api.openapi.add_shared_components, whose Error and ValidationError it
 refers to)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from config.openapi import error_response
+from api.openapi import error_response
 from events.core.channels import CATALOGUE, CHANNELS, OPT_IN, STREAM_RESET
 from orders import schemas
 from orders.schemas import ref

@@ -1,4 +1,4 @@
-"""The domain's error family. One DRF exception handler (config/api.py) turns
+"""The domain's error family. One DRF exception handler (api/rest.py) turns
 each into the contract's status code and body."""
 
 

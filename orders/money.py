@@ -31,7 +31,7 @@ def parse_money(raw, *, round_float_noise: bool = False) -> Decimal:
     0.8999999999999999 for 0.90); strings stay exact."""
     if isinstance(raw, bool) or raw is None:
         raise ValueError("Must be a decimal number.")
-    # A JSON number reaches here as a Decimal (config/api.py parses them so,
+    # A JSON number reaches here as a Decimal (api/rest.py parses them so,
     # never as float) or, from Python callers, as a float.
     from_number = isinstance(raw, Decimal | float)
     if isinstance(raw, float):

@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import ApiJSONRenderer
+from api.rest import ApiJSONRenderer
 from idempotency.decorators import idempotent
 from orders import selectors, services
 from orders.exceptions import Conflict, NotFound

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from config.api import ErrorSerializer, ValidationErrorSerializer
+from api.rest import ErrorSerializer, ValidationErrorSerializer
 from users.authentication import LOGIN_COOKIES, signed_in_by_cookie
 from users.models import ApiKeyKind
 from users.permissions import IsPerson, IsSignedIn

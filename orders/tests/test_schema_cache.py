@@ -1,5 +1,5 @@
 """GET /docs/schema/ builds the OpenAPI document once per process, not once
-per request (config/schema_view.py): it is public, and a build costs about
+per request (api/schema_view.py): it is public, and a build costs about
 0.2 s of CPU."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pytest
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
-from config.schema_view import SchemaView
+from api.schema_view import SchemaView
 
 
 @pytest.fixture
