@@ -7,8 +7,9 @@ mystampa's config page) or `mysagra_token=<C>` (mynumeri, the board), never
 an Authorization header or a CSRF token, with their own query strings and
 bodies. So they read order ids as strings (O1). The printer agent sends its
 key (X-Api-Key) as it does. Staff calls no head makes (station and
-ingredient writes by an admin) are made by cookie as well; the one Bearer
-test left keeps the seed-era integer id of a station move covered."""
+ingredient writes by an admin) are made by cookie as well. One test keeps a
+Bearer caller: the integer order id of a station move, which no other file
+sends by Bearer (seed-era callers keep integer ids)."""
 
 from __future__ import annotations
 
@@ -422,8 +423,8 @@ def test_an_admin_sets_an_ingredients_surcharge_and_a_negative_one_is_refused(ad
 def test_a_surcharge_is_never_added_by_the_server(till, send, menu):
     # The till prices extras itself and sends them as the line's surcharge.
     menu["margherita"].ingredients.add(Ingredient.objects.create(name="Basil", surcharge=Decimal("0.5")))
-    body = {"table": "1", "customer": "A", "orderItems": [{"foodId": menu["margherita"].id, "quantity": 1}]}
-    response = send(till, "post", "/v1/orders", body)
+    line = {"foodId": menu["margherita"].id, "quantity": 1, "surcharge": 0}  # no extras chosen
+    response = send(till, "post", "/v1/orders", {"table": "1", "customer": "A", "orderItems": [line]})
     assert (response.status_code, response.json()["total"], response.json()["surcharge"]) == (201, "12.5", "0")
 
 
