@@ -20,14 +20,7 @@ from orders.models import Order
 from orders.services import ConfirmInput, LineInput
 from testsupport.contract import utc_millis
 from users.models import Role, User
-from users.tests.helpers import PASSWORD, staff
-
-JSON = "application/json"
-
-
-def sign_in(username: str):
-    """Both apps' servers: a plain JSON POST, no credential."""
-    return Client().post("/auth/login", {"username": username, "password": PASSWORD}, content_type=JSON)
+from users.tests.helpers import JSON, credential_set_by, sign_in, staff
 
 
 def forwarding(cookie: str) -> Client:
@@ -39,8 +32,7 @@ def forwarding(cookie: str) -> Client:
 def board(username: str = "olga") -> Client:
     """mynumeri: `/mysagra_token=([^;]+)/` on the joined Set-Cookie header,
     kept as its own cookie and forwarded as `mysagra_token=<C>`."""
-    joined = ", ".join(morsel.OutputString() for morsel in sign_in(username).cookies.values())
-    return forwarding(f"mysagra_token={re.search(r'mysagra_token=([^;]+)', joined)[1]}")
+    return forwarding(f"mysagra_token={credential_set_by(sign_in(username), 'mysagra_token')}")
 
 
 @pytest.fixture
