@@ -8,7 +8,10 @@ events/storage.py) inside the caller's open transaction, so a confirmed order
 and its three `confirmed-order` events commit or roll back together, and a
 rollback takes no id. Only after the commit does `notify` tell the listeners,
 with django-eventstream's own means: its listener manager in this process,
-its Redis message to the other processes, its GRIP publish to Pushpin.
+its Redis message to the other processes, its GRIP publish to Pushpin. In a
+request, that notification waits for the request's response to be handed to
+the server (events/after_response.py), so a cashier's confirm is answered
+when it commits, not after its fan-out.
 
 A Redis message is a wake-up only ("channel printer has an event N"), on this
 deployment's own pub/sub channel (events/log.py redis_channel; the library's
@@ -32,6 +35,7 @@ writes; two transactions then never wait for each other in a cycle.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from typing import Any
@@ -41,7 +45,7 @@ from django.db import connection, transaction
 from django.db.transaction import TransactionManagementError
 from django_eventstream.event import Event
 
-from events import log
+from events import after_response, log
 from events.channels import CATALOGUE
 from events.storage import EventLogStorage
 from ops import metrics
@@ -85,7 +89,10 @@ def _notifier(event: Event):
     def notify_after_commit() -> None:
         metrics.event_recorded(event.channel, event.type)
         metrics.event_committed(event.channel, event.id)
-        notify(event)
+        # In a request, after its response has gone (events/after_response.py):
+        # the cashier is not kept waiting by the fan-out.
+        if not after_response.defer(functools.partial(notify, event)):
+            notify(event)
 
     # Django names a failed callback in its log by its qualified name.
     notify_after_commit.__qualname__ = f"notify({event.channel}:{event.id} {event.type})"
