@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from ops import metrics
@@ -31,6 +32,8 @@ from orders.models import (
 )
 from orders.money import MAX_MONEY, ZERO, format_money, round_money
 from orders.reports import build_reports, service_day_range
+from orders.selectors import foods_for_lines, loaded
+from orders.signals import order_placed
 
 
 @dataclass(frozen=True)
@@ -120,14 +123,9 @@ def _foods_for(lines: Sequence[LineInput], *, field_prefix: str, allow_unavailab
     re-reads its foods); an unavailable one is refused unless the order is
     being confirmed, where staff may sell what they still have on hand
     (`allow_unavailable`: the till asks "create the order anyway?")."""
-    ids = {line.food_id for line in lines}
-    # Everything an event's payload reads of a line's food, in this one query.
-    # Everything the order's REST representation reads (ingredients) too.
-    foods = (
-        Food.objects.select_related("category__printer", "category__station", "printer")
-        .prefetch_related("ingredients")
-        .in_bulk(ids)
-    )
+    # Everything an event's payload and the order's REST representation
+    # read of a line's food, in this one query.
+    foods = foods_for_lines({line.food_id for line in lines})
     missing, unavailable = [], []
     for index, line in enumerate(lines):
         food = foods.get(line.food_id)
@@ -287,12 +285,13 @@ def order_create(
         )
     _apply_totals(order, items)
     order.save()  # a row for the lines to point at
-    _add_items(order, items)
-    _sync_station_states(order, items, [], status=order.status)
-    # The save that announces the order: its post_save receiver records the
-    # order's event, in this transaction, with the lines and the stations'
-    # states in place.
-    order.save()
+    for item in items:
+        item.order = order
+    _sync_station_states(order, items, [], status=order.status, new_items=items)
+    # What announces the order: its receiver records the order's event, in
+    # this transaction, with the lines and the stations' states in place
+    # (a signal, not a second save: one UPDATE less per order).
+    order_placed.send(sender=Order, order=order)
     transaction.on_commit(metrics.ORDERS_CREATED.inc)
     if confirmation is not None:
         transaction.on_commit(metrics.ORDERS_CONFIRMED.inc)
@@ -414,15 +413,22 @@ LINE_RELATED = ("food__category__printer", "food__category__station", "food__pri
 
 
 def _sync_station_states(
-    order: Order, items: Sequence[OrderItem], states: Sequence[OrderStationState], *, status: str
+    order: Order,
+    items: Sequence[OrderItem],
+    states: Sequence[OrderStationState],
+    *,
+    status: str,
+    new_items: Sequence[OrderItem] = (),
 ) -> None:
     """Give the order a state for each station of its lines (`items`, with
     their foods' categories loaded) and none for any other: missing ones are
     created with `status`, the others are set to it; `states` are the ones
-    it has. Runs inside the caller's transaction, under the order's lock, and
-    leaves the lines and the states loaded on the order, as
-    orders.selectors.order_with_items would: the events of its next save are
-    built from them, without reading them again."""
+    it has. `new_items`, lines not yet written (a new order's), are inserted
+    with the created states. Runs inside the caller's transaction, under the
+    order's lock, and leaves the lines and the states loaded on the order,
+    as orders.selectors.order_with_items would: the events that announce it
+    next (its save, or order_placed) are built from them, without reading
+    them again."""
     stations = {
         item.food.category.station_id: item.food.category.station
         for item in sorted(items, key=lambda item: item.position)
@@ -443,20 +449,39 @@ def _sync_station_states(
         for station_id, station in stations.items()
         if station_id not in have
     ]
-    if created:
-        OrderStationState.objects.bulk_create(created)
+    _insert_together(list(new_items), created)
     every = sorted([*kept, *created], key=lambda state: (state.station.position, state.station.name, state.station_id))
     order._prefetched_objects_cache = {
-        "items": _loaded(OrderItem.objects.filter(order=order), sorted(items, key=lambda item: item.position)),
-        "station_states": _loaded(OrderStationState.objects.filter(order=order), every),
+        "items": loaded(OrderItem.objects.filter(order=order), sorted(items, key=lambda item: item.position)),
+        "station_states": loaded(OrderStationState.objects.filter(order=order), every),
     }
 
 
-def _loaded(rows, objects: list):
-    """A queryset that holds `objects` as a prefetch would: read, never run."""
-    rows._result_cache = objects
-    rows._prefetch_done = True
-    return rows
+def _insert_together(*groups: list) -> None:
+    """Insert new rows of several models, each list of one model, their ids
+    set in Python (as every id of these models is): on PostgreSQL in one
+    statement (the INSERTs but the last in a WITH: one round trip, and the
+    rows are those of one bulk_create per list), elsewhere one bulk_create
+    per list. No signal is sent, as bulk_create sends none."""
+    groups = tuple(rows for rows in groups if rows)
+    if connection.vendor != "postgresql" or len(groups) < 2:
+        for rows in groups:
+            type(rows[0]).objects.bulk_create(rows)
+        return
+    statements = []
+    for rows in groups:
+        model = type(rows[0])
+        query = InsertQuery(model)
+        query.insert_values([field for field in model._meta.concrete_fields if not field.generated], rows)
+        [statement] = query.get_compiler(connection=connection).as_sql()
+        statements.append(statement)
+    *first, (last_sql, last_params) = statements
+    sql = "WITH " + ", ".join(f"inserted_{n} AS ({part})" for n, (part, _) in enumerate(first)) + f" {last_sql}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*(value for _, params in first for value in params), *last_params])
+    for rows in groups:
+        for row in rows:
+            row._state.adding, row._state.db = False, connection.alias
 
 
 def _set_all_states(order: Order, status: str) -> None:
