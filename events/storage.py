@@ -37,7 +37,13 @@ from django_eventstream.models import Event as StoredEvent
 from django_eventstream.models import EventCounter
 from django_eventstream.storage import EVENT_TIMEOUT, DjangoModelStorage
 
+import counters
+
 TRIM_EVERY_SECONDS = 60.0
+
+# The library's counter table: one row per channel, its last id in `value`,
+# `updated` stamped at each id taken.
+CHANNEL_COUNTERS = counters.Counters(EventCounter._meta.db_table, key=("name",), named_by="name", also=("updated",))
 
 _trim_lock = threading.Lock()
 _last_trim = 0.0
@@ -79,24 +85,8 @@ class EventLogStorage(DjangoModelStorage):
             return self.append_in_transaction(channel, event_type, data)
 
 
-def _take_ids_sql(channels: list[str], now) -> tuple[str, list]:
-    """The upsert that takes the next id of each channel, returning
-    (name, value) rows; its counter rows stay locked until commit."""
-    table = EventCounter._meta.db_table
-    return (
-        f"INSERT INTO {table} (name, value, updated) VALUES "
-        + ", ".join(["(%s, 1, %s)"] * len(channels))
-        + f" ON CONFLICT (name) DO UPDATE SET value = {table}.value + 1, updated = excluded.updated "
-        "RETURNING name, value",
-        [value for channel in channels for value in (channel, now)],
-    )
-
-
 def _append_in_two_statements(stored: list[tuple[str, str, str]], now) -> dict[str, int]:
-    take_ids, params = _take_ids_sql([channel for channel, _, _ in stored], now)
-    with connection.cursor() as cursor:
-        cursor.execute(take_ids, params)
-        ids = dict(cursor.fetchall())
+    ids = CHANNEL_COUNTERS.increment([(channel, now) for channel, _, _ in stored])
     rows = []
     for channel, event_type, data in stored:
         if ids[channel] == 1:
@@ -111,7 +101,7 @@ def _append_in_one_statement(stored: list[tuple[str, str, str]], now) -> dict[st
     """PostgreSQL: the same upsert and insert as one statement, the insert
     reading the ids the upsert returns (a data-modifying WITH); the rows
     and locks are those of the two statements."""
-    take_ids, params = _take_ids_sql([channel for channel, _, _ in stored], now)
+    take_ids, params = CHANNEL_COUNTERS.increment_sql([(channel, now) for channel, _, _ in stored])
     table = StoredEvent._meta.db_table
     values = ", ".join(["(%s, %s, %s)"] * len(stored))
     with connection.cursor() as cursor:

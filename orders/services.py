@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
+import counters
 from ops import metrics
 from orders.exceptions import REFERENCE_ERROR, BadRequest, Conflict, InvalidInput, NotFound
 from orders.models import (
@@ -78,6 +79,9 @@ def service_day(moment: datetime) -> date:
     return (local - timedelta(hours=settings.SERVICE_DAY_ROLLOVER_HOUR)).date()
 
 
+DAY_COUNTERS = counters.Counters(DayCounter._meta.db_table, key=("day", "kind"), named_by="kind")
+
+
 def _next_in_sequence(day: date, kind: str) -> int:
     """Take the next number of a per-day sequence inside the caller's
     transaction (see _next_in_sequences)."""
@@ -86,21 +90,11 @@ def _next_in_sequence(day: date, kind: str) -> int:
 
 def _next_in_sequences(day: date, kinds: Sequence[str]) -> dict[str, int]:
     """Take the next number of each of a day's sequences inside the caller's
-    transaction. The upsert is one statement that holds the counter rows'
-    locks until commit, so concurrent transactions (threads or processes)
-    queue on them; a rollback returns the numbers, so there are no gaps.
+    transaction (counters.Counters.increment: one upsert that holds the counter rows'
+    locks until commit, so concurrent transactions, threads or processes,
+    queue on them; a rollback returns the numbers, so there are no gaps).
     Rows are locked in the order given: display before ticket, always."""
-    assert connection.in_atomic_block, "sequence numbers must be taken inside the transaction that uses them"
-    table = DayCounter._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (day, kind, value) VALUES "
-            + ", ".join(["(%s, %s, 1)"] * len(kinds))
-            + f" ON CONFLICT (day, kind) DO UPDATE SET value = {table}.value + 1 "
-            "RETURNING kind, value",
-            [value for kind in kinds for value in (day, kind)],
-        )
-        return dict(cursor.fetchall())
+    return DAY_COUNTERS.increment([(day, kind) for kind in kinds])
 
 
 def display_code_for(number: int) -> str:
