@@ -1,9 +1,11 @@
 """ASGI entry point for Daphne, routed by Channels: /events/ goes to the SSE
 endpoint (events/transport/stream.py, which reads the session user through Channels'
 session and auth middleware), every other HTTP request to Django, whose
-responses are paced by their client's reading (config/pacing.py), and every
-WebSocket upgrade is refused (403); in front of them all, the client's real
-address (ops/proxies.py) and the access log (ops/requestlog.py).
+responses are paced by their client's reading (config/pacing.py) and go out
+before the readers of the events they caused are woken
+(events/transport/after_response.py), and every WebSocket upgrade is refused (403);
+in front of them all, the client's real address (ops/proxies.py) and the
+access log (ops/requestlog.py).
 
 Serve it with `python -m config.serve ... config.asgi:application` (as `make
 run` does) for the request header and body deadlines and JSON for the
@@ -24,13 +26,18 @@ from django.conf import settings  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
 from config.pacing import PacedResponses  # noqa: E402
+from events.transport.after_response import NotifyAfterResponse  # noqa: E402
 from events.transport.stream import events_app  # noqa: E402
 from ops.proxies import ForwardedClient  # noqa: E402
 from ops.requestlog import RequestLog  # noqa: E402
 
 # REST responses go out no faster than their client reads them (streams
 # watch their transport themselves).
-paced_django_application = PacedResponses(django_application, timeout=settings.HTTP_SEND_TIMEOUT_SECONDS)
+# The events a request caused wake their readers once its response (its
+# first paced piece) is on its way: the cashier does not wait for the fan-out.
+paced_django_application = NotifyAfterResponse(
+    PacedResponses(django_application, timeout=settings.HTTP_SEND_TIMEOUT_SECONDS)
+)
 
 routed = ProtocolTypeRouter(
     {

@@ -211,8 +211,22 @@ def order_stations_repr(order: Order) -> list[dict[str, Any]]:
     return stations
 
 
+def order_status_repr(order: Order) -> dict[str, Any]:
+    """An order as a board sees it: its code, its ticket and its status (the
+    display's `order-status-update` and `order-cancelled`, the head of
+    `station-progress`, the board's entries)."""
+    return {
+        "id": order.id,
+        "displayCode": order.display_code,
+        "ticketNumber": order.ticket_number,
+        "status": order.status,
+    }
+
+
 def order_summary_repr(order: Order) -> dict[str, Any]:
-    return {"displayCode": order.display_code, "ticketNumber": order.ticket_number, "id": order.id}
+    """`confirmed-order` on cashier: the board's keys but the status."""
+    shown = order_status_repr(order)
+    return {key: shown[key] for key in ("displayCode", "ticketNumber", "id")}
 
 
 def order_summary_with_stations_repr(order: Order) -> dict[str, Any]:

@@ -13,7 +13,9 @@ from orders.representations import (
     format_timestamp,
     order_for_printer_repr,
     order_repr,
+    order_station_state_repr,
     order_stations_repr,
+    order_status_repr,
     order_summary_repr,
     order_summary_with_stations_repr,
     reprint_repr,
@@ -37,8 +39,10 @@ def confirmed_order_display_payload(order: Order) -> dict[str, Any]:
 
 
 def order_station_status_update_payload(state: OrderStationState) -> dict[str, Any]:
-    """`order-station-status-update` on display: a station's new status."""
-    return {"orderId": state.order_id, "stationId": state.station_id, "status": state.status}
+    """`order-station-status-update` on display: a station's new status (the
+    REST representation of the state, without its id and time)."""
+    state_repr = order_station_state_repr(state)
+    return {key: state_repr[key] for key in ("orderId", "stationId", "status")}
 
 
 def confirmed_order_printer_payload(order: Order) -> dict[str, Any]:
@@ -60,12 +64,7 @@ def order_status_update_cashier_payload(order: Order) -> dict[str, Any]:
 
 def order_status_update_display_payload(order: Order) -> dict[str, Any]:
     """`order-status-update` on display."""
-    return {
-        "id": order.id,
-        "displayCode": order.display_code,
-        "ticketNumber": order.ticket_number,
-        "status": order.status,
-    }
+    return order_status_repr(order)
 
 
 def order_cancelled_cashier_payload(order: Order) -> dict[str, Any]:
@@ -169,10 +168,4 @@ def station_progress_payload(order: Order) -> dict[str, Any]:
     """`station-progress` on display (for the project's own pages): the
     board's four keys of the order and its stations,
     `[{"stationId", "name", "status", "done", "doneAt"}]`."""
-    return {
-        "id": order.id,
-        "displayCode": order.display_code,
-        "ticketNumber": order.ticket_number,
-        "status": order.status,
-        "stations": order_stations_repr(order),
-    }
+    return {**order_status_repr(order), "stations": order_stations_repr(order)}

@@ -7,9 +7,11 @@ django-eventstream's log (its tables, its per-channel ids, through
 events/outbox/storage.py) inside the caller's open transaction, so a confirmed order
 and its three `confirmed-order` events commit or roll back together, and a
 rollback takes no id. Only after the commit does `notify` tell the listeners,
-as django-eventstream's send_event would: its listener manager in this
-process, a Redis message to the other processes, a GRIP publish to Pushpin
-(events/transport/grip.py's, with the per-event-type meta).
+with django-eventstream's own means: its listener manager in this process,
+its Redis message to the other processes, its GRIP publish to Pushpin. In a
+request, that notification waits for the request's response to be handed to
+the server (events/transport/after_response.py), so a cashier's confirm is answered
+when it commits, not after its fan-out.
 
 A Redis message is a wake-up only ("channel printer has an event N"), on this
 deployment's own pub/sub channel (events/core/log.py redis_channel; the library's
@@ -33,6 +35,7 @@ writes; two transactions then never wait for each other in a cycle.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from typing import Any
@@ -45,6 +48,7 @@ from django_eventstream.event import Event
 from events.core import log
 from events.core.channels import CATALOGUE
 from events.outbox.storage import EventLogStorage
+from events.transport import after_response
 from ops import metrics
 from ops.patches import eventstream as eventstream_patches
 
@@ -87,7 +91,10 @@ def _notifier(event: Event):
     def notify_after_commit() -> None:
         metrics.event_recorded(event.channel, event.type)
         metrics.event_committed(event.channel, event.id)
-        notify(event)
+        # In a request, after its response has gone (events/transport/after_response.py):
+        # the cashier is not kept waiting by the fan-out.
+        if not after_response.defer(functools.partial(notify, event)):
+            notify(event)
 
     # Django names a failed callback in its log by its qualified name.
     notify_after_commit.__qualname__ = f"notify({event.channel}:{event.id} {event.type})"

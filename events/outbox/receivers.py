@@ -6,10 +6,10 @@ built from what the transaction has written so far; so the fact and its
 events commit or roll back together, and the payload is the fact as it was
 committed. No business rule lives here: a receiver only reads what changed.
 
-- Order: a new order's row is saved before its lines; the service saves it
-  again once the lines exist, and that second save announces it (`new-order`,
-  or `confirmed-order` for an order confirmed at creation). Later saves that
-  change the status send `confirmed-order`, `order-cancelled` or
+- Order: a new order's row is saved before its lines; the service sends
+  orders.signals.order_placed once the lines exist, and that announces it
+  (`new-order`, or `confirmed-order` for an order confirmed at creation).
+  Later saves that change the status send `confirmed-order`, `order-cancelled` or
   `order-status-update` (Order.status_before_save says what it was); a
   change a station caused (Order.changed_by_station) goes to the cashier
   only, the display hearing of the station's move (events/outbox/stations.py).
@@ -47,8 +47,8 @@ from events.outbox.publisher import joined_transaction, record, record_all
 from ops.patches.django import has_prefetched
 from orders.models import Category, Closure, Food, Order, OrderStatus, Reprint
 from orders.selectors import order_with_items
+from orders.signals import order_placed
 
-_UNANNOUNCED = "_events_unannounced"
 _AVAILABLE_BEFORE = "_events_available_before"
 
 
@@ -57,20 +57,9 @@ _AVAILABLE_BEFORE = "_events_available_before"
 
 @receiver(post_save, sender=Order, dispatch_uid="events.order_saved")
 def order_saved(sender, instance: Order, created: bool, raw: bool = False, **kwargs) -> None:
-    if raw:
-        return
-    if created:
-        # No lines yet: the service's next save of this order announces it.
-        setattr(instance, _UNANNOUNCED, True)
-        return
+    if raw or created:
+        return  # no lines yet: order_placed announces a new order
     before, after = instance.status_before_save, instance.status
-    if instance.__dict__.pop(_UNANNOUNCED, False):
-        with joined_transaction():
-            if after == OrderStatus.PENDING:
-                record_new_order(_loaded(instance))
-            elif after == OrderStatus.CONFIRMED:
-                record_confirmed_order(_loaded(instance))
-        return
     by_station = instance.__dict__.pop("changed_by_station", False)
     if before == after:
         return
@@ -91,6 +80,15 @@ def order_saved(sender, instance: Order, created: bool, raw: bool = False, **kwa
             )
         else:
             record_status_update(instance.pk)
+
+
+@receiver(order_placed, sender=Order, dispatch_uid="events.order_placed")
+def order_was_placed(sender, order: Order, **kwargs) -> None:
+    with joined_transaction():
+        if order.status == OrderStatus.PENDING:
+            record_new_order(_loaded(order))
+        elif order.status == OrderStatus.CONFIRMED:
+            record_confirmed_order(_loaded(order))
 
 
 def _loaded(order: Order) -> Order:

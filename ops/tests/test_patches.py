@@ -221,3 +221,18 @@ def test_a_lazy_object_gives_its_value_only_once_evaluated():
     assert str(lazy) == "ann"
     assert django_patches.lazy_value(lazy) == "ann"
     assert django_patches.lazy_value("bob") == "bob"
+
+
+def test_rows_of_two_models_are_inserted_together_in_one_statement_on_postgresql(db, django_assert_num_queries):
+    from django.contrib.auth.models import Group
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
+
+    groups = [Group(id=9001, name="cooks"), Group(id=9002, name="waiters")]
+    kinds = [ContentType(id=9001, app_label="festival", model="stand")]
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 2):
+        django_patches.insert_together(groups, kinds)
+    assert sorted(Group.objects.filter(id__gte=9001).values_list("name", flat=True)) == ["cooks", "waiters"]
+    assert ContentType.objects.get(id=9001).model == "stand"
+    assert not any(row._state.adding for row in [*groups, *kinds])
+    assert all(row._state.db == connection.alias for row in [*groups, *kinds])
