@@ -28,6 +28,11 @@ from drf_spectacular.plumbing import build_mock_request
 from orders import schemas
 from orders.schemas import ref
 
+# ApiSchema overrides AutoSchema's private `_get_response_bodies` (no public
+# hook adds responses to every operation): written for this drf-spectacular,
+# the pin in requirements.txt; ops/tests/test_patches.py checks both.
+WRITTEN_FOR = "0.30.0"
+
 ERROR = schemas.obj({"message": {"type": "string"}}, description="Every error but a 400.")
 VALIDATION_ERROR = schemas.obj(
     {

@@ -18,9 +18,11 @@ Invariants (what this module adds to httpx-sse):
   message (our streams' "position");
 - a message cut off by the end of the stream is never dispatched.
 
-httpx-sse's decoders live in its `_decoders` module; the version is pinned
-in requirements.txt and printeragent/tests/test_sse.py reads our streams'
-shapes through them, so an upgrade that changes them fails there first.
+httpx-sse's decoders live in its private `_decoders` module: `WRITTEN_FOR`
+names the version this was written for (the pin in requirements.txt), which
+ops/tests/test_patches.py checks with the decoders' methods used here, and
+printeragent/tests/test_sse.py reads our streams' shapes through them, so an
+upgrade that changes them fails there first.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from httpx_sse._decoders import SSEDecoder, SSELineDecoder
+
+WRITTEN_FOR = "0.4.3"  # httpx-sse
 
 COMMENT = "comment"
 UNNAMED = "message"  # the event type of a message without an `event:` line

@@ -15,16 +15,21 @@ from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from twisted.web import http
 
+from api import openapi as api_openapi
 from ops.patches import daphne as daphne_patches
 from ops.patches import django as django_patches
 from ops.patches import eventstream as eventstream_patches
 from ops.patches import twisted as twisted_patches
+from printeragent import sse as agent_sse
 
 PATCHES = [
     ("twisted", twisted_patches),
     ("daphne", daphne_patches),
     ("django-eventstream", eventstream_patches),
     ("django", django_patches),
+    # Private names used where they are needed, not replaced for the process:
+    ("drf-spectacular", api_openapi),
+    ("httpx-sse", agent_sse),
 ]
 
 
@@ -236,3 +241,24 @@ def test_rows_of_two_models_are_inserted_together_in_one_statement_on_postgresql
     assert ContentType.objects.get(id=9001).model == "stand"
     assert not any(row._state.adding for row in [*groups, *kinds])
     assert all(row._state.db == connection.alias for row in [*groups, *kinds])
+
+
+# --- drf-spectacular and httpx-sse ---------------------------------------------------------
+
+
+def test_the_schemas_override_of_the_response_bodies_still_has_a_method_to_override():
+    from drf_spectacular.openapi import AutoSchema
+
+    assert list(inspect.signature(AutoSchema._get_response_bodies).parameters) == ["self", "direction"]
+    assert "self._get_response_bodies()" in inspect.getsource(AutoSchema.get_operation)
+
+
+def test_the_agents_sse_reader_finds_the_decoders_it_feeds_and_what_they_answer():
+    from httpx_sse._decoders import SSEDecoder, SSELineDecoder
+
+    lines = SSELineDecoder()
+    assert list(lines.decode("id: 7\ndata: {}\n")) == ["id: 7", "data: {}"]
+    fields = SSEDecoder()
+    assert fields.decode("id: 7") is None and fields.decode("data: {}") is None
+    event = fields.decode("")
+    assert (event.id, event.data, event.event) == ("7", "{}", "message")
