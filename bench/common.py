@@ -190,6 +190,37 @@ class World:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def measure_on_each_database(script: str, args: list[str], engines: list[str], describe: str) -> list[dict]:
+    """The frame of the in-process benchmarks (bench/list_cpu.py, bench/profile_pair.py): for each
+    engine ("sqlite", "postgresql") a throw-away database (migrated, demo menu, operator), `script
+    --measure *args` run on it in a child process, whose last line of output is read as JSON.
+    PostgreSQL is skipped with a note when it is not there; the databases are dropped at the end."""
+    import json
+
+    world = World(keep=False)
+    results = []
+    try:
+        for engine in engines:
+            if engine == "postgresql":
+                reachable, why = postgres_reachable()
+                if not reachable:
+                    log(f"PostgreSQL skipped: {why}")
+                    continue
+                world.setup_postgres()
+                url = world.pg_url
+            else:
+                url = world.sqlite_url(world.sqlite_ours)
+                world.prepare_database(url)
+            log(f"{engine}: {describe}")
+            output = procs.run(
+                [procs.PYTHON, script, "--measure", *args], env=world.env(url), timeout=900, log_path=world.log_path
+            )
+            results.append(json.loads(output.strip().splitlines()[-1]))
+    finally:
+        world.cleanup()
+    return results
+
+
 def postgres_reachable() -> tuple[bool, str]:
     try:
         import psycopg

@@ -97,34 +97,14 @@ def measure() -> dict:
 
 def main() -> None:
     from bench import procs
-    from bench.common import World, log, postgres_reachable
+    from bench.common import measure_on_each_database
 
     engines = ["sqlite"] if "--sqlite" in sys.argv else ["sqlite", "postgresql"]
     machine, when = procs.machine(), time.strftime("%Y-%m-%d %H:%M:%S %Z")
-    world = World(keep=False)
-    results, started = [], time.monotonic()
-    try:
-        for engine in engines:
-            if engine == "postgresql":
-                reachable, why = postgres_reachable()
-                if not reachable:
-                    log(f"PostgreSQL skipped: {why}")
-                    continue
-                world.setup_postgres()
-                url = world.pg_url
-            else:
-                url = world.sqlite_url(world.sqlite_ours)
-                world.prepare_database(url)
-            log(f"{engine}: {ORDERS} orders of 3 lines, then {ROUNDS} requests per path")
-            output = procs.run(
-                [procs.PYTHON, "bench/list_cpu.py", "--measure"],
-                env=world.env(url),
-                timeout=600,
-                log_path=world.log_path,
-            )
-            results.append(json.loads(output.strip().splitlines()[-1]))
-    finally:
-        world.cleanup()
+    started = time.monotonic()
+    results = measure_on_each_database(
+        "bench/list_cpu.py", [], engines, f"{ORDERS} orders of 3 lines, then {ROUNDS} requests per path"
+    )
     print(
         f"\nRun of {when} on {machine['nproc']} cores, {machine['cpu']}, "
         f"load average at start {machine['loadavg_at_start']}; code {procs.git_state()}; "
