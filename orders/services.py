@@ -11,12 +11,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 
 import counters
 from ops import metrics
-from ops.patches.django import hold_prefetched, insert_together
+from ops.patches.django import insert_together
 from orders.exceptions import REFERENCE_ERROR, BadRequest, Conflict, InvalidInput, NotFound
+from orders.loaded import INGREDIENTS, hold_lines_and_states
 from orders.models import (
     CashRegister,
     Closure,
@@ -314,7 +316,11 @@ def order_confirm(*, order_id: int, by, confirmation: ConfirmInput) -> Order:
         _check_amounts(items, field_prefix="orderItems")
         _replace_items(order, items)
     else:
-        items = list(order.items.select_related(*LINE_RELATED).prefetch_related("food__ingredients"))
+        items = list(
+            order.items.select_related(*LINE_RELATED).prefetch_related(
+                Prefetch("food__ingredients", to_attr=INGREDIENTS)
+            )
+        )
     # Replaced lines may bring other stations: the states follow the lines.
     states = list(order.station_states.select_related("station"))
     _sync_station_states(order, items, states, status=OrderStatus.CONFIRMED)
@@ -445,11 +451,7 @@ def _sync_station_states(
     ]
     insert_together(list(new_items), created)
     every = sorted([*kept, *created], key=lambda state: (state.station.position, state.station.name, state.station_id))
-    hold_prefetched(
-        order,
-        items=(OrderItem.objects.filter(order=order), sorted(items, key=lambda item: item.position)),
-        station_states=(OrderStationState.objects.filter(order=order), every),
-    )
+    hold_lines_and_states(order, sorted(items, key=lambda item: item.position), every)
 
 
 def _set_all_states(order: Order, status: str) -> None:
