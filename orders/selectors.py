@@ -16,19 +16,18 @@ from orders.exceptions import NotFound
 from orders.loaded import INGREDIENTS, LINES, STATES, hold_ingredients
 from orders.models import Category, Food, Ingredient, Order, OrderItem, OrderStationState, Station
 
+# What the representations and the payload builders read of a line: its
+# food, the food's category and the category's station. A line's printer is
+# read as an id (Food.effective_printer_id), so no printer row is joined.
+LINE_RELATED = ("food__category__station",)
+
 
 def orders_with_items() -> QuerySet[Order]:
-    """Orders with their lines, foods, categories (with their stations), the
-    lines' printers and the stations' states in three queries, whatever the
-    number of lines. They come as lists (orders.loaded reads them)."""
+    """Orders with their lines, foods, categories (with their stations) and
+    the stations' states in three queries, whatever the number of lines.
+    They come as lists (orders.loaded reads them)."""
     return Order.objects.prefetch_related(
-        Prefetch(
-            "items",
-            queryset=OrderItem.objects.select_related(
-                "food__category__printer", "food__category__station", "food__printer"
-            ).order_by("position"),
-            to_attr=LINES,
-        ),
+        Prefetch("items", queryset=OrderItem.objects.select_related(*LINE_RELATED).order_by("position"), to_attr=LINES),
         Prefetch("station_states", queryset=OrderStationState.objects.select_related("station"), to_attr=STATES),
     )
 

@@ -35,7 +35,7 @@ from orders.models import (
 )
 from orders.money import MAX_MONEY, ZERO, format_money, round_money
 from orders.reports import build_reports, service_day_range
-from orders.selectors import foods_for_lines
+from orders.selectors import LINE_RELATED, foods_for_lines
 from orders.signals import order_placed
 
 
@@ -406,10 +406,6 @@ def order_recall(*, order_id: int, by) -> Order:
 # created with the order and kept in step with its lines; a move of the whole
 # order moves every state, and a station's own move sets its state and
 # derives the order's status from all of them (ORDER_FROM_STATES).
-
-
-# What events.outbox.payloads reads of a line (orders.selectors.orders_with_items).
-LINE_RELATED = ("food__category__printer", "food__category__station", "food__printer")
 
 
 def _sync_station_states(
