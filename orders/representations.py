@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from orders.loaded import ingredients_of, lines_of, station_states_of
 from orders.models import (
     CashRegister,
     Category,
@@ -113,7 +114,7 @@ def _order_fields(order: Order) -> dict[str, Any]:
 
 def order_repr(order: Order) -> dict[str, Any]:
     """The order as REST returns it and as `new-order` carries it."""
-    return {**_order_fields(order), "orderItems": [order_item_repr(item) for item in order.items.all()]}
+    return {**_order_fields(order), "orderItems": [order_item_repr(item) for item in lines_of(order)]}
 
 
 def categorized_items_repr(order: Order) -> list[dict[str, Any]]:
@@ -123,7 +124,7 @@ def categorized_items_repr(order: Order) -> list[dict[str, Any]]:
     printer. Needs the lines' foods, categories and ingredients loaded
     (`selectors.orders_for_rest`)."""
     groups: dict[str, tuple[Category, list[dict[str, Any]]]] = {}
-    for item in order.items.all():
+    for item in lines_of(order):
         food = item.food
         line = {
             "id": item.id,
@@ -139,7 +140,7 @@ def categorized_items_repr(order: Order) -> list[dict[str, Any]]:
                 "price": format_money(food.price),
                 "available": food.available,
                 "printerId": food.effective_printer_id,
-                "ingredients": [ingredient_repr(ingredient) for ingredient in food.ingredients.all()],
+                "ingredients": [ingredient_repr(ingredient) for ingredient in ingredients_of(food)],
             },
         }
         groups.setdefault(food.category_id, (food.category, []))[1].append(line)
@@ -165,7 +166,7 @@ def order_station_states_repr(order: Order) -> list[dict[str, Any]]:
     stations in their list order (`selectors.orders_with_items` loads them)."""
     return [
         {**order_station_state_repr(state), "station": {"id": state.station.id, "name": state.station.name}}
-        for state in order.station_states.all()
+        for state in station_states_of(order)
     ]
 
 
@@ -188,7 +189,7 @@ def order_rest_repr(order: Order) -> dict[str, Any]:
 
 def order_for_printer_repr(order: Order) -> dict[str, Any]:
     """The order as the printer channel carries it."""
-    return {**_order_fields(order), "orderItems": [order_item_for_printer_repr(item) for item in order.items.all()]}
+    return {**_order_fields(order), "orderItems": [order_item_for_printer_repr(item) for item in lines_of(order)]}
 
 
 def order_stations_repr(order: Order) -> list[dict[str, Any]]:
@@ -197,7 +198,7 @@ def order_stations_repr(order: Order) -> list[dict[str, Any]]:
     `doneAt` since when. The kitchen pages and `station-progress` read it.
     Needs the order from `selectors.order_with_items`."""
     stations = []
-    for state in order.station_states.all():
+    for state in station_states_of(order):
         done = state.status in (OrderStatus.COMPLETED, OrderStatus.PICKED_UP)
         stations.append(
             {
@@ -232,7 +233,7 @@ def order_summary_repr(order: Order) -> dict[str, Any]:
 def order_summary_with_stations_repr(order: Order) -> dict[str, Any]:
     """`confirmed-order` on display: the summary and the ids of the stations
     the order waits on (`ordersStations`, possibly empty)."""
-    return {**order_summary_repr(order), "ordersStations": [state.station_id for state in order.station_states.all()]}
+    return {**order_summary_repr(order), "ordersStations": [state.station_id for state in station_states_of(order)]}
 
 
 def reprint_repr(order: Order, *, item_ids: list[str], receipt: bool) -> dict[str, Any]:
@@ -320,7 +321,7 @@ def food_repr(food: Food, *, with_category: bool = True) -> dict[str, Any]:
         "printerId": food.printer_id,
         "description": food.description,
         "available": food.available,
-        "ingredients": [ingredient_repr(ingredient) for ingredient in food.ingredients.all()],
+        "ingredients": [ingredient_repr(ingredient) for ingredient in ingredients_of(food)],
     }
     if with_category:
         body["category"] = category_repr(food.category)

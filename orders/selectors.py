@@ -12,23 +12,23 @@ from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, QuerySet, Sub
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Length
 
-from ops.patches.django import hold_prefetched
 from orders.exceptions import NotFound
+from orders.loaded import INGREDIENTS, LINES, STATES, hold_ingredients
 from orders.models import Category, Food, Ingredient, Order, OrderItem, OrderStationState, Station
+
+# What the representations and the payload builders read of a line: its
+# food, the food's category and the category's station. A line's printer is
+# read as an id (Food.effective_printer_id), so no printer row is joined.
+LINE_RELATED = ("food__category__station",)
 
 
 def orders_with_items() -> QuerySet[Order]:
-    """Orders with their lines, foods, categories (with their stations), the
-    lines' printers and the stations' states in three queries, whatever the
-    number of lines."""
+    """Orders with their lines, foods, categories (with their stations) and
+    the stations' states in three queries, whatever the number of lines.
+    They come as lists (orders.loaded reads them)."""
     return Order.objects.prefetch_related(
-        Prefetch(
-            "items",
-            queryset=OrderItem.objects.select_related(
-                "food__category__printer", "food__category__station", "food__printer"
-            ).order_by("position"),
-        ),
-        Prefetch("station_states", queryset=OrderStationState.objects.select_related("station")),
+        Prefetch("items", queryset=OrderItem.objects.select_related(*LINE_RELATED).order_by("position"), to_attr=LINES),
+        Prefetch("station_states", queryset=OrderStationState.objects.select_related("station"), to_attr=STATES),
     )
 
 
@@ -43,7 +43,11 @@ def orders_for_rest() -> QuerySet[Order]:
     """Orders as the REST API shows them (with `categorizedItems`, the user
     and the till): the lines' foods with their ingredients too, one query
     more whatever the size."""
-    return orders_with_items().select_related("user", "cash_register").prefetch_related("items__food__ingredients")
+    return (
+        orders_with_items()
+        .select_related("user", "cash_register")
+        .prefetch_related(Prefetch(f"{LINES}__food__ingredients", to_attr=INGREDIENTS))
+    )
 
 
 def foods_for_lines(ids: set[str]) -> dict[str, Food]:
@@ -51,7 +55,7 @@ def foods_for_lines(ids: set[str]) -> dict[str, Food]:
     REST representation read of them (the category with its printer and
     station, the food's own printer, the ingredients) in one query whatever
     their number: each food's ingredients come as a JSON list from a
-    subquery, and are left on the food as a prefetch would leave them."""
+    subquery, and are left on the food as orders_for_rest loads them."""
     foods = (
         Food.objects.select_related("category__printer", "category__station", "printer")
         .annotate(ingredient_rows=RawSQL(_ingredient_rows_sql(), (), output_field=TextField()))
@@ -68,7 +72,7 @@ def foods_for_lines(ids: set[str]) -> dict[str, Food]:
             Ingredient.from_db(connection.alias, ["id", "name", "surcharge"], [pk, name, Decimal(surcharge)])
             for pk, name, surcharge in rows
         ]
-        hold_prefetched(food, ingredients=(food.ingredients.all(), ingredients))
+        hold_ingredients(food, ingredients)
     return foods
 
 

@@ -11,12 +11,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 
 import counters
 from ops import metrics
-from ops.patches.django import hold_prefetched, insert_together
+from ops.patches.django import insert_together
 from orders.exceptions import REFERENCE_ERROR, BadRequest, Conflict, InvalidInput, NotFound
+from orders.loaded import INGREDIENTS, hold_lines_and_states
 from orders.models import (
     CashRegister,
     Closure,
@@ -33,7 +35,7 @@ from orders.models import (
 )
 from orders.money import MAX_MONEY, ZERO, format_money, round_money
 from orders.reports import build_reports, service_day_range
-from orders.selectors import foods_for_lines
+from orders.selectors import LINE_RELATED, foods_for_lines
 from orders.signals import order_placed
 
 
@@ -314,7 +316,11 @@ def order_confirm(*, order_id: int, by, confirmation: ConfirmInput) -> Order:
         _check_amounts(items, field_prefix="orderItems")
         _replace_items(order, items)
     else:
-        items = list(order.items.select_related(*LINE_RELATED).prefetch_related("food__ingredients"))
+        items = list(
+            order.items.select_related(*LINE_RELATED).prefetch_related(
+                Prefetch("food__ingredients", to_attr=INGREDIENTS)
+            )
+        )
     # Replaced lines may bring other stations: the states follow the lines.
     states = list(order.station_states.select_related("station"))
     _sync_station_states(order, items, states, status=OrderStatus.CONFIRMED)
@@ -402,10 +408,6 @@ def order_recall(*, order_id: int, by) -> Order:
 # derives the order's status from all of them (ORDER_FROM_STATES).
 
 
-# What events.outbox.payloads reads of a line (orders.selectors.orders_with_items).
-LINE_RELATED = ("food__category__printer", "food__category__station", "food__printer")
-
-
 def _sync_station_states(
     order: Order,
     items: Sequence[OrderItem],
@@ -445,11 +447,7 @@ def _sync_station_states(
     ]
     insert_together(list(new_items), created)
     every = sorted([*kept, *created], key=lambda state: (state.station.position, state.station.name, state.station_id))
-    hold_prefetched(
-        order,
-        items=(OrderItem.objects.filter(order=order), sorted(items, key=lambda item: item.position)),
-        station_states=(OrderStationState.objects.filter(order=order), every),
-    )
+    hold_lines_and_states(order, sorted(items, key=lambda item: item.position), every)
 
 
 def _set_all_states(order: Order, status: str) -> None:

@@ -55,6 +55,7 @@ from events.outbox.payloads import order_status_update_display_payload
 from events.transport.wire import wire_id
 from orders import services
 from orders.exceptions import NotFound
+from orders.loaded import lines_of
 from orders.models import Order, OrderStationState, OrderStatus, Station
 from orders.representations import format_timestamp, order_stations_repr
 from orders.selectors import order_with_items, orders_with_items
@@ -136,7 +137,7 @@ def kitchen_card(order: Order, station: Station | None) -> dict[str, Any]:
     """An order as a kitchen card: on a station's screen, only that station's
     lines, and how many lines went to other stations; everywhere, the
     progress of every station with lines in the order."""
-    items = list(order.items.all())
+    items = list(lines_of(order))
     mine = [item for item in items if station is None or item.food.category.station_id == station.pk]
     stations = order_stations_repr(order)
     return {

@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from orders.loaded import lines_of
 from orders.models import Category, Closure, DrawerOpening, Food, Order, OrderStationState, Printer
 from orders.representations import (
     format_timestamp,
@@ -81,7 +82,7 @@ def order_cancelled_printer_payload(order: Order) -> dict[str, Any]:
     """`order-cancelled` on printer (for an order that had been confirmed):
     enough for each kitchen printer its lines went to to print a slip."""
     printers: list[str] = []
-    for item in order.items.all():
+    for item in lines_of(order):
         printer_id = item.food.effective_printer_id
         if printer_id is not None and printer_id not in printers:
             printers.append(printer_id)

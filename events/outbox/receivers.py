@@ -44,7 +44,7 @@ from events.core.channels import (
 )
 from events.outbox import payloads
 from events.outbox.publisher import joined_transaction, record, record_all
-from ops.patches.django import has_prefetched
+from orders.loaded import has_lines_and_states, station_states_of
 from orders.models import Category, Closure, Food, Order, OrderStatus, Reprint
 from orders.selectors import order_with_items
 from orders.signals import order_placed
@@ -97,7 +97,7 @@ def _loaded(order: Order) -> Order:
     the service that saved it left them loaded (orders.services
     _sync_station_states, in this transaction, under the order's lock),
     else read once."""
-    if has_prefetched(order, "items", "station_states"):
+    if has_lines_and_states(order):
         return order
     return order_with_items(order.pk)
 
@@ -128,7 +128,7 @@ def record_status_update(order_id: int) -> None:
     # Back to the kitchen (a recall, an undo): every station followed the
     # whole order (orders.services), so the kitchen pages hear that each has
     # its lines to make again. Other moves change no station's "done".
-    if order.status == OrderStatus.CONFIRMED and order.station_states.all():
+    if order.status == OrderStatus.CONFIRMED and station_states_of(order):
         record(DISPLAY, STATION_PROGRESS, payloads.station_progress_payload(order))
 
 

@@ -1,13 +1,5 @@
 """Django's internals this project relies on (Django 5.2.19).
 
-- A model instance's prefetch cache (`_prefetched_objects_cache`, keyed by
-  the relation's accessor) holding querysets already read (`_result_cache`,
-  `_prefetch_done`): `hold_prefetched` leaves on an order the lines and
-  stations' states a service has just written, as `prefetch_related` would
-  have loaded them, so the events of its save are built without reading
-  them again (orders/services.py); `has_prefetched` is how the receivers
-  tell (events/outbox/receivers.py). Django has no public way to fill that cache
-  but a query.
 - The SQL compiler of an INSERT (`django.db.models.sql.InsertQuery`,
   `get_compiler().as_sql()`) and a saved row's `_state`: `insert_together`
   sends the INSERTs of a new order's lines and stations' states as one
@@ -23,29 +15,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection
-from django.db.models import Model, QuerySet
 from django.db.models.sql import InsertQuery
 from django.utils.functional import SimpleLazyObject, empty
 
 WRITTEN_FOR = "5.2.19"
-
-
-def hold_prefetched(instance: Model, **related: tuple[QuerySet, list]) -> None:
-    """Leave on `instance`, for each accessor name, the related `objects`
-    as a prefetch of `rows` (the relation's queryset) would: read, never
-    run. Replaces what was prefetched before."""
-    cache = {}
-    for name, (rows, objects) in related.items():
-        rows._result_cache = objects
-        rows._prefetch_done = True
-        cache[name] = rows
-    instance._prefetched_objects_cache = cache
-
-
-def has_prefetched(instance: Model, *names: str) -> bool:
-    """Whether every one of the relations `names` is prefetched on `instance`."""
-    cached = getattr(instance, "_prefetched_objects_cache", {})
-    return all(name in cached for name in names)
 
 
 def insert_together(*groups: list) -> None:

@@ -204,18 +204,6 @@ def test_the_librarys_publish_is_replaced_by_the_projects_which_takes_the_same_a
 # --- Django ----------------------------------------------------------------------------
 
 
-def test_a_relation_held_as_prefetched_is_read_without_a_query(db, django_assert_num_queries):
-    from django.contrib.auth.models import Group, Permission
-
-    group = Group.objects.create(name="cooks")
-    permissions = list(Permission.objects.order_by("pk")[:2])
-    assert not django_patches.has_prefetched(group, "permissions")
-    django_patches.hold_prefetched(group, permissions=(Permission.objects.filter(group=group), permissions))
-    assert django_patches.has_prefetched(group, "permissions")
-    with django_assert_num_queries(0):
-        assert list(group.permissions.all()) == permissions
-
-
 def test_a_lazy_object_gives_its_value_only_once_evaluated():
     from django.utils.functional import SimpleLazyObject
 
