@@ -57,4 +57,7 @@ routed = ProtocolTypeRouter(
 # Outermost: the client's address and scheme from the proxies we trust
 # (ops/proxies.py), then the request id and the access line
 # (ops/requestlog.py), for Django and the streams alike.
-application = ForwardedClient(RequestLog(routed), settings.TRUSTED_PROXIES)
+application = RequestLog(routed)
+if settings.TRUSTED_PROXIES:
+    # Only then: a stream would keep the wrapper's coroutine for nothing.
+    application = ForwardedClient(application, settings.TRUSTED_PROXIES)

@@ -16,7 +16,9 @@ from the balancer: their lines are DEBUG, not shown at the default level.
 `Who` (Django middleware) fills in the view's name and who asked, through a
 small dict the ASGI scope carries (URLRouter copies the scope; the dict is
 shared). It reads the user only when something already did: an anonymous
-request costs no session query for it.
+request costs no session query for it. A stream keeps what its request
+holds here for its whole life, so the `send` wrapper is an object with
+slots rather than a closure.
 
 Invariant: no secret reaches the access line, and a response always carries
 the X-Request-ID it was logged under.
@@ -64,6 +66,28 @@ def incoming_request_id(headers) -> str:
     return uuid.uuid4().hex
 
 
+class _SendWithId:
+    """The `send` of one request: the response carries its request id, and
+    its status is kept for the access line. A small object with slots, not
+    a closure: a stream holds it for its whole life. The transport watches
+    of the streams and of paced responses find Daphne's request through
+    `inner` (events/transport/backpressure.py): without it they would see no
+    transport and hold unread bytes unbounded."""
+
+    __slots__ = ("inner", "rid", "status")
+
+    def __init__(self, send, rid: str):
+        self.inner = send
+        self.rid = rid
+        self.status = 500
+
+    async def __call__(self, message):
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            message = {**message, "headers": [*message.get("headers", ()), (b"x-request-id", self.rid.encode())]}
+        await self.inner(message)
+
+
 class RequestLog:
     def __init__(self, app):
         self.app = app
@@ -76,21 +100,8 @@ class RequestLog:
         token = request_id.set(rid)
         facts = {"view": None, "who": None}
         scope = {**scope, "ops": facts}
-        status = 500
         started = time.monotonic()
-
-        async def send_with_id(message):
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message = {**message, "headers": [*message.get("headers", ()), (b"x-request-id", rid.encode())]}
-            await send(message)
-
-        # The transport watches of the streams and of paced responses find
-        # Daphne's request through `inner` (events/transport/backpressure.py): without
-        # it they would see no transport and hold unread bytes unbounded.
-        send_with_id.inner = send
-
+        send_with_id = _SendWithId(send, rid)
         try:
             await self.app(scope, receive, send_with_id)
         finally:
@@ -98,6 +109,7 @@ class RequestLog:
             path = scope.get("path", "")
             shown = path + masked_query(scope.get("query_string", b""))
             view = facts["view"] or ("events" if path.startswith("/events/") else "-")
+            status = send_with_id.status
             metrics.observe_request(view, status, duration)
             client = (scope.get("client") or ("-",))[0] or "-"
             who = facts["who"] or "-"
