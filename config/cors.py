@@ -35,12 +35,12 @@ def _header_pairs(response: HttpResponse) -> list[tuple[bytes, bytes]]:
 
 
 def with_cors(app):
-    """Wrap an ASGI HTTP application with django-cors-headers' behaviour."""
+    """Wrap an ASGI HTTP application with django-cors-headers' behaviour.
+    A plain function that returns the application's own coroutine for a
+    request without an Origin header: an open stream keeps no frame of this
+    wrapper."""
 
-    async def cors_app(scope, receive, send) -> None:
-        if scope["type"] != "http" or not any(name == b"origin" for name, _ in scope["headers"]):
-            await app(scope, receive, send)
-            return
+    async def with_origin(scope, receive, send) -> None:
         response, is_preflight = _cors_response(scope)
         headers = _header_pairs(response)
         if is_preflight:
@@ -57,5 +57,10 @@ def with_cors(app):
             await send(message)
 
         await app(scope, receive, send_with_cors)
+
+    def cors_app(scope, receive, send):
+        if scope["type"] != "http" or not any(name == b"origin" for name, _ in scope["headers"]):
+            return app(scope, receive, send)
+        return with_origin(scope, receive, send)
 
     return cors_app

@@ -1,6 +1,7 @@
 """GET /events/{channel} against a real Daphne: who may listen, what a
 refusal looks like, the headers, and the keep-alive."""
 
+import logging
 import time
 from datetime import timedelta
 
@@ -162,15 +163,13 @@ def test_keep_alive_is_a_comment_sent_while_a_stream_is_idle(daphne, operator):
         stream.assert_quiet(6)
 
 
-def test_a_stream_asked_for_while_the_database_is_unreachable_gets_a_json_503(transactional_db, operator):
-    """A real database failure (the users table is gone for a moment), served
-    in-process: the endpoint answers 503 JSON, not a crash page."""
+def served_without_the_users_table(operator, app, *headers: tuple[bytes, bytes]) -> list[dict]:
+    """A stream asked for by `operator` while the users table is gone for a
+    moment (a real database failure), served in-process by `app` in its own
+    task, as Daphne runs it; what it sent."""
     import asyncio
-    import json
 
     from django.db import connection
-
-    from events.transport.stream import events_app
 
     table = operator._meta.db_table
     sent = []
@@ -186,18 +185,57 @@ def test_a_stream_asked_for_while_the_database_is_unreachable_gets_a_json_503(tr
         "method": "GET",
         "path": "/events/printer",
         "query_string": b"",
-        "headers": [(b"host", b"127.0.0.1"), (b"authorization", bearer(operator)["Authorization"].encode())],
+        "client": ["127.0.0.1", 50000],
+        "headers": [(b"host", b"127.0.0.1"), (b"authorization", bearer(operator)["Authorization"].encode()), *headers],
     }
+
+    async def serve():
+        await asyncio.get_running_loop().create_task(app(scope, receive, send))
+
     with connection.cursor() as cursor:
         cursor.execute(f"ALTER TABLE {table} RENAME TO {table}_away")
     try:
-        asyncio.run(events_app(scope, receive, send))
+        asyncio.run(serve())
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"ALTER TABLE {table}_away RENAME TO {table}")
+    return sent
+
+
+def test_a_stream_asked_for_while_the_database_is_unreachable_gets_a_json_503(transactional_db, operator):
+    """The endpoint answers 503 JSON, not a crash page."""
+    import json
+
+    from events.transport.stream import events_app
+
+    sent = served_without_the_users_table(operator, events_app)
     assert sent[0]["status"] == 503
     assert (b"retry-after", b"5") in sent[0]["headers"]
     assert json.loads(sent[1]["body"]) == {"message": "Service unavailable, retry shortly"}
+
+
+def test_what_a_stream_logs_carries_its_request_id_through_the_whole_application(transactional_db, operator, caplog):
+    """config.asgi's application: the endpoint's own warning and the access
+    line carry the request id, and the response its X-Request-ID header."""
+    from config.asgi import application
+    from ops.logformat import RequestIdFilter
+
+    # Importing the application set Django's logging up again: caplog's
+    # handler is put back on the root logger for this test.
+    caplog.handler.addFilter(RequestIdFilter())
+    logging.getLogger().addHandler(caplog.handler)
+    try:
+        with caplog.at_level(logging.INFO):
+            sent = served_without_the_users_table(operator, application, (b"x-request-id", b"stream-503"))
+    finally:
+        logging.getLogger().removeHandler(caplog.handler)
+    assert sent[0]["status"] == 503 and (b"x-request-id", b"stream-503") in sent[0]["headers"]
+    warning = next(record for record in caplog.records if record.getMessage().startswith("refused a stream"))
+    access = [record for record in caplog.records if record.name == "access"]
+    assert warning.request_id == "stream-503"
+    assert [(record.request_id, record.status, record.view, record.client) for record in access] == [
+        ("stream-503", 503, "events", "127.0.0.1")
+    ]
 
 
 def test_a_wrong_api_key_is_a_401_with_no_fallback_to_the_session(server, operator):

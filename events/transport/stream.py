@@ -214,7 +214,7 @@ def _note_who(scope, principal) -> None:
     facts = scope.get("ops")
     if facts is not None:
         subject = principal.subject
-        facts["who"] = f"key:{subject.name}" if principal.identity.key_id is not None else subject.get_username()
+        facts.who = f"key:{subject.name}" if principal.identity.key_id is not None else subject.get_username()
 
 
 def _too_many(channel_count: int) -> dict:

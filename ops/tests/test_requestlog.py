@@ -14,8 +14,9 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from conftest import bearer
-from ops.logformat import RequestIdFilter, text_formatter
+from ops.logformat import RequestIdFilter, request_id, text_formatter
 from ops.requestlog import RequestLog, incoming_request_id, masked_query
+from testsupport.sse import SSEStream
 
 
 def log_lines(server, expected: int, timeout: float = 10.0) -> list[dict]:
@@ -76,6 +77,73 @@ def test_by_default_a_line_reads_timestamp_level_logger_and_message(daphne):
         rf'\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d,\d{{3}} INFO access \[{rid}\] "GET /v1/categories" 200 [\d.]+ms 127\.0\.0\.1 -',
         line,
     ), line
+
+
+def test_a_stream_carries_its_request_id_and_is_one_access_line_once_it_ends(daphne, operator):
+    """A stream is a request that lasts: its response starts with the
+    X-Request-ID, its access line (and its count in /metrics) comes when it
+    ends, with who held it."""
+    server = daphne(LOG_FORMAT="json")
+    with SSEStream(
+        f"{server.url}/events/cashier?events=new-order", headers={**bearer(operator), "X-Request-ID": "stream-27"}
+    ) as stream:
+        assert stream.status_code == 200 and stream.headers["X-Request-ID"] == "stream-27"
+        assert stream.next().is_position
+        httpx.get(server.url + "/v1/categories", timeout=10)  # a line written while the stream is open
+        lines = log_lines(server, expected=1 + 1)  # and the readiness poll
+        assert not [line for line in lines if line["request_id"] == "stream-27"], "no line before the stream ends"
+
+    deadline = time.monotonic() + 20
+    while not (mine := [line for line in log_lines(server, 3) if line["request_id"] == "stream-27"]):
+        assert time.monotonic() < deadline, "the stream's access line never came"
+        time.sleep(0.2)
+    assert len(mine) == 1 and mine[0]["logger"] == "access", mine
+    access = mine[0]
+    assert (access["method"], access["path"], access["status"]) == ("GET", "/events/cashier?events=*", 200)
+    assert (access["client"], access["user"], access["view"]) == ("127.0.0.1", "olga", "events")
+    assert access["duration_ms"] > 0
+    scraped = httpx.get(server.url + "/metrics", timeout=10).text
+    assert re.search(r'ordering_http_request_duration_seconds_count\{status="200",view="events"\} 1\.0', scraped), (
+        scraped
+    )
+
+
+def test_an_application_that_fails_or_is_cancelled_is_still_one_access_line(caplog):
+    """Whatever way the application ends (an exception, or its task
+    cancelled when the client goes), the access line is written in the
+    request's context, and the request id is unset afterwards."""
+
+    async def failing(scope, receive, send):
+        raise RuntimeError("boom")
+
+    async def streaming(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await asyncio.sleep(3600)
+
+    async def receive():
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        pass
+
+    def scope(rid: bytes) -> dict:
+        return {"type": "http", "method": "GET", "path": "/events/printer", "headers": [(b"x-request-id", rid)]}
+
+    async def run():
+        with pytest.raises(RuntimeError):
+            await RequestLog(failing)(scope(b"rid-failed"), receive, send)
+        assert request_id.get() == "-"
+        task = asyncio.get_running_loop().create_task(RequestLog(streaming)(scope(b"rid-cancelled"), receive, send))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    caplog.handler.addFilter(RequestIdFilter())
+    with caplog.at_level(logging.INFO):
+        asyncio.run(run())
+    lines = [(record.request_id, record.status) for record in caplog.records if record.name == "access"]
+    assert lines == [("rid-failed", 500), ("rid-cancelled", 200)]
 
 
 @pytest.mark.parametrize(
