@@ -215,6 +215,28 @@ def test_daphnes_server_builds_its_http_factory_from_its_module_name():
     assert "ep.listen(self.http_factory)" in run
 
 
+def test_daphnes_send_of_a_body_is_twisteds_request_write_once_started_until_finished():
+    reply = method(daphne_source("daphne.http_protocol"), "WebRequest", "handle_reply")
+    assert "if self.finished or self.channel is None:\n        return" in reply
+    assert "if not self._response_started:" in reply
+    assert "http.Request.write(self, message.get('body', b''))" in reply
+
+
+def test_a_body_written_now_is_what_daphnes_send_would_write():
+    channel, transport = connected(http.HTTPChannel())
+    request = http.Request(channel)
+    channel.requests.append(request)  # as the channel does for a request it reads
+    request.clientproto, request.method = b"HTTP/1.1", b"GET"
+    request._response_started = False
+    assert not daphne_patches.write_body_now(request, b"early")
+    request._response_started = True
+    assert daphne_patches.write_body_now(request, b"hello")
+    assert transport.value().endswith(b"\r\n\r\n5\r\nhello\r\n")
+    request.finish()
+    assert not daphne_patches.write_body_now(request, b"late")
+    assert transport.value().endswith(b"0\r\n\r\n")
+
+
 def test_daphnes_send_is_a_partial_of_handle_reply_on_the_twisted_request():
     assert "send=partial(self.handle_reply, protocol)" in method(
         daphne_source("daphne.server"), "Server", "create_application"
