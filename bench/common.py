@@ -281,7 +281,7 @@ async def answers(process, port: int, path: str, statuses: tuple[int, ...], time
 
 
 class Server:
-    """One child server: `ours` (config.asgi under Daphne), `stock`
+    """One child server: `ours` (config.asgi under config/serve.py's Daphne), `stock`
     (bench.stock_asgi under Daphne), `floor` (bench.daphne_floor under
     Daphne) or `raw` (bench/raw_broadcaster.py, no Daphne)."""
 
@@ -310,7 +310,10 @@ class Server:
             cmd = [procs.PYTHON, "bench/raw_broadcaster.py", "--port", str(self.port), "--keepalive", keepalive]
             probe = "/health"
         else:
-            cmd = [procs.PYTHON, "-m", "daphne", "-e", endpoint, APPS[self.kind]]
+            # The project is served as `make run` serves it (config/serve.py); the
+            # baselines by Daphne's own command line.
+            server = "config.serve" if self.kind == "ours" else "daphne"
+            cmd = [procs.PYTHON, "-m", server, "-e", endpoint, APPS[self.kind]]
             probe = PROBES[self.kind]
         self.process = procs.start(cmd, env=self.env, log_path=self.log_path)
         if await answers(self.process, self.port, probe, (200,), timeout, pause=0.1):

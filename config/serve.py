@@ -77,6 +77,7 @@ from django.conf import settings
 from config import protocol_errors
 from ops.patches import daphne as daphne_patches
 from ops.patches import twisted as twisted_patches
+from ops.patches.twisted import SendNowChannel
 from ops.proxies import client_address
 
 # How long a refused client has to read its refusal (while what it still
@@ -111,7 +112,7 @@ class UploadsInFlight:
             self.by_address.pop(address, None)
 
 
-class DeadlineChannel(protocol_errors.JsonRefusalsChannel):
+class DeadlineChannel(SendNowChannel, protocol_errors.JsonRefusalsChannel):
     """An HTTP/1.1 channel that closes itself when a request's headers, or
     its body, are not complete in time, and refuses a body that is too large
     or one too many in flight (from its address, or in all) before reading

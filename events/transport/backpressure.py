@@ -19,6 +19,11 @@ between two of its writes unseen: reading it is what a registered producer
 would be told. Registering one costs each open stream about 1.6 KB (setting
 the channel's producer attributes makes CPython copy its instance dict).
 
+The watch also carries the Twisted request: a live stream that waits with
+nothing queued is written by the hub's delivery through it
+(events/transport/stream.py `_Stream.write_now`), the watch read before
+each of those writes too.
+
 Invariant: a stream's unsent bytes in this process stay below the transport's
 bufferSize plus EVENTS_MAX_UNSENT_BYTES plus one write (one replay page, or
 one batch of live frames); past the bound the stream ends, and the client
@@ -35,10 +40,11 @@ from ops.patches.twisted import transport_paused
 class TransportWatch:
     """The bytes a stream wrote while its HTTPChannel was paused."""
 
-    __slots__ = ("channel", "limit", "unsent_while_paused")
+    __slots__ = ("request", "channel", "limit", "unsent_while_paused")
 
-    def __init__(self, channel, limit: int):
-        self.channel = channel
+    def __init__(self, request, limit: int):
+        self.request = request  # Daphne's Twisted request: a live stream writes to it (stream.py)
+        self.channel = request.channel
         self.limit = limit
         self.unsent_while_paused = 0
 
@@ -58,4 +64,4 @@ def watch(send, limit: int) -> TransportWatch | None:
     request = twisted_request(send)
     if request is None or getattr(request, "channel", None) is None:
         return None
-    return TransportWatch(request.channel, limit)
+    return TransportWatch(request, limit)

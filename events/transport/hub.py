@@ -49,7 +49,8 @@ REDIS_READ_SECONDS = 1.0  # the longest a swallowed cancellation goes unnoticed 
 class Subscriber:
     """One open stream. The hub appends frames; the stream's writer sends
     them. A writer that falls too far behind is marked `overflow` and goes back
-    to the log for what it missed."""
+    to the log for what it missed. While the stream is live and idle, its
+    `writer` takes a frame at once instead (no task woken per stream)."""
 
     __slots__ = (
         "channel",
@@ -64,6 +65,7 @@ class Subscriber:
         "address",
         "opened_at",
         "string_ids",
+        "writer",
     )
 
     def __init__(
@@ -94,11 +96,17 @@ class Subscriber:
         # For the live view of open streams (events/presence.py).
         self.address = address
         self.opened_at = time.time()
+        # While its stream is live and waiting with nothing queued, what
+        # writes a frame to it at once (events/transport/stream.py _Stream).
+        self.writer = None
 
     def push(self, event_id: int | None, data: bytes, event_type: str | None = None) -> None:
         if self.overflow:
             return
         if event_type is not None and self.events is not None and event_type not in self.events:
+            return
+        # Written at once while nothing waits before it; else queued, in order.
+        if self.writer is not None and not self.frames and self.writer.write_now(event_id, data):
             return
         if len(self.frames) >= self.limit:
             self.overflow = True

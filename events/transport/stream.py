@@ -18,6 +18,13 @@ Behind Pushpin (settings.GRIP_URL and GRIP_SIG_KEY, and a request that
 Pushpin signed) the same checks run, and events/transport/grip.py answers with the same
 opening and replay plus the instructions for Pushpin to hold the stream.
 
+Once open, a stream that waits with nothing queued offers itself to the hub
+as its subscriber's writer: the hub's delivery writes each event (and each
+keep-alive) to its connection at once, through Daphne's Twisted request,
+instead of waking one task per stream; the stream's task takes over whatever
+needs it (frames queued, a replay after an overflow, a client gone or not
+reading) and writes those in order.
+
 A stream opened with the mysagra cookie (today's MySagra clients,
 clients-heads.md E2/E7) receives the whole catalogue of its channel by
 default and its order ids as strings; this process serves it itself, also
@@ -53,6 +60,7 @@ from events.transport import backpressure, grip
 from events.transport.backpressure import TransportWatch
 from events.transport.hub import Subscriber, get_hub
 from events.transport.opening import STREAM_HEADERS, plan_opening, requested_events, write_opening, write_replay
+from ops.patches.daphne import write_body_now
 
 logger = logging.getLogger(__name__)
 
@@ -381,6 +389,24 @@ class _Stream:
         self.last = 0
         self.watch = watch
 
+    def write_now(self, event_id: int | None, data: bytes) -> bool:
+        """Write a frame from the hub's delivery, with no task woken: only
+        while `run` waits with nothing queued (it sets itself as the
+        subscriber's writer then), so frames keep their order. False (the
+        frame is queued for `run`) where the stream must act: its client is
+        gone, or has left too much unread."""
+        if event_id is not None and event_id <= self.last:
+            return True  # sent already (the replay's overlap)
+        watch = self.watch
+        watch.wrote(len(data))
+        if watch.over_limit or not write_body_now(watch.request, data):
+            self.subscriber.writer = None
+            return False
+        self.subscriber.last_write = self.loop.time()
+        if event_id is not None:
+            self.last = event_id
+        return True
+
     async def write(self, body: bytes) -> None:
         await self.send({"type": "http.response.body", "body": body, "more_body": True})
         self.subscriber.last_write = self.loop.time()
@@ -401,7 +427,12 @@ class _Stream:
     async def run(self) -> None:
         subscriber = self.subscriber
         while True:
-            await subscriber.wakeup.wait()
+            if self.watch is not None:
+                subscriber.writer = self  # behind Daphne: the hub writes while this waits
+            try:
+                await subscriber.wakeup.wait()
+            finally:
+                subscriber.writer = None
             subscriber.wakeup.clear()
             if subscriber.closed:
                 return

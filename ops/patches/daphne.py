@@ -10,12 +10,20 @@
   request)`: `twisted_request` finds the Twisted request (and its channel)
   behind it, for the back-pressure of streams (events/transport/backpressure.py) and
   REST responses (config/pacing.py).
+- `WebRequest.handle_reply` writes an `http.response.body` with more_body
+  as Twisted's `Request.write`, once the response has started and until it
+  has finished or its connection is gone (`_response_started`, `finished`,
+  `channel`, `_disconnected`): `write_body_now` does the same from the
+  event loop without a coroutine, for a live stream's events
+  (events/transport/stream.py).
 """
 
 from __future__ import annotations
 
 import functools
 from typing import TYPE_CHECKING
+
+from twisted.web import http
 
 if TYPE_CHECKING:
     from daphne.http_protocol import HTTPFactory
@@ -30,6 +38,17 @@ def use_http_factory(factory_class: type[HTTPFactory]) -> None:
     from daphne import server
 
     server.HTTPFactory = factory_class
+
+
+def write_body_now(request, body: bytes) -> bool:
+    """Write `body` as the next piece of the started, streamed response of
+    the Twisted `request`, as Daphne's send of a body with more_body does;
+    False, with nothing written, where that send would write nothing (the
+    response has not started or has finished, the client is gone)."""
+    if not request._response_started or request.finished or request.channel is None or request._disconnected:
+        return False
+    http.Request.write(request, body)
+    return True
 
 
 def twisted_request(send):

@@ -15,6 +15,13 @@
 - `HTTPChannel._waitingForTransport`: whether the transport has paused the
   channel (its write buffer is over 64 KiB), read before each write instead
   of registering a producer per stream.
+- A TCP transport's write buffer (`tcp.Connection`'s `dataBuffer`, `offset`,
+  `_tempDataLen`, `_writeDisconnecting`, `_writeDisconnected`, `TLS`) and
+  its `writeSomeData`: `SendNowChannel` hands a response body to the socket
+  at once when nothing waits before it in that buffer. Twisted's own
+  `write` only appends to the buffer and asks the reactor to say when the
+  socket is writable (an add and a remove of the writer in the event loop,
+  and one more turn of the loop, for every event on every stream).
 
 Invariant: these only change the bytes written to a connection Twisted has
 already given up on, and read state; when and why Twisted refuses stays its.
@@ -24,6 +31,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from twisted.internet import tcp
 from twisted.web import http
 
 WRITTEN_FOR = "26.10.0"
@@ -55,6 +63,51 @@ class UnreadableRequestChannel(http.HTTPChannel):
         if self._receivedHeaderSize > self.totalHeadersSize or self._receivedHeaderCount > self.maxHeaders:
             return "headers too large"
         return "bad request"
+
+
+def send_now(transport, data: bytes) -> bool:
+    """Write `data` to a plain TCP socket at once if nothing is waiting in
+    its transport's buffer, what the socket does not take left there for
+    Twisted to send when it can. False (nothing done) where Twisted must
+    write it its own way: another transport (TLS, a test's), bytes already
+    waiting (they go first), a connection closing or lost. Twisted's
+    writeSomeData sends what the socket takes now, and reports a lost
+    connection without acting on it: then Twisted's own write finds out."""
+    if (
+        not isinstance(transport, tcp.Connection)
+        or transport.TLS
+        or not transport.connected
+        or transport.disconnecting
+        or transport._writeDisconnecting
+        or transport._writeDisconnected
+        or transport._tempDataLen
+        or len(transport.dataBuffer) > transport.offset
+    ):
+        return False
+    sent = transport.writeSomeData(data)
+    if isinstance(sent, BaseException):
+        return False
+    if sent < len(data):
+        transport.write(data[sent:])
+    return True
+
+
+class SendNowChannel(http.HTTPChannel):
+    """An HTTPChannel whose response bodies go to the socket when written
+    (`send_now`), not on the event loop's next turn. The headers still go
+    Twisted's way, so a response's first body follows them in the buffer;
+    a stream's later events, each a write of its own, go at once.
+
+    Invariant: bytes reach the socket in the order they were written; only
+    when they are sent changes."""
+
+    def write(self, data: bytes) -> None:
+        if not send_now(self.transport, data):
+            self.transport.write(data)
+
+    def writeSequence(self, iovec) -> None:  # noqa: N802  (Twisted's name)
+        if not send_now(self.transport, b"".join(iovec)):
+            self.transport.writeSequence(iovec)
 
 
 def channel_protocol(channel: http.HTTPChannel):

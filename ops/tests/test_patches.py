@@ -8,11 +8,13 @@ import functools
 import importlib.metadata
 import importlib.util
 import inspect
+import socket
 from pathlib import Path
 
 import pytest
+from twisted.internet import tcp
 from twisted.internet.task import Clock
-from twisted.internet.testing import StringTransport
+from twisted.internet.testing import MemoryReactor, StringTransport
 from twisted.web import http
 
 from api import openapi as api_openapi
@@ -109,6 +111,84 @@ def test_twisteds_factory_wraps_its_channels_as_channel_protocol_does():
     assert type(wrapped) is type(http.HTTPFactory().protocol())
 
 
+def on_a_socket(channel: http.HTTPChannel):
+    """`channel` on a real TCP transport over one end of a socket pair (the
+    other end returned, to read what reached it), in a reactor that only
+    records which descriptors wait to write."""
+    ours, theirs = socket.socketpair()
+    ours.setblocking(False)
+    theirs.setblocking(False)
+    reactor = MemoryReactor()
+    transport = tcp.Server(ours, channel, ("127.0.0.1", 1), None, 0, reactor)
+    channel.callLater = Clock().callLater
+    channel.makeConnection(transport)
+    return transport, theirs, reactor
+
+
+def received(sock: socket.socket) -> bytes:
+    try:
+        return sock.recv(1 << 20)
+    except BlockingIOError:
+        return b""
+
+
+def test_a_body_written_with_nothing_waiting_reaches_the_socket_at_once():
+    transport, theirs, reactor = on_a_socket(twisted_patches.SendNowChannel())
+    transport.protocol.writeSequence([b"5\r\n", b"hello", b"\r\n"])
+    assert received(theirs) == b"5\r\nhello\r\n"
+    assert transport not in reactor.getWriters()
+
+
+def test_twisteds_own_write_waits_for_the_reactor():
+    # What SendNowChannel saves: without it, the bytes wait for the loop's next turn.
+    transport, theirs, reactor = on_a_socket(http.HTTPChannel())
+    transport.protocol.write(b"hello")
+    assert received(theirs) == b""
+    assert transport in reactor.getWriters()
+
+
+def test_a_body_written_behind_waiting_bytes_waits_behind_them():
+    transport, theirs, reactor = on_a_socket(twisted_patches.SendNowChannel())
+    transport.write(b"HTTP/1.1 200 OK\r\n\r\n")  # the headers, written Twisted's way
+    transport.protocol.write(b"body")
+    assert received(theirs) == b""
+    transport.doWrite()
+    assert received(theirs) == b"HTTP/1.1 200 OK\r\n\r\nbody"
+
+
+def test_what_the_socket_does_not_take_waits_in_twisteds_buffer():
+    transport, theirs, reactor = on_a_socket(twisted_patches.SendNowChannel())
+    big = bytes(range(256)) * 40_000  # 10 MB: more than a socket pair's buffers hold
+    transport.protocol.write(big)
+    assert transport in reactor.getWriters()
+    got = received(theirs)
+    assert 0 < len(got) < len(big)
+    while len(got) < len(big):
+        transport.doWrite()
+        got += received(theirs)
+    assert got == big
+
+
+def test_a_closing_or_tls_transport_is_written_twisteds_way():
+    transport, theirs, _ = on_a_socket(twisted_patches.SendNowChannel())
+    transport.disconnecting = True
+    assert not twisted_patches.send_now(transport, b"x")
+    transport.disconnecting = False
+    transport.TLS = True
+    assert not twisted_patches.send_now(transport, b"x")
+    assert not twisted_patches.send_now(StringTransport(), b"x")
+    assert received(theirs) == b""
+
+
+def test_a_lost_connection_is_left_to_twisted_to_find():
+    transport, theirs, reactor = on_a_socket(twisted_patches.SendNowChannel())
+    theirs.close()
+    assert not twisted_patches.send_now(transport, b"y")  # the send failed: nothing done
+    transport.protocol.write(b"y")  # Twisted's own write then finds the loss in the reactor
+    assert transport in reactor.getWriters()
+    assert transport.doWrite() is not None
+
+
 # --- Daphne ----------------------------------------------------------------------------
 # daphne.server is read as source, not imported: importing it installs
 # Twisted's asyncio reactor in the test process.
@@ -133,6 +213,28 @@ def test_daphnes_server_builds_its_http_factory_from_its_module_name():
     run = method(daphne_source("daphne.server"), "Server", "run")
     assert "self.http_factory = HTTPFactory(self)" in run
     assert "ep.listen(self.http_factory)" in run
+
+
+def test_daphnes_send_of_a_body_is_twisteds_request_write_once_started_until_finished():
+    reply = method(daphne_source("daphne.http_protocol"), "WebRequest", "handle_reply")
+    assert "if self.finished or self.channel is None:\n        return" in reply
+    assert "if not self._response_started:" in reply
+    assert "http.Request.write(self, message.get('body', b''))" in reply
+
+
+def test_a_body_written_now_is_what_daphnes_send_would_write():
+    channel, transport = connected(http.HTTPChannel())
+    request = http.Request(channel)
+    channel.requests.append(request)  # as the channel does for a request it reads
+    request.clientproto, request.method = b"HTTP/1.1", b"GET"
+    request._response_started = False
+    assert not daphne_patches.write_body_now(request, b"early")
+    request._response_started = True
+    assert daphne_patches.write_body_now(request, b"hello")
+    assert transport.value().endswith(b"\r\n\r\n5\r\nhello\r\n")
+    request.finish()
+    assert not daphne_patches.write_body_now(request, b"late")
+    assert transport.value().endswith(b"0\r\n\r\n")
 
 
 def test_daphnes_send_is_a_partial_of_handle_reply_on_the_twisted_request():
