@@ -15,11 +15,12 @@ requests Daphne's parser refuses itself (config/protocol_errors.py); plain
 import os
 import re
 
-from django.core.asgi import get_asgi_application
+from config import django_handler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-django_application = get_asgi_application()
+# Django's ASGI handler, its middleware and view in one hop to the request's thread.
+django_application = django_handler.application()
 
 from channels.security.websocket import WebsocketDenier  # noqa: E402  (needs the apps loaded)
 from django.conf import settings  # noqa: E402

@@ -13,6 +13,7 @@ from events.outbox import publisher
 from events.tests.test_hub import wait_for
 from events.transport import after_response
 from events.transport.hub import get_hub, stop_hub
+from testsupport.asgi import body_then_silence
 
 STREAMS = 300
 
@@ -38,21 +39,6 @@ def request_scope(path: str, user, body: bytes) -> dict:
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 80),
     }
-
-
-def body_then_silence(body: bytes):
-    """An ASGI `receive`: the request's body, then a client that stays (no
-    disconnect, which would make Django drop the request)."""
-    sent = False
-
-    async def receive():
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        await asyncio.Event().wait()
-
-    return receive
 
 
 @pytest.fixture

@@ -8,6 +8,11 @@
 - `SimpleLazyObject._wrapped`: `lazy_value` gives what a lazy object holds
   only if it was evaluated already: the access log names the user without
   running authentication for it (ops/requestlog.py).
+- `ASGIHandler.__init__` builds the middleware chain with
+  `load_middleware(is_async=True)` and `ASGIHandler.handle` answers through
+  `run_get_response`, which awaits `get_response_async`: config/django_handler.py overrides both, to build
+  the chain for sync and run it, with the view, in one hop to the request's
+  thread (BaseHandler.get_response, what a WSGI server calls).
 """
 
 from __future__ import annotations

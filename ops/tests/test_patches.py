@@ -194,7 +194,7 @@ def test_a_lost_connection_is_left_to_twisted_to_find():
 # Twisted's asyncio reactor in the test process.
 
 
-def daphne_source(module: str) -> ast.Module:
+def daphne_source(module: str) -> ast.Module:  # any library's module, read as source
     return ast.parse(Path(importlib.util.find_spec(module).origin).read_text())
 
 
@@ -204,7 +204,7 @@ def method(tree: ast.Module, class_name: str, name: str) -> str:
         for klass in tree.body
         if isinstance(klass, ast.ClassDef) and klass.name == class_name
         for node in klass.body
-        if isinstance(node, ast.FunctionDef) and node.name == name
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name
     ]
     return ast.unparse(found)
 
@@ -316,6 +316,15 @@ def test_a_lazy_object_gives_its_value_only_once_evaluated():
     assert str(lazy) == "ann"
     assert django_patches.lazy_value(lazy) == "ann"
     assert django_patches.lazy_value("bob") == "bob"
+
+
+def test_djangos_asgi_handler_builds_its_chain_and_answers_through_what_ours_overrides():
+    tree = daphne_source("django.core.handlers.asgi")
+    assert "self.load_middleware(is_async=True)" in method(tree, "ASGIHandler", "__init__")
+    assert "self.run_get_response(request)" in method(tree, "ASGIHandler", "handle")
+    assert "response = await self.get_response_async(request)" in method(tree, "ASGIHandler", "run_get_response")
+    base = daphne_source("django.core.handlers.base")
+    assert "response = self._middleware_chain(request)" in method(base, "BaseHandler", "get_response")
 
 
 def test_rows_of_two_models_are_inserted_together_in_one_statement_on_postgresql(db, django_assert_num_queries):
