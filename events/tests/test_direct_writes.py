@@ -144,3 +144,20 @@ def test_without_daphnes_request_the_stream_writes_through_its_task_only():
         await task
 
     asyncio.run(scenario())
+
+
+def test_a_write_that_fails_ends_that_stream_and_not_the_delivery(caplog):
+    _, failing, request, _ = live_stream()
+
+    def broken(iovec):
+        raise RuntimeError("a bug below")
+
+    request.channel.writeSequence = broken
+    _, healthy, _, transport = live_stream()
+    for subscriber in (failing, healthy):
+        subscriber.push(11, b"eleven")
+    assert failing.closed
+    assert failing.writer is None
+    assert failing.frames == []
+    assert transport.value() == b"6\r\neleven\r\n"
+    assert "could not write to a printer stream" in caplog.text

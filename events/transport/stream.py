@@ -394,12 +394,21 @@ class _Stream:
         while `run` waits with nothing queued (it sets itself as the
         subscriber's writer then), so frames keep their order. False (the
         frame is queued for `run`) where the stream must act: its client is
-        gone, or has left too much unread."""
+        gone, or has left too much unread. A write that fails ends this
+        stream (its client resumes with Last-Event-ID) and never the
+        delivery to the other streams."""
         if event_id is not None and event_id <= self.last:
             return True  # sent already (the replay's overlap)
         watch = self.watch
         watch.wrote(len(data))
-        if watch.over_limit or not write_body_now(watch.request, data):
+        try:
+            written = not watch.over_limit and write_body_now(watch.request, data)
+        except Exception:
+            logger.exception("could not write to a %s stream; ending it", self.channel)
+            self.subscriber.writer = None
+            self.subscriber.close()
+            return True
+        if not written:
             self.subscriber.writer = None
             return False
         self.subscriber.last_write = self.loop.time()
