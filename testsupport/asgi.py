@@ -5,6 +5,26 @@ from __future__ import annotations
 import asyncio
 
 
+def http_scope(method: str, path: str, body: bytes = b"", headers=()) -> dict:
+    """The scope Daphne makes for a request from 127.0.0.1 with `body`
+    (its Content-Length set) and `headers` (lower-case bytes pairs) after
+    the Host."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), (b"content-length", str(len(body)).encode()), *headers],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 80),
+    }
+
+
 def body_then_silence(body: bytes):
     """An ASGI `receive`: the request's body, then a client that stays (no
     disconnect, which would make Django drop the request)."""

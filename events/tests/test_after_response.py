@@ -13,32 +13,14 @@ from events.outbox import publisher
 from events.tests.test_hub import wait_for
 from events.transport import after_response
 from events.transport.hub import get_hub, stop_hub
-from testsupport.asgi import body_then_silence
+from testsupport.asgi import body_then_silence, http_scope
 
 STREAMS = 300
 
 
 def request_scope(path: str, user, body: bytes) -> dict:
-    headers = [
-        (b"host", b"testserver"),
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        *((name.lower().encode(), value.encode()) for name, value in bearer(user).items()),
-    ]
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": headers,
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 80),
-    }
+    bearer_headers = ((name.lower().encode(), value.encode()) for name, value in bearer(user).items())
+    return http_scope("POST", path, body, [(b"content-type", b"application/json"), *bearer_headers])
 
 
 @pytest.fixture

@@ -10,24 +10,7 @@ import pytest
 from asgiref import sync
 
 from config import django_handler
-from testsupport.asgi import body_then_silence
-
-
-def scope_for(method: str, path: str, body: bytes = b"", headers: tuple = ()) -> dict:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"testserver"), (b"content-length", str(len(body)).encode()), *headers],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 80),
-    }
+from testsupport.asgi import body_then_silence, http_scope
 
 
 def answer(method: str, path: str, body: bytes = b"", headers: tuple = ()) -> tuple[int, dict, bytes]:
@@ -43,7 +26,7 @@ def answer(method: str, path: str, body: bytes = b"", headers: tuple = ()) -> tu
             else:
                 got["body"] += message.get("body", b"")
 
-        await asyncio.wait_for(application(scope_for(method, path, body, headers), body_then_silence(body), send), 30)
+        await asyncio.wait_for(application(http_scope(method, path, body, headers), body_then_silence(body), send), 30)
         return got["status"], got["headers"], got["body"]
 
     return asyncio.run(exchange())
