@@ -202,36 +202,16 @@ def install(buckets: Buckets) -> dict:
 def in_process_conn(application):
     """bench/client.py's HttpConn, answered by `application` in this process."""
     from bench.client import HttpConn
+    from testsupport.asgi import body_then_silence, http_scope
 
     class InProcess(HttpConn):
         async def request(self, method, path, *, body=None, headers=None, timeout=30.0):
             payload = b"" if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
             path, _, query = path.partition("?")
-            head = [(b"host", b"127.0.0.1"), (b"content-type", b"application/json")]
-            head += [(b"content-length", str(len(payload)).encode())]
+            head = [(b"content-type", b"application/json")]
             head += [(name.lower().encode(), value.encode()) for name, value in (headers or {}).items()]
-            scope = {
-                "type": "http",
-                "asgi": {"version": "3.0"},
-                "http_version": "1.1",
-                "method": method,
-                "scheme": "http",
-                "path": path,
-                "raw_path": path.encode(),
-                "query_string": query.encode(),
-                "root_path": "",
-                "headers": head,
-                "client": ("127.0.0.1", 50000),
-                "server": ("127.0.0.1", 80),
-            }
-            sent = False
-
-            async def receive():
-                nonlocal sent
-                if not sent:
-                    sent = True
-                    return {"type": "http.request", "body": payload, "more_body": False}
-                await asyncio.Event().wait()  # a client that stays
+            scope = {**http_scope(method, path, payload, head, host=b"127.0.0.1"), "query_string": query.encode()}
+            receive = body_then_silence(payload)
 
             answer: dict = {"body": b""}
 

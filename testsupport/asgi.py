@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 
-def http_scope(method: str, path: str, body: bytes = b"", headers=()) -> dict:
-    """The scope Daphne makes for a request from 127.0.0.1 with `body`
-    (its Content-Length set) and `headers` (lower-case bytes pairs) after
-    the Host."""
+def http_scope(method: str, path: str, body: bytes = b"", headers=(), host: bytes = b"testserver") -> dict:
+    """The scope Daphne makes for a request from 127.0.0.1 to `host` with
+    `body` (its Content-Length set) and `headers` (lower-case bytes pairs)
+    after the Host."""
     return {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -19,7 +19,7 @@ def http_scope(method: str, path: str, body: bytes = b"", headers=()) -> dict:
         "raw_path": path.encode(),
         "query_string": b"",
         "root_path": "",
-        "headers": [(b"host", b"testserver"), (b"content-length", str(len(body)).encode()), *headers],
+        "headers": [(b"host", host), (b"content-length", str(len(body)).encode()), *headers],
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 80),
     }
