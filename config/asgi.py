@@ -4,8 +4,8 @@ session and auth middleware), every other HTTP request to Django, whose
 responses are paced by their client's reading (config/pacing.py) and go out
 before the readers of the events they caused are woken
 (events/transport/after_response.py), and every WebSocket upgrade is refused (403);
-in front of them all, the client's real address (ops/proxies.py) and the
-access log (ops/requestlog.py).
+in front of them all, the client's real address (ops/proxies.py, when
+TRUSTED_PROXIES names a proxy) and the access log (ops/requestlog.py).
 
 Serve it with `python -m config.serve ... config.asgi:application` (as `make
 run` does) for the request header and body deadlines and JSON for the

@@ -23,8 +23,10 @@
   socket is writable (an add and a remove of the writer in the event loop,
   and one more turn of the loop, for every event on every stream).
 
-Invariant: these only change the bytes written to a connection Twisted has
-already given up on, and read state; when and why Twisted refuses stays its.
+Invariant: the refusals only change the bytes written to a connection
+Twisted has already given up on, and the reads only read state; when and
+why Twisted refuses stays its. `SendNowChannel` changes when a body's bytes
+reach the socket, never their order.
 """
 
 from __future__ import annotations
