@@ -18,6 +18,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
+import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -62,6 +64,20 @@ def redis_channel() -> str:
     database = connections["default"].settings_dict
     where = "|".join(str(database.get(part) or "") for part in ("ENGINE", "HOST", "PORT", "NAME"))
     return "events:" + hashlib.sha256(where.encode()).hexdigest()[:32]
+
+
+_origin: tuple[int, str] = (0, "")
+
+
+def origin() -> str:
+    """This process's name on the deployment's Redis channel: its wake-ups
+    carry it, and its own hub, woken directly, skips their echo. Random,
+    and new in a forked child."""
+    global _origin
+    pid = os.getpid()
+    if _origin[0] != pid:
+        _origin = (pid, secrets.token_hex(8))
+    return _origin[1]
 
 
 @closes_connection
@@ -117,6 +133,14 @@ def events_after(channel: str, last_id: int, limit: int = PAGE, max_bytes: int |
     # The library stores the payload's JSON text JSON-encoded once more.
     events = [LogEvent(channel, eid, type_, json.loads(data)) for eid, type_, data, _ in rows]
     return Page(events, total, len(events) >= limit or total >= max_bytes)
+
+
+@closes_connection
+def events_after_each(after: dict[str, int]) -> dict[str, Page]:
+    """`events_after` for several channels (channel -> the last id seen),
+    on one connection: the hub's read after a request that recorded on
+    several channels."""
+    return {channel: events_after.__wrapped__(channel, last_id) for channel, last_id in after.items()}
 
 
 @closes_connection

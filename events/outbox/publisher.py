@@ -16,7 +16,9 @@ when it commits, not after its fan-out.
 A Redis message is a wake-up only ("channel printer has an event N"), on this
 deployment's own pub/sub channel (events/core/log.py redis_channel; the library's
 send_event is pointed there too by install_redis_channel): the hubs read
-every payload and id from their own log (events/transport/hub.py).
+every payload and id from their own log (events/transport/hub.py). This
+process's own hub is woken directly, before the publish, and skips the
+message when it comes back (it names this process: events/core/log.py origin).
 
 A notification that never happens (the process was killed right after the
 commit, Redis is down, Pushpin did not take the publish) delays the event and
@@ -120,7 +122,8 @@ def notify(event: Event) -> None:
     redis_client = eventstream_patches.redis_client()
     try:
         if redis_client is not None:
-            message = {"channel": event.channel, "pub_id": str(event.id)}
+            _wake_this_process(event)
+            message = {"channel": event.channel, "pub_id": str(event.id), "origin": log.origin()}
             redis_client.publish(log.redis_channel(), json.dumps(message))
         else:
             get_listener_manager().add_to_queues(event.channel, event)
@@ -140,6 +143,18 @@ def notify(event: Event) -> None:
             event.id,
             exc,
         )
+
+
+def _wake_this_process(event: Event) -> None:
+    """Wake this process's hub, if it runs, without waiting for Redis."""
+    from events.transport.hub import running_hub
+
+    hub = running_hub()
+    if hub is not None:
+        try:
+            hub.loop.call_soon_threadsafe(hub.wake_here, event.channel, event.id)
+        except RuntimeError:
+            pass  # its loop has closed (shutdown): the log keeps the event
 
 
 class DeploymentRedis:

@@ -45,6 +45,7 @@ def deafen(hub) -> None:
     for task in hub.tasks:
         if task.get_name() == "events-redis":
             task.cancel()
+    hub.wake_here = lambda channel, event_id: None  # this process's own commits, with Redis
 
 
 def run(coro):
@@ -115,3 +116,65 @@ def test_a_wake_up_message_is_never_delivered_only_what_the_log_holds():
 
     [delivered] = run(scenario())
     assert b'"who": "logged"' in delivered and b"forged" not in delivered
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_hub_skips_the_echo_of_its_own_wake_ups_and_reads_everyone_elses():
+    """This process's commits wake its hub directly; their Redis messages
+    name this process and cost no second read when they come back."""
+    import json
+
+    from events.core import log
+
+    async def scenario():
+        hub = await get_hub()
+        deafen(hub)
+        hub.last_ids["printer"] = 0
+        own = {"channel": "printer", "pub_id": "1", "origin": log.origin()}
+        hub._take_from_redis(json.dumps(own).encode())
+        after_own = set(hub.check_pending)
+        other = {"channel": "printer", "pub_id": "1", "origin": "another-process"}
+        hub._take_from_redis(json.dumps(other).encode())
+        return after_own, set(hub.check_pending)
+
+    after_own, after_other = run(scenario())
+    assert after_own == set() and after_other == {"printer"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_read_serves_every_channel_woken_and_a_backlog_of_several_pages_arrives_whole(settings):
+    """The reader reads the woken channels together, and goes back for a
+    channel whose page was full while still serving the others."""
+    import json
+
+    from django.db import transaction
+
+    from events.core import log
+    from events.outbox.storage import EventLogStorage
+
+    settings.EVENTS_CLIENT_QUEUE = 2000
+    backlog = 2 * log.PAGE + 50
+
+    def seed() -> None:
+        storage = EventLogStorage()
+        with transaction.atomic():
+            for n in range(backlog):
+                storage.append_event("cashier", "new-order", json.dumps({"n": n}))
+            for n in range(3):
+                storage.append_event("display", "confirmed-order", json.dumps({"n": n}))
+
+    async def scenario():
+        hub = await get_hub()
+        deafen(hub)
+        cashier, display = hub.subscribe("cashier"), hub.subscribe("display")
+        await in_thread(seed)
+        hub.request_check("display")
+        hub.request_check("cashier")
+        await wait_for(lambda: hub.last_ids["cashier"] == backlog and hub.last_ids["display"] == 3)
+        return [
+            [event_id for event_id, _ in subscriber.frames if event_id is not None] for subscriber in (cashier, display)
+        ]
+
+    cashier_ids, display_ids = run(scenario())
+    assert cashier_ids == list(range(1, backlog + 1))
+    assert display_ids == [1, 2, 3]

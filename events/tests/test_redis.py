@@ -74,6 +74,20 @@ def test_a_redis_restart_leaves_no_process_deaf_and_loses_nothing(
         assert [m.json()["id"] for m in cashier_on_a.collect(2)] == [during["id"], after["id"]]
 
 
+def test_a_process_streams_its_own_events_at_once_while_redis_is_down(daphne, redis_server, operator, menu, api_for):
+    """A process's own commits wake its hub directly, not through Redis: with
+    Redis gone and the log poll minutes away, its printer still prints."""
+    a = daphne(REDIS_URL=redis_server.url, EVENTS_POLL_SECONDS="300")
+    on_a = api_for(a, operator)
+    with stream(a, operator, "printer") as printer_on_a:
+        assert printer_on_a.next().is_position
+        redis_server.stop()
+        order = on_a.create_order(menu["margherita"].id)
+        assert on_a.confirm(order["id"]).status_code == 200
+        printed = printer_on_a.next(timeout=10)
+        assert (printed.event, printed.id, printed.json()["id"]) == ("confirmed-order", "printer:1", order["id"])
+
+
 def test_the_redis_listener_ends_when_cancelled_at_any_moment_of_its_connection(redis_server, settings):
     """On Python 3.11 redis-py's connection handshake can swallow a
     cancellation (asyncio.wait_for); the listener must end all the same, or a

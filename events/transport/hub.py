@@ -17,6 +17,15 @@ gaps. So a message from another deployment sharing the Redis server, or a
 forged one, can at worst cost a read; a lost notification delays an event,
 never loses it. Streams are plain asyncio objects: no thread and no database
 connection per stream.
+
+One reader serves every channel: the channels woken since its last read
+are read together, on one connection in one worker thread (a confirmation
+wakes three), and delivered channel by channel in the order of
+events.core.channels.CHANNELS. In a deployment with Redis, the events this
+process recorded wake its hub directly (`wake_here`, from
+events/outbox/publisher.py) and their Redis messages, which name this
+process as their origin (events/core/log.py origin), are not read again when
+they come back: the other processes' are.
 """
 
 from __future__ import annotations
@@ -158,9 +167,10 @@ class Hub:
         # Credentials checked lately, for openings without a query.
         self.credentials = CredentialCache.from_settings()
         self.last_ids: dict[str, int] = {}
-        # Per channel, a queue of wake-ups (None), at most one pending.
-        self.inbox: dict[str, asyncio.Queue] = {channel: asyncio.Queue() for channel in CHANNELS}
+        # The channels whose log the reader is to read (coalesced wake-ups),
+        # and what wakes the reader.
         self.check_pending: set[str] = set()
+        self.pending = asyncio.Event()
         self.ready = asyncio.Event()
         self.redis_connected = False
         self.tasks: list[asyncio.Task] = []
@@ -177,8 +187,7 @@ class Hub:
 
     async def start(self) -> None:
         self.last_ids = await in_thread(log.head_ids, CHANNELS)
-        for channel in CHANNELS:
-            self.tasks.append(self.loop.create_task(self._pump(channel), name=f"events-pump-{channel}"))
+        self.tasks.append(self.loop.create_task(self._reader(), name="events-reader"))
         self.tasks.append(self.loop.create_task(self._ticker(), name="events-ticker"))
         self.tasks.append(self.loop.create_task(revocation.watch(self), name="events-revocation"))
         self.tasks.append(self.loop.create_task(presence.publish_loop(self), name="events-presence"))
@@ -267,7 +276,7 @@ class Hub:
             items, listener.channel_items = listener.channel_items, {}
             overflow, listener.overflow = listener.overflow, False
         for channel, events in items.items():
-            if channel in self.inbox and any(self._is_news(channel, event.id) for event in events):
+            if channel in self.last_ids and any(self._is_news(channel, event.id) for event in events):
                 self.request_check(channel)
         if overflow:
             for channel in CHANNELS:
@@ -280,10 +289,15 @@ class Hub:
         return match is None or int(match[0]) > self.last_ids[channel]
 
     def request_check(self, channel: str) -> None:
-        """Ask the channel's pump to read the log once (coalesced)."""
-        if channel not in self.check_pending:
-            self.check_pending.add(channel)
-            self.inbox[channel].put_nowait(None)
+        """Ask the reader to read the channel's log once (coalesced)."""
+        self.check_pending.add(channel)
+        self.pending.set()
+
+    def wake_here(self, channel: str, event_id: int) -> None:
+        """A wake-up from this process (its own commit), on the loop: read
+        the log now rather than when Redis echoes it back."""
+        if channel in self.last_ids and self._is_news(channel, event_id):
+            self.request_check(channel)
 
     async def _redis_loop(self) -> None:
         """django-eventstream's own Redis listener stops for good when Redis
@@ -340,30 +354,42 @@ class Hub:
         try:
             message = json.loads(raw)
             channel, event_id = message["channel"], message.get("pub_id")
+            if message.get("origin") == log.origin():
+                return  # this process's own: its hub was woken directly (wake_here)
         except (ValueError, KeyError, TypeError, AttributeError):
             logger.warning("ignored a malformed message on %s", log.redis_channel())
             return
-        if isinstance(channel, str) and channel in self.inbox and self._is_news(channel, event_id):
+        if isinstance(channel, str) and channel in self.last_ids and self._is_news(channel, event_id):
             self.request_check(channel)
 
     # --- delivery ---------------------------------------------------------------
 
-    async def _pump(self, channel: str) -> None:
-        inbox = self.inbox[channel]
+    async def _reader(self) -> None:
+        again: list[str] = []  # channels whose last page was full
         while True:
-            await inbox.get()
+            if not again:
+                await self.pending.wait()
+            self.pending.clear()
             # Wake-ups from now on queue one more read: none is lost.
-            self.check_pending.discard(channel)
+            wanted = self.check_pending.union(again)
+            self.check_pending.clear()
+            channels = [channel for channel in CHANNELS if channel in wanted]
+            if not channels:
+                continue
             try:
-                await self._catch_up(channel)
+                again = await self._read_once(channels)
             except Exception:
-                logger.exception("could not read the event log for %s; retrying", channel)
+                logger.exception("could not read the event log for %s; retrying", ", ".join(channels))
                 await asyncio.sleep(0.5)
-                self.request_check(channel)
+                again = channels
 
-    async def _catch_up(self, channel: str) -> None:
-        while True:
-            page = await in_thread(log.events_after, channel, self.last_ids[channel])
+    async def _read_once(self, channels: list[str]) -> list[str]:
+        """Read and deliver one page of each channel; the channels that may
+        have more."""
+        pages = await in_thread(log.events_after_each, {channel: self.last_ids[channel] for channel in channels})
+        more = []
+        for channel in channels:
+            page = pages[channel]
             delivered = False
             for event in page.events:
                 if event.id == self.last_ids[channel] + 1:
@@ -371,8 +397,9 @@ class Hub:
                     delivered = True
             # A page that starts past a gap (trimmed events) delivers nothing:
             # reading it again would spin.
-            if not page.full or not delivered:
-                return
+            if page.full and delivered:
+                more.append(channel)
+        return more
 
     def _deliver(self, event: log.LogEvent) -> None:
         self.last_ids[event.channel] = event.id
