@@ -42,6 +42,7 @@ import json
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.transaction import TransactionManagementError
@@ -95,7 +96,8 @@ def _notifier(event: Event):
         metrics.event_committed(event.channel, event.id)
         # In a request, after its response has gone (events/transport/after_response.py):
         # the cashier is not kept waiting by the fan-out.
-        if not after_response.defer(functools.partial(notify, event)):
+        others = functools.partial(notify_others, event) if _others_listen() else None
+        if not after_response.defer(others, here=functools.partial(_wake_this_process, event)):
             notify(event)
 
     # Django names a failed callback in its log by its qualified name.
@@ -112,28 +114,38 @@ def publish(channel: str, event_type: str, payload: dict[str, Any]) -> int:
 
 def notify(event: Event) -> None:
     """Tell the listeners of a committed event, as django-eventstream's
-    send_event does after its append: Redis (every process, this one
-    included) when configured, else this process's listener manager; then
-    Pushpin. Each failure is logged; the log already holds the event."""
-    from django_eventstream.views import get_listener_manager
+    send_event does after its append: this process's hub (directly with
+    Redis, else through the library's listener manager), the other processes
+    through Redis when configured, then Pushpin. Each failure is logged; the
+    log already holds the event."""
+    _wake_this_process(event)
+    notify_others(event)
 
+
+def _others_listen() -> bool:
+    """Whether anyone outside this process is told of events: other
+    processes through Redis, Pushpin through GRIP."""
+    return eventstream_patches.redis_client() is not None or bool(getattr(settings, "GRIP_PROXIES", None))
+
+
+def notify_others(event: Event) -> None:
+    """The part of `notify` that may block: the Redis publish, for the other
+    processes (this one's hub skips it: events/core/log.py origin), and
+    Pushpin's."""
     from events.transport.grip import publish_event  # the library's, plus per-event-type filtering
 
     redis_client = eventstream_patches.redis_client()
-    try:
-        if redis_client is not None:
-            _wake_this_process(event)
+    if redis_client is not None:
+        try:
             message = {"channel": event.channel, "pub_id": str(event.id), "origin": log.origin()}
             redis_client.publish(log.redis_channel(), json.dumps(message))
-        else:
-            get_listener_manager().add_to_queues(event.channel, event)
-    except Exception as exc:
-        logger.warning(
-            "event %s:%s is in the log but its notification failed (%s); the hubs' log poll delivers it",
-            event.channel,
-            event.id,
-            exc,
-        )
+        except Exception as exc:
+            logger.warning(
+                "event %s:%s is in the log but its notification failed (%s); the hubs' log poll delivers it",
+                event.channel,
+                event.id,
+                exc,
+            )
     try:
         publish_event(event.channel, event.type, event.data, str(event.id), str(event.id - 1), blocking=False)
     except Exception as exc:
@@ -146,15 +158,25 @@ def notify(event: Event) -> None:
 
 
 def _wake_this_process(event: Event) -> None:
-    """Wake this process's hub, if it runs, without waiting for Redis."""
+    """Wake this process's hub; never blocks (events/transport/after_response.py
+    runs it on the loop). With Redis the hub is woken directly and skips the
+    echo of this process's message; without, through the library's listener
+    manager, as send_event would. A failure is logged: the log keeps the event."""
+    from django_eventstream.views import get_listener_manager
+
     from events.transport.hub import running_hub
 
-    hub = running_hub()
-    if hub is not None:
-        try:
+    try:
+        if eventstream_patches.redis_client() is None:
+            get_listener_manager().add_to_queues(event.channel, event)
+            return
+        hub = running_hub()
+        if hub is not None:
             hub.loop.call_soon_threadsafe(hub.wake_here, event.channel, event.id)
-        except RuntimeError:
-            pass  # its loop has closed (shutdown): the log keeps the event
+    except RuntimeError:
+        pass  # the hub's loop has closed (shutdown)
+    except Exception as exc:
+        logger.warning("event %s:%s is in the log but waking this process failed (%s)", event.channel, event.id, exc)
 
 
 class DeploymentRedis:

@@ -25,16 +25,16 @@ def request_scope(path: str, user, body: bytes) -> dict:
 
 @pytest.fixture
 def wake_ups(monkeypatch):
-    """The notifications sent (one per committed event), in order, each
-    also sent for real."""
+    """The wake-ups of this process's readers (one per committed event), in
+    order, each also sent for real."""
     sent: list = []
-    notify = publisher.notify
+    wake = publisher._wake_this_process
 
     def noted(event):
         sent.append(("woken", event.channel))
-        notify(event)
+        wake(event)
 
-    monkeypatch.setattr(publisher, "notify", noted)
+    monkeypatch.setattr(publisher, "_wake_this_process", noted)
     return sent
 
 
@@ -112,6 +112,35 @@ def test_wake_ups_of_a_request_that_fails_after_its_commit_are_sent_when_it_ends
     with pytest.raises(RuntimeError):
         asyncio.run(wrapped({"type": "http"}, body_then_silence(b""), send))
     assert woken == ["woken"]
+
+
+def test_the_part_of_a_wake_up_for_the_loop_runs_on_the_loop_before_its_part_for_a_thread():
+    import threading
+
+    ran = []
+
+    async def commits(scope, receive, send):
+        def in_view_thread():
+            return after_response.defer(
+                lambda: ran.append(("thread part", threading.current_thread() is loop_thread)),
+                here=lambda: ran.append(("loop part", threading.current_thread() is loop_thread)),
+            )
+
+        assert await asyncio.to_thread(in_view_thread)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    async def send(message):
+        ran.append(message["type"])
+
+    async def serve():
+        nonlocal loop_thread
+        loop_thread = threading.current_thread()
+        await after_response.NotifyAfterResponse(commits)({"type": "http"}, None, send)
+
+    loop_thread = None
+    asyncio.run(serve())
+    assert ran == ["http.response.start", "http.response.body", ("loop part", True), ("thread part", False)]
 
 
 def test_outside_a_request_nothing_is_deferred_and_after_a_response_nothing_more_is():

@@ -11,7 +11,9 @@ in the order they were deferred and in a thread (a Redis publish blocks),
 right after the first piece of the response's body has gone to the server
 (all of it unless the body is streamed, or over 64 KiB and paced by
 config/pacing.py, which this wraps), or when the application ends without
-one (an error, a cut connection). Outside such a request (the admin
+one (an error, a cut connection). A wake-up may come with a part that
+neither blocks nor touches the database (`here`: waking this process's own
+hub); that part runs on the loop at that moment, before the thread starts. Outside such a request (the admin
 under the test client, commands, the hub's own threads) `defer` declines and
 the caller notifies at once.
 
@@ -47,31 +49,37 @@ class _Wakeups:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.wakes: list[Callable[[], None]] | None = []
+        self.here: list[Callable[[], None]] = []
 
-    def add(self, wake: Callable[[], None]) -> bool:
+    def add(self, wake: Callable[[], None] | None, here: Callable[[], None] | None) -> bool:
         with self.lock:
             if self.wakes is None:
                 return False
-            self.wakes.append(wake)
+            if wake is not None:
+                self.wakes.append(wake)
+            if here is not None:
+                self.here.append(here)
             return True
 
-    def take(self) -> list[Callable[[], None]]:
-        """Every deferred wake-up, once; later ones are not deferred."""
+    def take(self) -> tuple[list[Callable[[], None]], list[Callable[[], None]]]:
+        """Every deferred wake-up, once, as (its parts for the loop, its
+        parts for a thread); later ones are not deferred."""
         with self.lock:
             wakes, self.wakes = self.wakes or [], None
-            return wakes
+            here, self.here = self.here, []
+            return here, wakes
 
 
 _current: contextvars.ContextVar[_Wakeups | None] = contextvars.ContextVar("events_deferred_wakeups", default=None)
 
 
-def defer(wake: Callable[[], None]) -> bool:
-    """Keep `wake` until the current request's response has been sent, and
-    say so; False (nothing kept: the caller wakes its readers now) outside a
-    request served through NotifyAfterResponse, or once its response has
-    been sent."""
+def defer(wake: Callable[[], None] | None, here: Callable[[], None] | None = None) -> bool:
+    """Keep `wake` (and `here`, run on the loop just before it: it must not
+    block; either may be None, and with no `wake` no thread is started) until the current request's response has been sent, and say so;
+    False (nothing kept: the caller wakes its readers now) outside a request
+    served through NotifyAfterResponse, or once its response has been sent."""
     wakeups = _current.get()
-    return wakeups is not None and wakeups.add(wake)
+    return wakeups is not None and wakeups.add(wake, here)
 
 
 def _wake_all(wakes: list[Callable[[], None]]) -> None:
@@ -85,7 +93,8 @@ def _wake_all(wakes: list[Callable[[], None]]) -> None:
 
 
 async def _send_deferred(wakeups: _Wakeups) -> None:
-    wakes = wakeups.take()
+    here, wakes = wakeups.take()
+    _wake_all(here)
     if wakes:
         # Shielded: a request cancelled meanwhile still wakes its readers.
         await asyncio.shield(asyncio.ensure_future(in_thread(_wake_all, wakes)))
