@@ -9,6 +9,7 @@ token, read from a cookie, under the same checks."""
 
 from __future__ import annotations
 
+from django.db import connections, router
 from django.db.models import Exists
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
@@ -19,6 +20,62 @@ from rest_framework_simplejwt.tokens import Token
 
 from users.tokens import password_digest_matches, token_ids
 
+# A sentinel for the user id while the statement is compiled: its place
+# among the compiled parameters is where each request's id goes.
+_USER_SENTINEL = -7_340_017_259
+USER = -1  # the place of the user's id among a statement's parameters
+
+
+def _user_statement(user_model, alias: str, count: int) -> tuple[str, list, list[int | None]]:
+    """The statement of `user_and_revocation` for `count` token ids, as the
+    ORM writes it for this database, and for each of its parameters which
+    id goes there: USER for the user's, a position for a token id's, None
+    for a constant the ORM passes as a parameter (kept as compiled)."""
+    sentinels = [f"\x00token-id-{n}" for n in range(count)]
+    revoked = BlacklistedToken.objects.filter(token__jti__in=sentinels)
+    query = (
+        user_model.objects.using(alias)
+        .annotate(token_revoked=Exists(revoked))
+        .filter(**{api_settings.USER_ID_FIELD: _USER_SENTINEL})
+        .order_by()[:1]
+    )
+    sql, params = query.query.get_compiler(using=alias).as_sql()
+    user_sentinel = user_model._meta.get_field(api_settings.USER_ID_FIELD).get_prep_value(_USER_SENTINEL)
+    places = [
+        USER if param == user_sentinel else sentinels.index(param) if param in sentinels else None for param in params
+    ]
+    return sql, list(params), places
+
+
+_statements: dict[tuple, tuple[str, list, list[int | None]]] = {}
+
+
+def user_and_revocation(user_model, user_id, ids: list[str]):
+    """The user (None if there is none) with `token_revoked`: whether one of
+    `ids` (the token's own, its login's) was revoked (logout). One query,
+    via the blacklist's unique index on jti; its SQL is compiled once per
+    database and number of ids, not on every request (the ORM's compiling
+    cost about as much as the rest of the authentication)."""
+    alias = router.db_for_read(user_model)
+    key = (alias, connections[alias].vendor, connections[alias].settings_dict["NAME"], len(ids))
+    statement = _statements.get(key)
+    if statement is None:
+        statement = _statements[key] = _user_statement(user_model, alias, len(ids))
+    sql, compiled, places = statement
+    try:
+        user_id = user_model._meta.get_field(api_settings.USER_ID_FIELD).get_prep_value(user_id)
+    except (TypeError, ValueError):
+        return None
+    params = [
+        compiled[n] if place is None else user_id if place is USER else ids[place] for n, place in enumerate(places)
+    ]
+    found = list(user_model.objects.raw(sql, params).using(alias))
+    if not found:
+        return None
+    user = found[0]
+    user.token_revoked = bool(user.token_revoked)
+    return user
+
 
 class BearerAuthentication(JWTAuthentication):
     def get_user(self, validated_token: Token):
@@ -27,14 +84,7 @@ class BearerAuthentication(JWTAuthentication):
             ids = token_ids(validated_token)
         except KeyError:
             raise InvalidToken("Token contained no recognizable user identification") from None
-        # One query: the user row, and whether this very token or its login
-        # was revoked (logout), via the blacklist's unique index on jti.
-        revoked = BlacklistedToken.objects.filter(token__jti__in=ids)
-        user = (
-            self.user_model.objects.annotate(token_revoked=Exists(revoked))
-            .filter(**{api_settings.USER_ID_FIELD: user_id})
-            .first()
-        )
+        user = user_and_revocation(self.user_model, user_id, sorted(ids))
         if user is None:
             raise AuthenticationFailed("User not found", code="user_not_found")
         if not user.is_active:

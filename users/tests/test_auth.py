@@ -180,3 +180,37 @@ def test_an_inactive_superuser_counts_as_nobody(db):
     boss = User(username="boss", role=Role.ADMIN, is_superuser=True, is_active=False)
     assert boss.effective_role == Role.ADMIN
     assert boss.has_role(Role.ADMIN) is False
+
+
+# --- the authentication's one statement, compiled once ------------------------------
+
+
+@pytest.mark.django_db
+def test_the_user_lookup_compiled_once_answers_as_the_orm_does_for_each_case(operator):
+    from django.db.models import Exists
+    from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+    from users.authentication import user_and_revocation
+
+    logged_out = OutstandingToken.objects.create(user=operator, jti="out-1", token="t", expires_at=timezone.now())
+    BlacklistedToken.objects.create(token=logged_out)
+
+    def by_the_orm(user_id, ids):
+        revoked = BlacklistedToken.objects.filter(token__jti__in=ids)
+        user = User.objects.annotate(token_revoked=Exists(revoked)).filter(id=user_id).first()
+        return None if user is None else (user.pk, user.username, user.last_login, user.date_joined, user.token_revoked)
+
+    def compiled(user_id, ids):
+        user = user_and_revocation(User, user_id, ids)
+        return None if user is None else (user.pk, user.username, user.last_login, user.date_joined, user.token_revoked)
+
+    cases = [
+        (operator.id, ["fresh-1"]),
+        (operator.id, ["fresh-1", "fresh-2"]),
+        (operator.id, ["out-1"]),
+        (operator.id, ["fresh-1", "out-1"]),
+        ("no-such-user", ["fresh-1"]),
+    ]
+    answers = [compiled(user_id, ids) for user_id, ids in cases]
+    assert answers == [by_the_orm(user_id, ids) for user_id, ids in cases]
+    assert [answer and answer[-1] for answer in answers] == [False, False, True, True, None]
