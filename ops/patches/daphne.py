@@ -30,6 +30,11 @@ if TYPE_CHECKING:
 
 WRITTEN_FOR = "4.2.3"
 
+# Looked up once: twisted.web.http is wrapped by Twisted's deprecation proxy,
+# which makes every attribute read on the module cost a few microseconds, and
+# a fan-out to 2,000 streams reads it 2,000 times.
+_request_write = http.Request.write
+
 
 def use_http_factory(factory_class: type[HTTPFactory]) -> None:
     """Make every Daphne Server of this process listen with `factory_class`."""
@@ -47,7 +52,7 @@ def write_body_now(request, body: bytes) -> bool:
     response has not started or has finished, the client is gone)."""
     if not request._response_started or request.finished or request.channel is None or request._disconnected:
         return False
-    http.Request.write(request, body)
+    _request_write(request, body)
     return True
 
 
