@@ -96,8 +96,8 @@ def _notifier(event: Event):
         metrics.event_committed(event.channel, event.id)
         # In a request, after its response has gone (events/transport/after_response.py):
         # the cashier is not kept waiting by the fan-out.
-        others = functools.partial(notify_others, event) if _others_listen() else None
-        if not after_response.defer(others, here=functools.partial(_wake_this_process, event)):
+        others = (notify_others, event) if _others_listen() else None
+        if not after_response.defer(None, here=functools.partial(_wake_this_process, event), batch=others):
             notify(event)
 
     # Django names a failed callback in its log by its qualified name.
@@ -119,7 +119,7 @@ def notify(event: Event) -> None:
     through Redis when configured, then Pushpin. Each failure is logged; the
     log already holds the event."""
     _wake_this_process(event)
-    notify_others(event)
+    notify_others([event])
 
 
 def _others_listen() -> bool:
@@ -128,33 +128,34 @@ def _others_listen() -> bool:
     return eventstream_patches.redis_client() is not None or bool(getattr(settings, "GRIP_PROXIES", None))
 
 
-def notify_others(event: Event) -> None:
-    """The part of `notify` that may block: the Redis publish, for the other
+def notify_others(events: list[Event]) -> None:
+    """The part of `notify` that may block, for events committed together
+    (a request's): one Redis message naming them all, for the other
     processes (this one's hub skips it: events/core/log.py origin), and
-    Pushpin's."""
+    Pushpin's publish of each."""
     from events.transport.grip import publish_event  # the library's, plus per-event-type filtering
 
     redis_client = eventstream_patches.redis_client()
     if redis_client is not None:
         try:
-            message = {"channel": event.channel, "pub_id": str(event.id), "origin": log.origin()}
-            redis_client.publish(log.redis_channel(), json.dumps(message))
+            named = [{"channel": event.channel, "pub_id": str(event.id)} for event in events]
+            redis_client.publish(log.redis_channel(), json.dumps({"events": named, "origin": log.origin()}))
         except Exception as exc:
             logger.warning(
-                "event %s:%s is in the log but its notification failed (%s); the hubs' log poll delivers it",
+                "event(s) %s: in the log, not announced on Redis (%s); the hubs' log poll delivers them",
+                ", ".join(f"{event.channel}:{event.id}" for event in events),
+                exc,
+            )
+    for event in events:
+        try:
+            publish_event(event.channel, event.type, event.data, str(event.id), str(event.id - 1), blocking=False)
+        except Exception as exc:
+            logger.warning(
+                "event %s:%s is in the log but Pushpin did not take its publish (%s); Pushpin recovers it",
                 event.channel,
                 event.id,
                 exc,
             )
-    try:
-        publish_event(event.channel, event.type, event.data, str(event.id), str(event.id - 1), blocking=False)
-    except Exception as exc:
-        logger.warning(
-            "event %s:%s is in the log but Pushpin did not take its publish (%s); Pushpin recovers it",
-            event.channel,
-            event.id,
-            exc,
-        )
 
 
 def _wake_this_process(event: Event) -> None:

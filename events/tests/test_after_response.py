@@ -143,6 +143,27 @@ def test_the_part_of_a_wake_up_for_the_loop_runs_on_the_loop_before_its_part_for
     assert ran == ["http.response.start", "http.response.body", ("loop part", True), ("thread part", False)]
 
 
+def test_items_deferred_in_one_batch_reach_their_function_in_one_call_in_order():
+    calls = []
+
+    def publish_all(items):
+        calls.append(list(items))
+
+    async def commits_three(scope, receive, send):
+        def in_view_thread():
+            return all(after_response.defer(None, batch=(publish_all, n)) for n in (1, 2, 3))
+
+        assert await asyncio.to_thread(in_view_thread)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    async def send(message):
+        pass
+
+    asyncio.run(after_response.NotifyAfterResponse(commits_three)({"type": "http"}, None, send))
+    assert calls == [[1, 2, 3]]
+
+
 def test_outside_a_request_nothing_is_deferred_and_after_a_response_nothing_more_is():
     assert after_response.defer(lambda: None) is False
     later = []

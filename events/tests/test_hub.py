@@ -178,3 +178,28 @@ def test_one_read_serves_every_channel_woken_and_a_backlog_of_several_pages_arri
     cashier_ids, display_ids = run(scenario())
     assert cashier_ids == list(range(1, backlog + 1))
     assert display_ids == [1, 2, 3]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_naming_several_events_wakes_each_channel_and_a_malformed_one_wakes_none():
+    import json
+
+    async def scenario():
+        hub = await get_hub()
+        deafen(hub)
+        for channel in ("cashier", "display", "printer"):
+            hub.last_ids[channel] = 0
+        woken = []
+        for message in (
+            {"events": "printer"},
+            {"events": [{"channel": ["printer"], "pub_id": "1"}]},
+            {"events": [{"pub_id": "1"}]},
+            ["printer"],
+            {"events": [{"channel": "cashier", "pub_id": "1"}, {"channel": "printer", "pub_id": "1"}]},
+        ):
+            hub._take_from_redis(json.dumps(message).encode())
+            woken.append(sorted(hub.check_pending))
+            hub.check_pending.clear()
+        return woken
+
+    assert run(scenario()) == [[], [], [], [], ["cashier", "printer"]]

@@ -181,7 +181,7 @@ def test_with_redis_unreachable_the_commit_stands_and_the_events_are_in_the_log(
     order = services.order_confirm(order_id=order_id, by=operator, confirmation=ConfirmInput(payment_method="CASH"))
     assert Order.objects.get(pk=order.id).status == OrderStatus.CONFIRMED
     assert [data["id"] for _, _, data in logged("printer")] == [order.id]
-    assert "printer:1 is in the log but its notification failed" in caplog.text
+    assert "event(s) printer:1: in the log, not announced on Redis" in caplog.text
 
 
 @pytest.mark.django_db(transaction=True)

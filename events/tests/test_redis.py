@@ -88,6 +88,43 @@ def test_a_process_streams_its_own_events_at_once_while_redis_is_down(daphne, re
         assert (printed.event, printed.id, printed.json()["id"]) == ("confirmed-order", "printer:1", order["id"])
 
 
+@pytest.mark.django_db
+def test_events_committed_together_reach_the_other_processes_in_one_message_naming_this_one(redis_server, monkeypatch):
+    import json
+
+    import redis
+    from django_eventstream import eventstream
+    from django_eventstream.event import Event
+
+    from events.core import log
+    from events.outbox import publisher
+
+    monkeypatch.setattr(eventstream, "redis_client", publisher.DeploymentRedis(redis.Redis.from_url(redis_server.url)))
+    listener = redis.Redis.from_url(redis_server.url).pubsub(ignore_subscribe_messages=True)
+    listener.subscribe(log.redis_channel())
+    events = [Event("cashier", "order-status-update", {}, 7), Event("display", "confirmed-order", {}, 3)]
+    events.append(Event("printer", "confirmed-order", {}, 5))
+    publisher.notify_others(events)
+
+    messages = []
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and len(messages) < 2:
+        message = listener.get_message(timeout=0.2)
+        if message is not None:
+            messages.append(json.loads(message["data"]))
+    listener.close()
+    assert messages == [
+        {
+            "events": [
+                {"channel": "cashier", "pub_id": "7"},
+                {"channel": "display", "pub_id": "3"},
+                {"channel": "printer", "pub_id": "5"},
+            ],
+            "origin": log.origin(),
+        }
+    ]
+
+
 def test_the_redis_listener_ends_when_cancelled_at_any_moment_of_its_connection(redis_server, settings):
     """On Python 3.11 redis-py's connection handshake can swallow a
     cancellation (asyncio.wait_for); the listener must end all the same, or a

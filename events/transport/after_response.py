@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -50,8 +51,9 @@ class _Wakeups:
         self.lock = threading.Lock()
         self.wakes: list[Callable[[], None]] | None = []
         self.here: list[Callable[[], None]] = []
+        self.batches: dict[Callable[[list], None], list] = {}
 
-    def add(self, wake: Callable[[], None] | None, here: Callable[[], None] | None) -> bool:
+    def add(self, wake, here, batch) -> bool:
         with self.lock:
             if self.wakes is None:
                 return False
@@ -59,27 +61,40 @@ class _Wakeups:
                 self.wakes.append(wake)
             if here is not None:
                 self.here.append(here)
+            if batch is not None:
+                func, item = batch
+                self.batches.setdefault(func, []).append(item)
             return True
 
     def take(self) -> tuple[list[Callable[[], None]], list[Callable[[], None]]]:
         """Every deferred wake-up, once, as (its parts for the loop, its
-        parts for a thread); later ones are not deferred."""
+        parts for a thread, each batch one call); later ones are not deferred."""
         with self.lock:
             wakes, self.wakes = self.wakes or [], None
             here, self.here = self.here, []
-            return here, wakes
+            batches, self.batches = self.batches, {}
+        return here, wakes + [functools.partial(func, items) for func, items in batches.items()]
 
 
 _current: contextvars.ContextVar[_Wakeups | None] = contextvars.ContextVar("events_deferred_wakeups", default=None)
 
 
-def defer(wake: Callable[[], None] | None, here: Callable[[], None] | None = None) -> bool:
-    """Keep `wake` (and `here`, run on the loop just before it: it must not
-    block; either may be None, and with no `wake` no thread is started) until the current request's response has been sent, and say so;
-    False (nothing kept: the caller wakes its readers now) outside a request
-    served through NotifyAfterResponse, or once its response has been sent."""
+def defer(
+    wake: Callable[[], None] | None,
+    here: Callable[[], None] | None = None,
+    *,
+    batch: tuple[Callable[[list], None], object] | None = None,
+) -> bool:
+    """Keep `wake` until the current request's response has been sent, and
+    say so; False (nothing kept: the caller wakes its readers now) outside a
+    request served through NotifyAfterResponse, or once its response has
+    been sent. `here` runs on the loop just before the thread starts (it
+    must not block); `batch`, a pair (func, item), joins the items deferred
+    with the same func, in their order, into one call of func in the thread
+    (a request's events in one Redis message). Any may be None; with no
+    `wake` and no `batch` no thread is started."""
     wakeups = _current.get()
-    return wakeups is not None and wakeups.add(wake, here)
+    return wakeups is not None and wakeups.add(wake, here, batch)
 
 
 def _wake_all(wakes: list[Callable[[], None]]) -> None:

@@ -349,18 +349,23 @@ class Hub:
             backoff = min(backoff * 2, 2.0)
 
     def _take_from_redis(self, raw: bytes) -> None:
-        """A wake-up: the channel named is read from the log (its payload, if
-        the message carries one, is ignored)."""
+        """A wake-up: each channel named is read from the log (a payload, if
+        the message carries one, is ignored). A message names one event
+        ({"channel", "pub_id"}, as django-eventstream's send_event writes
+        it) or several ({"events": [{"channel", "pub_id"}, ...]}, a
+        request's, from events/outbox/publisher.py)."""
         try:
             message = json.loads(raw)
-            channel, event_id = message["channel"], message.get("pub_id")
             if message.get("origin") == log.origin():
                 return  # this process's own: its hub was woken directly (wake_here)
+            named = message["events"] if "events" in message else [message]
+            wakes = [(item["channel"], item.get("pub_id")) for item in named]
         except (ValueError, KeyError, TypeError, AttributeError):
             logger.warning("ignored a malformed message on %s", log.redis_channel())
             return
-        if isinstance(channel, str) and channel in self.last_ids and self._is_news(channel, event_id):
-            self.request_check(channel)
+        for channel, event_id in wakes:
+            if isinstance(channel, str) and channel in self.last_ids and self._is_news(channel, event_id):
+                self.request_check(channel)
 
     # --- delivery ---------------------------------------------------------------
 
