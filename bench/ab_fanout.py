@@ -35,7 +35,6 @@ import os
 import sqlite3
 import statistics
 import sys
-import time
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -44,6 +43,7 @@ sys.path.insert(0, str(BASE_DIR))
 from bench import procs  # noqa: E402
 from bench.client import Fleet, HttpConn  # noqa: E402
 from bench.common import PG_DSN, Api, Server, World, answers  # noqa: E402
+from bench.throughput import run_window  # noqa: E402
 
 MEASURES = ("first", "last", "response", "cpu")
 
@@ -76,32 +76,24 @@ async def trial(api: Api, fleet: Fleet, server: Server) -> dict[str, float]:
 
 
 async def window(api: Api, server: Server, clients: int, seconds: float) -> dict[str, float]:
-    """`clients` tills making create-and-confirm pairs for `seconds`."""
-    pairs = 0
+    """`clients` tills making create-and-confirm pairs for `seconds`
+    (bench/throughput.py's window, each request a pair)."""
     order = json.dumps(api.order_body(False)).encode()
     confirm = json.dumps(api.confirm_body()).encode()
 
-    async def till() -> None:
-        nonlocal pairs
-        conn = HttpConn(server.port)
-        try:
-            while time.monotonic() < end:
-                status, content = await conn.request("POST", "/v1/orders", body=order, headers=api.auth)
-                if status != 201:
-                    raise RuntimeError(f"create: {status} {content[:200]!r}")
-                path = f"/v1/orders/{json.loads(content)['id']}/confirm"
-                status, content = await conn.request("POST", path, body=confirm, headers=api.auth)
-                if status != 200:
-                    raise RuntimeError(f"confirm: {status} {content[:200]!r}")
-                pairs += 1
-        finally:
-            conn.close()
+    async def pair(conn: HttpConn) -> None:
+        status, content = await conn.request("POST", "/v1/orders", body=order, headers=api.auth)
+        if status != 201:
+            raise RuntimeError(f"create: {status} {content[:200]!r}")
+        path = f"/v1/orders/{json.loads(content)['id']}/confirm"
+        status, content = await conn.request("POST", path, body=confirm, headers=api.auth)
+        if status != 200:
+            raise RuntimeError(f"confirm: {status} {content[:200]!r}")
 
-    cpu, started = procs.cpu_seconds(server.pid), time.monotonic()
-    end = started + seconds
-    await asyncio.gather(*(till() for _ in range(clients)))
-    elapsed, used = time.monotonic() - started, procs.cpu_seconds(server.pid) - cpu
-    return {"pairs/s": pairs / elapsed, "cpu ms/pair": used * 1000 / max(pairs, 1)}
+    out = await run_window(server.port, clients, seconds, pair, server)
+    if out["errors"]:
+        print(f"  ({out['errors']} pairs failed in this window)")
+    return {"pairs/s": out["rate"], "cpu ms/pair": out["server_cpu_ms_per_request"]}
 
 
 def report_throughput(n: int, clients: int, results: dict[str, dict[str, list[float]]]) -> None:

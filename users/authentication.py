@@ -67,7 +67,7 @@ def user_and_revocation(user_model, user_id, ids: list[str]):
     except (TypeError, ValueError):
         return None
     params = [
-        compiled[n] if place is None else user_id if place is USER else ids[place] for n, place in enumerate(places)
+        compiled[n] if place is None else user_id if place == USER else ids[place] for n, place in enumerate(places)
     ]
     found = list(user_model.objects.raw(sql, params).using(alias))
     if not found:

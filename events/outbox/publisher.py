@@ -172,10 +172,8 @@ def _wake_this_process(event: Event) -> None:
             get_listener_manager().add_to_queues(event.channel, event)
             return
         hub = running_hub()
-        if hub is not None:
+        if hub is not None and not hub.loop.is_closed():  # closed: shutting down
             hub.loop.call_soon_threadsafe(hub.wake_here, event.channel, event.id)
-    except RuntimeError:
-        pass  # the hub's loop has closed (shutdown)
     except Exception as exc:
         logger.warning("event %s:%s is in the log but waking this process failed (%s)", event.channel, event.id, exc)
 

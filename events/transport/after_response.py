@@ -13,9 +13,9 @@ right after the first piece of the response's body has gone to the server
 config/pacing.py, which this wraps), or when the application ends without
 one (an error, a cut connection). A wake-up may come with a part that
 neither blocks nor touches the database (`here`: waking this process's own
-hub); that part runs on the loop at that moment, before the thread starts. Outside such a request (the admin
-under the test client, commands, the hub's own threads) `defer` declines and
-the caller notifies at once.
+hub); that part runs on the loop at that moment, before the thread starts.
+Outside such a request (the admin under the test client, commands, the
+hub's own threads) `defer` declines and the caller notifies at once.
 
 Invariant: a deferral changes when readers are woken, never what they read.
 An event is in the log before its wake-up is deferred (it is deferred from
